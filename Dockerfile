@@ -1,0 +1,22 @@
+# Not exercised by CI: this machine has no Docker engine (see docs/operations.md).
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /source
+COPY Directory.Build.props Identity.sln ./
+COPY src/Identity.Server/Identity.Server.csproj src/Identity.Server/
+RUN dotnet restore src/Identity.Server/Identity.Server.csproj
+COPY src/ src/
+RUN dotnet publish src/Identity.Server/Identity.Server.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# The image's built-in non-root user; the SQLite default writes under /data.
+RUN mkdir -p /data && chown app:app /data
+USER app
+ENV ASPNETCORE_URLS=http://+:8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    ConnectionStrings__Identity="Data Source=/data/identity.db"
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["dotnet", "Identity.Server.dll", "--healthcheck-probe"]
+ENTRYPOINT ["dotnet", "Identity.Server.dll"]

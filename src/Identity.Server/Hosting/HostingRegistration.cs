@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Identity.Server.Hosting;
+
+internal static class HostingRegistration
+{
+    /// <summary>Form values this large are never legitimate here; 64 KB still fits any id_token_hint.</summary>
+    public const int MaxFormValueLength = 64 * 1024;
+    public const long MaxRequestBodySize = 1024 * 1024;
+
+    public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        if (builder.Environment.IsDevelopment())
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        else
+            builder.Logging.AddJsonConsole();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodySize;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.Services.Configure<FormOptions>(form =>
+        {
+            form.ValueLengthLimit = MaxFormValueLength;
+            form.ValueCountLimit = 256;
+            form.KeyLengthLimit = 256;
+        });
+        builder.Services.AddProblemDetails();
+        return builder.AddHealth();
+    }
+}

@@ -1,0 +1,10 @@
+namespace Identity.Server.Hosting;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Error, Message = "Unhandled exception on {Path}.")]
+    public static partial void UnhandledException(this ILogger logger, Exception? exception, string path);
+
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Database unavailable while serving {Path} ({ExceptionType}); answered 503.")]
+    public static partial void DatabaseUnavailable(this ILogger logger, string path, string? exceptionType);
+}

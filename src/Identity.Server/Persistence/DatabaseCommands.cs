@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Persistence;
+
+/// <summary>Command-line verbs: <c>migrate</c> applies migrations and exits; <c>schema</c> prints the model's full DDL,
+/// the starting point for writing the next migration script.</summary>
+internal static class DatabaseCommands
+{
+    public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
+    {
+        var verb = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
+        if (verb is not ("migrate" or "schema")) return false;
+        await using var scope = app.Services.CreateAsyncScope();
+        if (verb == "migrate")
+            await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        else
+            Console.Out.Write(scope.ServiceProvider.GetRequiredService<ServerDbContext>().Database.GenerateCreateScript());
+        return true;
+    }
+
+    public static async Task MigrateOnStartupAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var options = scope.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        if (!options.MigrateOnStartup) return;
+        await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        app.Logger.DatabaseUpToDate(options.Provider);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+
+namespace Identity.Server.Tests.Hosting;
+
+/// <summary>SPEC §6: with the database gone the server answers 503 within seconds and recovers by itself.</summary>
+public sealed class DatabaseOutageTests : IAsyncLifetime
+{
+    private PostgresCluster cluster = null!;
+
+    public async Task InitializeAsync() => cluster = await PostgresCluster.StartAsync();
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
+
+    [Fact]
+    public async Task DatabaseStopsAndReturns_ServerAnswers503ThenRecovers()
+    {
+        await cluster.CreateDatabaseAsync("identity");
+        await using var server = ConfiguredServer.OnPostgres(cluster.ConnectionString("identity"));
+        var http = server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+
+        await cluster.StopServerAsync();
+        var clock = Stopwatch.StartNew();
+        var down = await http.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+
+        await cluster.StartServerAsync();
+        Assert.True(await EventuallyAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK),
+            "the server did not recover after the database came back");
+    }
+
+    internal static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var attempt = 0; attempt < 60; attempt++)
+        {
+            if (await condition()) return true;
+            await Task.Delay(250);
+        }
+        return false;
+    }
+}

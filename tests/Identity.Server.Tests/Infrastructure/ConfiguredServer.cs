@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Identity.Server.Tests.Infrastructure;
+
+/// <summary>A server host with exactly the given settings, for tests that need their own database or configuration.</summary>
+public sealed class ConfiguredServer : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> settings;
+
+    public ConfiguredServer(IDictionary<string, string?> settings)
+    {
+        this.settings = new Dictionary<string, string?>(settings);
+        ClientOptions.BaseAddress = new Uri("https://localhost");
+        ClientOptions.AllowAutoRedirect = false;
+    }
+
+    public static ConfiguredServer OnPostgres(string connectionString, IDictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Identity"] = connectionString,
+            ["Identity:Issuer"] = "https://localhost/",
+        };
+        foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
+        return new ConfiguredServer(settings);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
+        builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Identity.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The server under test on a uniquely named PostgreSQL database with the real migrations applied at start-up,
+/// shared by every class in the "server" collection. Tests that move the clock get their own host with
+/// <see cref="WithTime"/>, on the same database.
+/// </summary>
+public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public TestPostgres.Server Postgres { get; private set; } = null!;
+    public string DatabaseName { get; private set; } = "";
+    public string ConnectionString => Postgres.ConnectionString(DatabaseName);
+
+    /// <summary>Extra settings a derived fixture or a test host needs.</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        Postgres = await TestPostgres.GetAsync();
+        DatabaseName = await Postgres.CreateDatabaseAsync("identity_test");
+        ClientOptions.BaseAddress = new Uri("https://localhost");
+        ClientOptions.AllowAutoRedirect = false;
+        _ = Server; // boot now, so a start-up failure fails the fixture with its own message
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, configuration) =>
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Database:Provider"] = "Postgres",
+                ["ConnectionStrings:Identity"] = ConnectionString,
+                ["Identity:Issuer"] = "https://localhost/",
+            };
+            foreach (var (key, value) in Settings) settings[key] = value;
+            configuration.AddInMemoryCollection(settings);
+        });
+        builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
+    }
+
+    public WebApplicationFactory<Program> WithTime(TimeProvider time) =>
+        WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton(time)));
+
+    public WebApplicationFactory<Program> WithSettings(IDictionary<string, string?> settings) =>
+        WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(settings)));
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Postgres.DropDatabaseAsync(DatabaseName);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}

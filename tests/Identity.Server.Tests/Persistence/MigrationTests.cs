@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Identity.Server.Persistence;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Identity.Server.Tests.Persistence;
+
+public sealed class MigrationTests
+{
+    [Fact]
+    public async Task TwoNodesMigratingAtOnce_ApplyEachScriptOnce()
+    {
+        var postgres = await TestPostgres.GetAsync();
+        var name = await postgres.CreateDatabaseAsync("migrate_race");
+        try
+        {
+            var nodes = Enumerable.Range(0, 4).Select(async _ =>
+            {
+                await using var db = SchemaDriftTests.Postgres(postgres.ConnectionString(name));
+                await new DatabaseMigrator(db, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            });
+            await Task.WhenAll(nodes);
+
+            await using var connection = new NpgsqlConnection(postgres.ConnectionString(name));
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("""SELECT count(*), count(DISTINCT "Version") FROM "__SchemaMigrations" """, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            Assert.Equal(DatabaseMigrator.Scripts(DatabaseProvider.Postgres).Count, reader.GetInt64(0));
+            Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
+        }
+        finally
+        {
+            await postgres.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task MigrateVerb_MigratesAndExits()
+    {
+        var postgres = await TestPostgres.GetAsync();
+        var name = await postgres.CreateDatabaseAsync("migrate_verb");
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(typeof(Program).Assembly.Location);
+            start.ArgumentList.Add("migrate");
+            start.Environment["Database__Provider"] = "Postgres";
+            start.Environment["ConnectionStrings__Identity"] = postgres.ConnectionString(name);
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, await output + await errors);
+
+            await using var db = SchemaDriftTests.Postgres(postgres.ConnectionString(name));
+            Assert.Empty(await new DatabaseMigrator(db, NullLogger<DatabaseMigrator>.Instance).PendingAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await postgres.DropDatabaseAsync(name);
+        }
+    }
+}
