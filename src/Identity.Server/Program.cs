@@ -1,5 +1,7 @@
+using Identity.Server.Accounts;
 using Identity.Server.Hosting;
 using Identity.Server.Persistence;
+using Identity.Server.Protocol;
 
 if (args is [LivenessProbe.Verb])
 {
@@ -12,14 +14,19 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();
 builder.AddForwardedHeaders();
 builder.AddPersistence();
+builder.AddAccounts();
+builder.AddProtocol();
 
 var app = builder.Build();
 if (await DatabaseCommands.TryRunAsync(app, args)) return;
 await app.MigrateOnStartupAsync();
+await app.PrepareProtocolAsync();
 
 app.UseForwardedHeaders();
 app.UseServerExceptionHandling();
+app.UseProtocolGuards();
 app.MapHealth();
+app.MapProtocol();
 
 app.Run();
 

@@ -39,6 +39,11 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
                 ["Database:Provider"] = "Postgres",
                 ["ConnectionStrings:Identity"] = ConnectionString,
                 ["Identity:Issuer"] = "https://localhost/",
+                ["Identity:Scopes:0:Name"] = TestData.ApiScope,
+                ["Identity:Scopes:0:Resources:0"] = TestData.ApiResource,
+                // Tests sign in far more often than a person; the per-user-name limit has its own test.
+                ["Identity:RateLimits:PasswordGrant:PerAddressPerMinute"] = "100000",
+                ["Identity:RateLimits:PasswordGrant:PerUserNamePerMinute"] = "1000",
             };
             foreach (var (key, value) in Settings) settings[key] = value;
             configuration.AddInMemoryCollection(settings);

@@ -1,0 +1,50 @@
+namespace Identity.Server.Accounts;
+
+/// <summary>Section "Accounts" (SPEC §3, §5).</summary>
+public sealed class AccountsOptions
+{
+    public const string SectionName = "Accounts";
+
+    /// <summary>Default true: unconfirmed users cannot get tokens.</summary>
+    public bool RequireConfirmedEmail { get; set; } = true;
+    /// <summary>Roles a registration may ask for. Default ["user"].</summary>
+    public string[] SelfServiceRoles { get; set; } = ["user"];
+    public PasswordPolicyOptions Password { get; set; } = new();
+    public LockoutPolicyOptions Lockout { get; set; } = new();
+}
+
+/// <summary>"Accounts:Password": OWASP ASVS 5 §6.2 — length, not composition rules.</summary>
+public sealed class PasswordPolicyOptions
+{
+    /// <summary>Default 8.</summary>
+    public int MinimumLength { get; set; } = 8;
+    /// <summary>Default 128 (ASVS asks that at least 64 be accepted).</summary>
+    public int MaximumLength { get; set; } = 128;
+    /// <summary>PBKDF2-HMAC-SHA512 iterations. Default 210,000 (OWASP); older hashes are upgraded at the next sign-in.</summary>
+    public int HashIterations { get; set; } = 210_000;
+}
+
+/// <summary>"Accounts:Lockout": counted alike by the password grant and the login page.</summary>
+public sealed class LockoutPolicyOptions
+{
+    /// <summary>Default 5 failures.</summary>
+    public int MaxFailedAttempts { get; set; } = 5;
+    /// <summary>Default 15 minutes.</summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+internal sealed class AccountsOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<AccountsOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, AccountsOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Password.MinimumLength is < 1 or > 64) failures.Add("Accounts:Password:MinimumLength must be between 1 and 64.");
+        if (options.Password.MaximumLength < 64) failures.Add("Accounts:Password:MaximumLength must be at least 64 (OWASP ASVS 5 §6.2).");
+        if (options.Password.HashIterations < 10_000) failures.Add("Accounts:Password:HashIterations must be at least 10000.");
+        if (options.Lockout.MaxFailedAttempts < 1) failures.Add("Accounts:Lockout:MaxFailedAttempts must be at least 1.");
+        if (options.Lockout.Duration <= TimeSpan.Zero) failures.Add("Accounts:Lockout:Duration must be a positive TimeSpan.");
+        return failures.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,46 @@
+using Identity.Server.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Accounts;
+
+internal static class AccountsRegistration
+{
+    public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AccountsOptions>, AccountsOptionsValidator>();
+
+        services.AddIdentityCore<ApplicationUser>()
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<ServerDbContext>()
+            .AddDefaultTokenProviders();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<AccountsOptions>>((identity, accounts) =>
+        {
+            var a = accounts.Value;
+            identity.User.RequireUniqueEmail = true;
+            // No composition rules (ASVS 5 §6.2.5): length and the common-password list decide.
+            identity.Password.RequiredLength = a.Password.MinimumLength;
+            identity.Password.RequireDigit = false;
+            identity.Password.RequireLowercase = false;
+            identity.Password.RequireUppercase = false;
+            identity.Password.RequireNonAlphanumeric = false;
+            identity.Password.RequiredUniqueChars = 1;
+            identity.Lockout.AllowedForNewUsers = true;
+            identity.Lockout.MaxFailedAccessAttempts = a.Lockout.MaxFailedAttempts;
+            identity.Lockout.DefaultLockoutTimeSpan = a.Lockout.Duration;
+            identity.SignIn.RequireConfirmedEmail = a.RequireConfirmedEmail;
+        });
+        // ASP.NET Core Identity's V3 format is PBKDF2-HMAC-SHA512; a hash with fewer iterations than configured is
+        // reported as "rehash needed" and upgraded by UserManager on the next successful check.
+        services.AddOptions<PasswordHasherOptions>().Configure<IOptions<AccountsOptions>>((hasher, accounts) =>
+        {
+            hasher.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;
+            hasher.IterationCount = accounts.Value.Password.HashIterations;
+        });
+        services.AddSingleton<DummyPassword>();
+        services.AddScoped<SignInPolicy>();
+        return builder;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Accounts;
+
+public enum SignInOutcome { Succeeded, InvalidCredentials, LockedOut, NotConfirmed }
+
+/// <summary>
+/// The one place that decides whether a person may sign in: the password grant and the login page both call it, so
+/// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
+/// </summary>
+internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, IOptions<AccountsOptions> options, TimeProvider time)
+{
+    /// <summary>
+    /// Checks a user name or email and a password. Unknown users cost the same hash verification as known ones, and
+    /// lockout or a missing confirmation is only revealed after the password proved right.
+    /// </summary>
+    public async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckPasswordAsync(string login, string password)
+    {
+        var user = await FindAsync(login);
+        if (user is null)
+        {
+            dummy.Verify(password);
+            return (SignInOutcome.InvalidCredentials, null);
+        }
+        if (IsLockedOut(user))
+        {
+            // Verify without counting, so that the owner learns of the lockout and a guesser learns nothing.
+            var correct = users.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash ?? "", password) != PasswordVerificationResult.Failed;
+            return (correct ? SignInOutcome.LockedOut : SignInOutcome.InvalidCredentials, user);
+        }
+        if (!await users.CheckPasswordAsync(user, password))
+        {
+            await users.AccessFailedAsync(user);
+            return (SignInOutcome.InvalidCredentials, user);
+        }
+        if (user.AccessFailedCount > 0) await users.ResetAccessFailedCountAsync(user);
+        if (options.Value.RequireConfirmedEmail && !user.EmailConfirmed) return (SignInOutcome.NotConfirmed, user);
+        return (SignInOutcome.Succeeded, user);
+    }
+
+    /// <summary>Re-checked on every refresh: the user still exists, is not locked out, and is confirmed if required.</summary>
+    public async Task<ApplicationUser?> FindUserWhoCanSignInAsync(string userId)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null || IsLockedOut(user)) return null;
+        if (options.Value.RequireConfirmedEmail && !user.EmailConfirmed) return null;
+        return user;
+    }
+
+    private bool IsLockedOut(ApplicationUser user) => user.LockoutEnabled && user.LockoutEnd is { } end && end > time.GetUtcNow();
+
+    private async Task<ApplicationUser?> FindAsync(string login)
+    {
+        if (login.Length > 256) return null;
+        return login.Contains('@')
+            ? await users.FindByEmailAsync(login) ?? await users.FindByNameAsync(login)
+            : await users.FindByNameAsync(login);
+    }
+}
+
+/// <summary>A hash verified for unknown users, so that their answer takes as long as a wrong password's.</summary>
+internal sealed class DummyPassword
+{
+    private readonly PasswordHasher<ApplicationUser> hasher;
+    private readonly string hash;
+    private readonly ApplicationUser nobody = new();
+
+    public DummyPassword(IOptions<PasswordHasherOptions> options)
+    {
+        // Same options as the real hasher, so the same iteration count and so the same cost.
+        hasher = new PasswordHasher<ApplicationUser>(options);
+        hash = hasher.HashPassword(nobody, Guid.NewGuid().ToString());
+    }
+
+    public void Verify(string password) => hasher.VerifyHashedPassword(nobody, hash, password);
+}

@@ -1,0 +1,65 @@
+using Identity.Server.Protocol.Scopes;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Protocol.Clients;
+
+/// <summary>Invalid client configuration stops start-up, each message naming the key to fix.</summary>
+internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes) : IValidateOptions<List<ClientDefinition>>
+{
+    /// <summary>Client secrets are machine-generated; this length makes a fast hash safe (see SecretHasher).</summary>
+    public const int MinimumSecretLength = 32;
+    public static readonly TimeSpan MaximumAccessTokenLifetime = TimeSpan.FromDays(1);
+
+    public ValidateOptionsResult Validate(string? name, List<ClientDefinition> clients)
+    {
+        var known = StandardScopes.All.Concat(scopes.Value.Select(s => s.Name)).ToHashSet(StringComparer.Ordinal);
+        var failures = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < clients.Count; i++)
+        {
+            var client = clients[i];
+            var key = $"Identity:Clients:{i}";
+            void Fail(string field, string message) => failures.Add($"{key}:{field}: {message}");
+
+            if (string.IsNullOrWhiteSpace(client.ClientId) || client.ClientId.Length > 100 || client.ClientId.Any(char.IsWhiteSpace))
+                Fail("ClientId", "required, at most 100 characters, no white space.");
+            else if (!seen.Add(client.ClientId))
+                Fail("ClientId", $"'{client.ClientId}' is declared twice.");
+
+            var isPublic = string.Equals(client.Type, "public", StringComparison.OrdinalIgnoreCase);
+            if (!isPublic && !string.Equals(client.Type, "confidential", StringComparison.OrdinalIgnoreCase))
+                Fail("Type", "must be 'public' or 'confidential'.");
+            if (isPublic && !string.IsNullOrEmpty(client.ClientSecret))
+                Fail("ClientSecret", "a public client has no secret.");
+            if (!isPublic && (client.ClientSecret?.Length ?? 0) < MinimumSecretLength)
+                Fail("ClientSecret", $"a confidential client needs a secret of at least {MinimumSecretLength} characters.");
+
+            foreach (var grant in client.AllowedGrantTypes.Where(g => !GrantTypes.All.Contains(g)))
+                Fail("AllowedGrantTypes", $"unknown grant type '{grant}'.");
+            if (isPublic && client.AllowedGrantTypes.Contains(GrantTypes.ClientCredentials))
+                Fail("AllowedGrantTypes", "client_credentials needs a confidential client.");
+            foreach (var scope in client.AllowedScopes.Where(s => !known.Contains(s)))
+                Fail("AllowedScopes", $"unknown scope '{scope}' (declare API scopes under Identity:Scopes).");
+            foreach (var uri in client.RedirectUris.Concat(client.PostLogoutRedirectUris).Where(u => !IsAbsoluteWithoutFragment(u)))
+                Fail("RedirectUris", $"'{uri}' must be an absolute URI without a fragment.");
+            foreach (var origin in client.AllowedCorsOrigins.Where(o => !IsOrigin(o)))
+                Fail("AllowedCorsOrigins", $"'{origin}' must be an origin: scheme://host[:port], no path.");
+            if (!string.Equals(client.AccessTokenFormat, "jwt", StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(client.AccessTokenFormat, "reference", StringComparison.OrdinalIgnoreCase))
+                Fail("AccessTokenFormat", "must be 'jwt' or 'reference'.");
+            if (client.AccessTokenLifetime is { } access && (access <= TimeSpan.Zero || access > MaximumAccessTokenLifetime))
+                Fail("AccessTokenLifetime", "must be positive and at most one day.");
+            if (client.RefreshTokenLifetime is { } refresh && refresh <= TimeSpan.Zero)
+                Fail("RefreshTokenLifetime", "must be positive.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsAbsoluteWithoutFragment(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Fragment);
+
+    internal static bool IsOrigin(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+        && value.TrimEnd('/').Equals(uri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+        && !value.EndsWith('/');
+}

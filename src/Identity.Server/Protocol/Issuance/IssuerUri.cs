@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Protocol.Issuance;
+
+/// <summary>
+/// The issuer identifier: <c>Identity:Issuer</c> exactly as configured, or the request's origin when unset (OIDC
+/// Discovery §4.3 needs discovery's issuer and every token's iss to be the same string).
+/// </summary>
+internal sealed class IssuerUri(IOptions<ProtocolOptions> options, IHttpContextAccessor http)
+{
+    public string Value => options.Value.Issuer?.OriginalString is { } configured
+        ? configured
+        : http.HttpContext is { } context ? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/" : "http://localhost:5000/";
+
+    /// <summary>An absolute URL under the issuer, e.g. <c>Endpoint("connect/token")</c>.</summary>
+    public string Endpoint(string relative) => Value.TrimEnd('/') + "/" + relative.TrimStart('/');
+}

@@ -1,0 +1,17 @@
+using Identity.Server.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Protocol.Issuance;
+
+/// <summary>Revocation of whole authorizations (token families): reuse detection, revocation, password changes.</summary>
+internal sealed class TokenFamilies(ServerDbContext db)
+{
+    /// <summary>Revokes the authorization and every token issued from it that is not revoked yet.</summary>
+    public async Task RevokeAsync(Guid authorizationId, DateTimeOffset now, CancellationToken ct)
+    {
+        await db.Authorizations.Where(a => a.Id == authorizationId && a.Status != AuthorizationStatus.Revoked)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AuthorizationStatus.Revoked).SetProperty(a => a.RevokedAt, now), ct);
+        await db.Tokens.Where(t => t.AuthorizationId == authorizationId && t.Status != TokenStatus.Revoked)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Revoked), ct);
+    }
+}

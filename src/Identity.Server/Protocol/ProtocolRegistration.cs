@@ -1,0 +1,67 @@
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Discovery;
+using Identity.Server.Protocol.Hosting;
+using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Token;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Protocol;
+
+internal static class ProtocolRegistration
+{
+    public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.SectionName).ValidateOnStart();
+        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
+        services.AddOptions<List<ClientDefinition>>().BindConfiguration("Identity:Clients").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<List<ClientDefinition>>, ClientDefinitionValidator>();
+        services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
+        services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
+
+        // The key ring lives in the database so that every node shares it.
+        services.AddDataProtection().SetApplicationName("Identity.Server");
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
+
+        services.AddHttpContextAccessor();
+        services.AddSingleton<ScopeCatalog>();
+        services.AddSingleton<ClientStore>();
+        services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<SigningKeyStore>();
+        services.AddSingleton<PasswordGrantRateLimiter>();
+        services.AddSingleton<IssuerUri>();
+        services.AddScoped<ClientSeeder>();
+        services.AddScoped<TokenIssuer>();
+        services.AddScoped<TokenFamilies>();
+        services.AddScoped<ITokenGrantHandler, PasswordGrantHandler>();
+        services.AddScoped<ITokenGrantHandler, RefreshTokenGrantHandler>();
+        services.AddScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>();
+        services.AddScoped<TokenEndpoint>();
+        services.AddSingleton<DiscoveryEndpoint>();
+        services.AddSingleton<JwksEndpoint>();
+        return builder;
+    }
+
+    public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) => app.UseMiddleware<ProtocolGuards>();
+
+    public static void MapProtocol(this WebApplication app)
+    {
+        app.MapPost("/connect/token", (TokenEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapGet("/.well-known/openid-configuration", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
+        app.MapGet("/.well-known/oauth-authorization-server", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
+        app.MapGet("/.well-known/jwks", (JwksEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+    }
+
+    /// <summary>Start-up work after migrations: declared clients, and a signing key ready before the first request.</summary>
+    public static async Task PrepareProtocolAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(CancellationToken.None);
+        await app.Services.GetRequiredService<SigningKeyStore>().GetAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using Identity.Server.Accounts;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Issuance;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Protocol.Token;
+
+/// <summary>
+/// RFC 6749 §6 with rotation on every use (RFC 9700 §4.14.2). A use redeems the token with a conditional update, so of
+/// N concurrent uses exactly one wins; the others, and any retry within the reuse leeway, get the winner's successor
+/// again (SPEC §2). A redeemed token presented after the leeway is reuse: the whole authorization is revoked.
+/// </summary>
+internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer issuer, TokenFamilies families, SignInPolicy signIn,
+    IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenGrantHandler> logger) : ITokenGrantHandler
+{
+    public string GrantType => GrantTypes.RefreshToken;
+
+    public async Task<GrantResult> HandleAsync(TokenRequest request, Client client, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken))
+            return OAuthError.InvalidRequest("The refresh_token parameter is required.");
+        if (request.RefreshToken.Length > 512) return OAuthError.InvalidGrant("refresh token too long to be ours");
+        var now = time.GetUtcNow();
+        var hash = OpaqueTokens.Hash(request.RefreshToken);
+        var found = await FindAsync(hash, ct);
+        if (found is not var (token, family) || token.ClientId != client.ClientId)
+            return OAuthError.InvalidGrant("unknown refresh token, or issued to another client");
+        if (token.Status == TokenStatus.Revoked || family.Status == AuthorizationStatus.Revoked)
+            return OAuthError.InvalidGrant("revoked refresh token");
+        if (token.ExpiresAt <= now || family.ExpiresAt <= now)
+            return OAuthError.InvalidGrant("expired refresh token");
+
+        // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+        var scopes = token.Scopes;
+        if (request.Scope is not null)
+        {
+            scopes = request.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+            if (scopes.Length == 0 || scopes.Any(s => !token.Scopes.Contains(s)))
+                return OAuthError.InvalidScope("scope wider than the refresh token's");
+        }
+        var user = await signIn.FindUserWhoCanSignInAsync(token.SubjectId);
+        if (user is null) return OAuthError.InvalidGrant("user deleted, locked out or unconfirmed");
+        var issue = new IssueRequest(client, token.SubjectId, scopes, now) { Authorization = family, User = user, GrantedScopes = token.Scopes };
+
+        if (token.Status == TokenStatus.Valid && await TryRedeemAsync(token, issue, request.RefreshToken, ct) is { } fresh)
+            return fresh;
+        return await AnswerRedeemedAsync(token.Id, family, issue, request.RefreshToken, ct);
+    }
+
+    private async Task<TokenResponse?> TryRedeemAsync(Issuance.Token token, IssueRequest issue, string presented, CancellationToken ct)
+    {
+        var seed = RandomNumberGenerator.GetBytes(32);
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // The conditional update is the arbiter: concurrent uses queue on the row lock and all but one update nothing.
+            var redeemed = await db.Tokens.Where(t => t.Id == token.Id && t.Status == TokenStatus.Valid)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Redeemed)
+                    .SetProperty(t => t.RedeemedAt, issue.Now).SetProperty(t => t.SuccessorSeed, seed), ct);
+            if (redeemed == 0) return null;
+            var response = await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented) }, ct);
+            await transaction.CommitAsync(ct);
+            return response;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            return null; // lost a race on the same rows: answered below from what the winner committed
+        }
+    }
+
+    private async Task<GrantResult> AnswerRedeemedAsync(Guid tokenId, Authorization family, IssueRequest issue, string presented, CancellationToken ct)
+    {
+        var redeemed = await db.Tokens.AsNoTracking().Where(t => t.Id == tokenId)
+            .Select(t => new { t.Status, t.RedeemedAt, t.SuccessorSeed }).SingleAsync(ct);
+        if (redeemed.Status == TokenStatus.Revoked) return OAuthError.InvalidGrant("revoked refresh token");
+        if (redeemed is { RedeemedAt: { } at, SuccessorSeed: { } seed } && issue.Now - at <= options.Value.RefreshTokenReuseLeeway)
+        {
+            var successor = OpaqueTokens.Successor(seed, presented);
+            var successorHash = OpaqueTokens.Hash(successor.RefreshToken);
+            var alive = await db.Tokens.AsNoTracking().AnyAsync(t => t.Hash == successorHash && t.Status != TokenStatus.Revoked, ct)
+                || !issue.GrantedScopes!.Contains(Scopes.StandardScopes.OfflineAccess);
+            if (!alive) return OAuthError.InvalidGrant("successor revoked");
+            // The same instant and the same derived values reproduce the first answer's tokens exactly.
+            return await issuer.IssueAsync(issue with { Now = at, Successor = successor, Persist = false }, ct);
+        }
+        await families.RevokeAsync(family.Id, issue.Now, ct);
+        logger.RefreshTokenReused(issue.Client.ClientId, family.Id);
+        return OAuthError.InvalidGrant("refresh token reused after the leeway; authorization revoked");
+    }
+
+    private async Task<(Issuance.Token Token, Authorization Family)?> FindAsync(byte[] hash, CancellationToken ct)
+    {
+        var row = await (from t in db.Tokens.AsNoTracking()
+                         join a in db.Authorizations.AsNoTracking() on t.AuthorizationId equals a.Id
+                         where t.Hash == hash && t.Type == TokenType.RefreshToken
+                         select new { Token = t, Family = a }).SingleOrDefaultAsync(ct);
+        return row is null ? null : (row.Token, row.Family);
+    }
+}

@@ -1,0 +1,82 @@
+using Identity.Server.Accounts;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Clients;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Identity.Server.Tests.Infrastructure;
+
+public sealed record TestClient(string ClientId, string? Secret);
+public sealed record TestUser(string Id, string UserName, string Email, string Password);
+
+/// <summary>Creates each test's own clients and users, with unique ids, directly through the server's services.</summary>
+public sealed class TestData(WebApplicationFactory<Program> server)
+{
+    public const string ApiScope = "api1";
+    public const string ApiResource = "https://api.example.test";
+    public const string DefaultPassword = "correct horse battery staple";
+
+    public async Task<TestClient> ClientAsync(
+        string[]? grants = null, string[]? scopes = null, bool isPublic = false, string format = "jwt",
+        bool allowIntrospection = false, string[]? corsOrigins = null, TimeSpan? accessTokenLifetime = null,
+        string[]? redirectUris = null, bool requireConsent = true)
+    {
+        var id = $"client-{Guid.NewGuid():N}";
+        var secret = isPublic ? null : $"secret-{Guid.NewGuid():N}-{Guid.NewGuid():N}";
+        var definition = new ClientDefinition
+        {
+            ClientId = id,
+            ClientSecret = secret,
+            Type = isPublic ? "public" : "confidential",
+            AllowedGrantTypes = grants ?? [GrantTypes.Password, GrantTypes.RefreshToken],
+            AllowedScopes = scopes ?? ["openid", "profile", "email", "offline_access", "roles", ApiScope],
+            AccessTokenFormat = format,
+            AllowIntrospection = allowIntrospection,
+            AllowedCorsOrigins = corsOrigins ?? [],
+            AccessTokenLifetime = accessTokenLifetime,
+            RedirectUris = redirectUris ?? [],
+            RequireConsent = requireConsent,
+        };
+        var client = new Client { ClientId = id, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        ClientSeeder.Apply(definition, client);
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        db.Clients.Add(client);
+        await db.SaveChangesAsync();
+        return new TestClient(id, secret);
+    }
+
+    public async Task<TestUser> UserAsync(bool emailConfirmed = true, string? password = null)
+    {
+        var name = $"user{Guid.NewGuid():N}"[..20];
+        var user = new ApplicationUser
+        {
+            UserName = name,
+            Email = $"{name}@example.test",
+            EmailConfirmed = emailConfirmed,
+            FirstName = "Ada",
+            LastName = "Lovelace",
+            CreatedAt = DateTimeOffset.UtcNow,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await using var scope = server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var result = await users.CreateAsync(user, password ?? DefaultPassword);
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Description)));
+        return new TestUser(user.Id, name, user.Email, password ?? DefaultPassword);
+    }
+
+    /// <summary>Runs <paramref name="work"/> against the server's database, for setting up or inspecting state.</summary>
+    public async Task<T> DbAsync<T>(Func<ServerDbContext, Task<T>> work)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<ServerDbContext>());
+    }
+
+    public async Task UsersAsync(Func<UserManager<ApplicationUser>, Task> work)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        await work(scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>());
+    }
+}

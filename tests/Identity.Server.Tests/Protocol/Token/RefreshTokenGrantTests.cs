@@ -1,0 +1,207 @@
+using System.Net;
+using Identity.Server.Protocol.Issuance;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Tests.Protocol.Token;
+
+[Collection(ServerCollection.Name)]
+public sealed class RefreshTokenGrantTests(ServerFixture server)
+{
+    private readonly TestData data = new(server);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task Refresh_RotatesTheRefreshToken()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+
+        var second = await protocol.RefreshAsync(client, first.RefreshToken!);
+
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.NotNull(second.RefreshToken);
+        Assert.NotEqual(first.RefreshToken, second.RefreshToken);
+        Assert.NotEqual(first.AccessToken, second.AccessToken);
+        Assert.NotNull(second.IdToken);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, second.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task RetryInsideTheLeeway_ReturnsTheVerySameSuccessor()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+
+        var second = await protocol.RefreshAsync(client, first.RefreshToken!);
+        var retry = await protocol.RefreshAsync(client, first.RefreshToken!);
+
+        Assert.Equal(HttpStatusCode.OK, retry.Status);
+        Assert.Equal(second.RefreshToken, retry.RefreshToken);
+        Assert.Equal(second.AccessToken, retry.AccessToken);
+        Assert.Equal(second.IdToken, retry.IdToken);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, second.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task TwentyConcurrentUses_ProduceExactlyOneSuccessor()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => protocol.RefreshAsync(client, first.RefreshToken!)));
+
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Single(results.Select(r => r.RefreshToken).Distinct());
+        Assert.Single(results.Select(r => r.AccessToken).Distinct());
+        var refreshRows = await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == user.Id && t.Type == TokenType.RefreshToken));
+        var accessRows = await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == user.Id && t.Type == TokenType.AccessToken));
+        Assert.Equal(2, refreshRows);
+        Assert.Equal(2, accessRows);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, results[0].RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task ReuseAfterTheLeeway_RevokesTheWholeAuthorization()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var (hostData, hostProtocol) = Use(host);
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+        var first = await hostProtocol.PasswordGrantAsync(client, user);
+        var second = await hostProtocol.RefreshAsync(client, first.RefreshToken!);
+        var third = await hostProtocol.RefreshAsync(client, second.RefreshToken!);
+
+        time.Advance(TimeSpan.FromSeconds(11));
+        var reuse = await hostProtocol.RefreshAsync(client, first.RefreshToken!);
+
+        Assert.Equal("invalid_grant", reuse.Error);
+        Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(client, third.RefreshToken!)).Error);
+        var statuses = await hostData.DbAsync(db => db.Tokens.Where(t => t.SubjectId == user.Id).Select(t => t.Status).ToListAsync());
+        Assert.All(statuses, s => Assert.Equal(TokenStatus.Revoked, s));
+        Assert.Equal(6, statuses.Count); // three access tokens and three refresh tokens, the newest included
+    }
+
+    [Fact]
+    public async Task RetryJustInsideTheLeeway_IsStillTheSameSuccessor()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var (hostData, hostProtocol) = Use(host);
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+        var first = await hostProtocol.PasswordGrantAsync(client, user);
+        var second = await hostProtocol.RefreshAsync(client, first.RefreshToken!);
+
+        time.Advance(TimeSpan.FromSeconds(9));
+        var retry = await hostProtocol.RefreshAsync(client, first.RefreshToken!);
+
+        Assert.Equal(second.RefreshToken, retry.RefreshToken);
+        Assert.Equal(second.AccessToken, retry.AccessToken);
+    }
+
+    [Fact]
+    public async Task SlidingLifetime_ExpiresAnUnusedToken()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var (hostData, hostProtocol) = Use(host);
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+        var first = await hostProtocol.PasswordGrantAsync(client, user);
+
+        time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task AbsoluteLifetime_EndsTheFamilyEvenWhenUsedDaily()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var (hostData, hostProtocol) = Use(host);
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+        var token = (await hostProtocol.PasswordGrantAsync(client, user)).RefreshToken!;
+
+        for (var day = 0; day < 29; day++)
+        {
+            time.Advance(TimeSpan.FromDays(1));
+            var refreshed = await hostProtocol.RefreshAsync(client, token);
+            Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+            token = refreshed.RefreshToken!;
+        }
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(client, token)).Error);
+    }
+
+    [Fact]
+    public async Task LockedOutUser_CannotRefresh()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task DeletedUser_CannotRefresh()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task UnconfirmedUser_CannotRefresh()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+        await data.UsersAsync(async users =>
+        {
+            var entity = (await users.FindByIdAsync(user.Id))!;
+            entity.EmailConfirmed = false;
+            await users.UpdateAsync(entity);
+        });
+
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task AnotherClientsRefreshToken_IsInvalidGrant_AndChangesNothing()
+    {
+        var (owner, thief, user) = (await data.ClientAsync(), await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(owner, user);
+
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(thief, first.RefreshToken!)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(owner, first.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task UnknownRefreshToken_IsInvalidGrant()
+    {
+        var client = await data.ClientAsync();
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, "not-a-token")).Error);
+    }
+
+    [Fact]
+    public async Task NarrowerScope_IsGranted_WiderScope_IsInvalidScope()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user, "openid profile offline_access");
+
+        var wider = await protocol.RefreshAsync(client, first.RefreshToken!, "openid email offline_access");
+        var narrower = await protocol.RefreshAsync(client, first.RefreshToken!, "profile");
+
+        Assert.Equal("invalid_scope", wider.Error);
+        Assert.Equal("profile", narrower.Scope);
+        Assert.NotNull(narrower.RefreshToken); // the new refresh token keeps the original scope (RFC 6749 §6)
+        Assert.Equal("openid profile offline_access", (await protocol.RefreshAsync(client, narrower.RefreshToken!)).Scope);
+    }
+
+    private static (TestData, ProtocolClient) Use(WebApplicationFactory<Program> host) =>
+        (new TestData(host), new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") })));
+}
