@@ -18,6 +18,7 @@ builder.AddAccounts();
 builder.AddProtocol();
 
 var app = builder.Build();
+app.ValidateOptions();
 if (await DatabaseCommands.TryRunAsync(app, args)) return;
 await app.MigrateOnStartupAsync();
 await app.PrepareProtocolAsync();

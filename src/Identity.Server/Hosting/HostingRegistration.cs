@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Hosting;
 
@@ -31,4 +32,10 @@ internal static class HostingRegistration
         builder.Services.AddProblemDetails();
         return builder.AddHealth();
     }
+
+    /// <summary>
+    /// Runs every ValidateOnStart check now: migrations, client seeding and key creation come before the host starts
+    /// and must not run on a configuration that would have been refused.
+    /// </summary>
+    public static void ValidateOptions(this WebApplication app) => app.Services.GetService<IStartupValidator>()?.Validate();
 }

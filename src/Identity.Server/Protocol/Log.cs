@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Password grant for user {UserId}: {Outcome}.")]
     public static partial void PasswordSignInRefused(this ILogger logger, string userId, string outcome);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Database migrations are pending; clients and signing keys will be prepared once they are applied.")]
+    public static partial void ProtocolStartupDeferred(this ILogger logger);
 }

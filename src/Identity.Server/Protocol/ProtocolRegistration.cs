@@ -1,7 +1,7 @@
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Discovery;
-using Identity.Server.Protocol.Hosting;
+using Identity.Server.Protocol.Transport;
 using Identity.Server.Protocol.Issuance;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Protocol.Token;
@@ -57,11 +57,39 @@ internal static class ProtocolRegistration
         app.MapGet("/.well-known/jwks", (JwksEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
     }
 
-    /// <summary>Start-up work after migrations: declared clients, and a signing key ready before the first request.</summary>
+    /// <summary>
+    /// Start-up work that needs the schema: declared clients and a signing key before the first request. When the
+    /// migrations are left to a separate <c>migrate</c> step that has not run yet, it waits for them in the background.
+    /// </summary>
     public static async Task PrepareProtocolAsync(this WebApplication app)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(CancellationToken.None);
-        await app.Services.GetRequiredService<SigningKeyStore>().GetAsync(CancellationToken.None);
+        if (await ProtocolStartup.TryPrepareAsync(app.Services, CancellationToken.None)) return;
+        app.Logger.ProtocolStartupDeferred();
+        _ = Task.Run(async () =>
+        {
+            var stopping = app.Lifetime.ApplicationStopping;
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), stopping);
+                    if (await ProtocolStartup.TryPrepareAsync(app.Services, stopping)) return;
+                }
+                catch (OperationCanceledException) { return; }
+                catch (Exception exception) when (Hosting.DatabaseFaults.IsUnavailable(exception)) { }
+            }
+        });
+    }
+}
+
+internal static class ProtocolStartup
+{
+    public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        if ((await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct)).Count > 0) return false;
+        await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(ct);
+        await services.GetRequiredService<SigningKeyStore>().GetAsync(ct);
+        return true;
     }
 }

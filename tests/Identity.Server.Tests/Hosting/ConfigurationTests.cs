@@ -6,16 +6,44 @@ public sealed class ConfigurationTests
 {
     [Theory]
     [InlineData("Database:Provider", "Oracle")]
+    [InlineData("Identity:Tokens:AccessTokenLifetime", "forever")]
+    [InlineData("Identity:Tokens:RefreshTokenReuseLeeway", "-00:00:05")]
+    [InlineData("Identity:Tokens:SigningAlgorithm", "HS256")]
+    [InlineData("Identity:RequireHttps", "perhaps")]
+    [InlineData("Accounts:Password:MinimumLength", "0")]
     public async Task InvalidValue_StopsStartUp_NamingTheKey(string key, string value)
     {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?> { [key] = value });
+        Assert.Contains(key, failure);
+    }
+
+    [Theory]
+    [InlineData("ClientSecret", "too-short")]
+    [InlineData("AllowedGrantTypes:0", "implicit")]
+    [InlineData("AllowedScopes:0", "undeclared")]
+    [InlineData("AllowedCorsOrigins:0", "https://app.example.test/path")]
+    [InlineData("RedirectUris:0", "/relative")]
+    public async Task InvalidClient_StopsStartUp_NamingTheKey(string field, string value)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Identity:Clients:0:ClientId"] = "broken",
+            ["Identity:Clients:0:ClientSecret"] = new string('s', 40),
+            ["Identity:Clients:0:AllowedGrantTypes:0"] = "client_credentials",
+            [$"Identity:Clients:0:{field}"] = value,
+        };
+        var failure = await StartUpFailureAsync(settings);
+        Assert.Contains($"Identity:Clients:0:{field.Split(':')[0]}", failure);
+    }
+
+    private static async Task<string> StartUpFailureAsync(Dictionary<string, string?> settings)
+    {
         var postgres = await TestPostgres.GetAsync();
-        await using var server = ConfiguredServer.OnPostgres(postgres.ConnectionString("postgres"),
-            new Dictionary<string, string?> { [key] = value, ["Database:MigrateOnStartup"] = "false" });
-
+        settings["Database:MigrateOnStartup"] = "false";
+        await using var server = ConfiguredServer.OnPostgres(postgres.ConnectionString("postgres"), settings);
         var failure = Record.Exception(() => server.CreateClient());
-
         Assert.NotNull(failure);
-        Assert.Contains(key, Flatten(failure));
+        return Flatten(failure);
     }
 
     private static string Flatten(Exception exception) =>

@@ -25,6 +25,10 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         var down = await http.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        var token = await new ProtocolClient(http).ClientCredentialsAsync(new TestClient("client-" + Guid.NewGuid(), "secret"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, token.Status);
+        Assert.Equal("temporarily_unavailable", token.Error);
+        Assert.NotNull(token.Response.Headers.RetryAfter);
 
         await cluster.StartServerAsync();
         Assert.True(await EventuallyAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK),

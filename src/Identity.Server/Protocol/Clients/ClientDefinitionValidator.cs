@@ -55,8 +55,9 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    // On Unix "/path" parses as an absolute file URI, hence the IsFile check.
     private static bool IsAbsoluteWithoutFragment(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.Fragment);
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && !uri.IsFile && !uri.IsUnc && string.IsNullOrEmpty(uri.Fragment);
 
     internal static bool IsOrigin(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"

@@ -2,7 +2,7 @@ using Identity.Server.Hosting;
 using Identity.Server.Protocol.Clients;
 using Microsoft.Extensions.Options;
 
-namespace Identity.Server.Protocol.Hosting;
+namespace Identity.Server.Protocol.Transport;
 
 /// <summary>
 /// SPEC §2 "Browsers and transport": HTTPS on the protocol endpoints when required, and CORS for exactly the origins

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Text.Json;
+using Identity.Server.Tests.Infrastructure;
+
+namespace Identity.Server.Tests.Protocol.Discovery;
+
+[Collection(ServerCollection.Name)]
+public sealed class DiscoveryTests(ServerFixture server)
+{
+    private readonly HttpClient http = server.CreateClient();
+
+    [Fact]
+    public async Task Document_AdvertisesEveryEndpointAndCapability()
+    {
+        var response = await http.GetAsync("/.well-known/openid-configuration");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.Public);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal("https://localhost/", json.GetProperty("issuer").GetString());
+        foreach (var (field, path) in new[]
+        {
+            ("token_endpoint", "connect/token"), ("authorization_endpoint", "connect/authorize"), ("revocation_endpoint", "connect/revoke"),
+            ("introspection_endpoint", "connect/introspect"), ("userinfo_endpoint", "connect/userinfo"),
+            ("end_session_endpoint", "connect/endsession"), ("jwks_uri", ".well-known/jwks"),
+        })
+            Assert.Equal("https://localhost/" + path, json.GetProperty(field).GetString());
+        Assert.Equal(["authorization_code", "client_credentials", "password", "refresh_token"], Strings(json, "grant_types_supported").Order());
+        Assert.Contains(TestData.ApiScope, Strings(json, "scopes_supported"));
+        Assert.Contains("offline_access", Strings(json, "scopes_supported"));
+        Assert.Equal(["code"], Strings(json, "response_types_supported"));
+        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Strings(json, "token_endpoint_auth_methods_supported").Order());
+        Assert.Equal(["S256"], Strings(json, "code_challenge_methods_supported"));
+        Assert.Contains("RS256", Strings(json, "id_token_signing_alg_values_supported"));
+        Assert.Equal(["public"], Strings(json, "subject_types_supported"));
+        Assert.Contains("email", Strings(json, "claims_supported"));
+    }
+
+    [Fact]
+    public async Task Jwks_PublishesPublicKeysOnly()
+    {
+        var response = await http.GetAsync("/.well-known/jwks");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.MaxAge > TimeSpan.Zero);
+        var keys = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("keys");
+
+        Assert.NotEqual(0, keys.GetArrayLength());
+        foreach (var key in keys.EnumerateArray())
+        {
+            Assert.Equal("sig", key.GetProperty("use").GetString());
+            Assert.False(string.IsNullOrEmpty(key.GetProperty("kid").GetString()));
+            foreach (var secret in new[] { "d", "p", "q", "dp", "dq", "qi" })
+                Assert.False(key.TryGetProperty(secret, out _), $"private member '{secret}' published");
+        }
+    }
+
+    private static List<string> Strings(JsonElement json, string name) =>
+        json.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToList();
+}
