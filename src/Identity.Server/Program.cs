@@ -26,6 +26,8 @@ await app.PrepareProtocolAsync();
 app.UseForwardedHeaders();
 app.UseServerExceptionHandling();
 app.UseProtocolGuards();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealth();
 app.MapProtocol();
 

@@ -1,4 +1,9 @@
 using Identity.Server.Persistence;
+using Identity.Server.Protocol.Bearer;
+using Identity.Server.Protocol.Introspection;
+using Identity.Server.Protocol.Revocation;
+using Identity.Server.Protocol.UserInfo;
+using Microsoft.AspNetCore.Authentication;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Transport;
@@ -44,6 +49,21 @@ internal static class ProtocolRegistration
         services.AddScoped<TokenEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<JwksEndpoint>();
+        services.AddScoped<AccessTokenValidator>();
+        services.AddScoped<PresentedTokens>();
+        services.AddScoped<RevocationHandler>();
+        services.AddScoped<RevocationEndpoint>();
+        services.AddScoped<IntrospectionHandler>();
+        services.AddScoped<IntrospectionEndpoint>();
+        services.AddScoped<UserInfoEndpoint>();
+
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(BearerPolicies.OpenId, policy => policy.AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireClaim("scope", "openid"))
+            .AddPolicy(BearerPolicies.User, policy => policy.AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser().RequireClaim("token_use", "user"));
         return builder;
     }
 
@@ -55,6 +75,11 @@ internal static class ProtocolRegistration
         app.MapGet("/.well-known/openid-configuration", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
         app.MapGet("/.well-known/oauth-authorization-server", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
         app.MapGet("/.well-known/jwks", (JwksEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapPost("/connect/revoke", (RevocationEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapPost("/connect/introspect", (IntrospectionEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post],
+                (UserInfoEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct))
+            .RequireAuthorization(BearerPolicies.OpenId);
     }
 
     /// <summary>

@@ -3,29 +3,55 @@ using Identity.Server.Tests.Infrastructure;
 
 namespace Identity.Server.Tests.Hosting;
 
-/// <summary>The embedded default (what <c>dotnet run</c> uses) must keep booting and migrating.</summary>
-public sealed class SqliteSmokeTests
+/// <summary>The embedded default (what <c>dotnet run</c> uses) must keep booting, migrating and issuing tokens.</summary>
+public sealed class SqliteSmokeTests : IAsyncLifetime
 {
+    private readonly DirectoryInfo directory = Directory.CreateTempSubdirectory("identity-smoke");
+    private ConfiguredServer server = null!;
+
+    public Task InitializeAsync()
+    {
+        server = new ConfiguredServer(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Sqlite",
+            ["ConnectionStrings:Identity"] = $"Data Source={Path.Combine(directory.FullName, "identity.db")}",
+            ["Identity:Issuer"] = "https://localhost/",
+            ["Identity:Scopes:0:Name"] = TestData.ApiScope,
+            ["Identity:Scopes:0:Resources:0"] = TestData.ApiResource,
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        directory.Delete(recursive: true);
+    }
+
     [Fact]
     public async Task EmbeddedSqlite_BootsMigratesAndIsReady()
     {
-        var directory = Directory.CreateTempSubdirectory("identity-smoke");
-        try
-        {
-            await using var server = new ConfiguredServer(new Dictionary<string, string?>
-            {
-                ["Database:Provider"] = "Sqlite",
-                ["ConnectionStrings:Identity"] = $"Data Source={Path.Combine(directory.FullName, "identity.db")}",
-                ["Identity:Issuer"] = "https://localhost/",
-            });
-            var http = server.CreateClient();
+        var http = server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+    }
 
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+    [Fact]
+    public async Task EmbeddedSqlite_RunsEveryGrant()
+    {
+        var data = new TestData(server);
+        var protocol = new ProtocolClient(server.CreateClient());
+        var (client, machine, user) = (await data.ClientAsync(), await data.ClientAsync(grants: ["client_credentials"]), await data.UserAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(machine, TestData.ApiScope)).Status);
+        var first = await protocol.PasswordGrantAsync(client, user);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => protocol.RefreshAsync(client, first.RefreshToken!)));
+        Assert.All(concurrent, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        Assert.Single(concurrent.Select(r => r.RefreshToken).Distinct());
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, concurrent[0].RefreshToken!)).Status);
+        Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(client, user with { Password = "wrong" })).Error);
     }
 }

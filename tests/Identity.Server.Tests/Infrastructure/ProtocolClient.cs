@@ -31,6 +31,19 @@ public sealed class ProtocolClient(HttpClient http)
     public Task<TokenResult> ClientCredentialsAsync(TestClient client, string? scope = null) =>
         TokenAsync(client, Form(("grant_type", "client_credentials"), ("scope", scope)));
 
+    public Task<TokenResult> RevokeAsync(TestClient client, string token, string? hint = null) =>
+        TokenAsync(client, Form(("token", token), ("token_type_hint", hint)), "/connect/revoke");
+
+    public Task<TokenResult> IntrospectAsync(TestClient client, string token) =>
+        TokenAsync(client, Form(("token", token)), "/connect/introspect");
+
+    public async Task<TokenResult> UserInfoAsync(string accessToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await SendAsync(request);
+    }
+
     /// <summary>Confidential clients authenticate with Basic (client_secret_basic); public ones send client_id.</summary>
     public async Task<TokenResult> TokenAsync(TestClient client, List<KeyValuePair<string, string>> form, string path = "/connect/token")
     {

@@ -83,7 +83,7 @@ internal sealed class TokenIssuer(ServerDbContext db, SigningKeyStore keys, Scop
 
     private SecurityTokenDescriptor AccessTokenDescriptor(IssueRequest request, Guid id, string scope, TimeSpan lifetime, SigningCredentials signing)
     {
-        var audiences = scopes.ResourcesOf(request.Scopes);
+        var audiences = scopes.AudiencesOf(request.Scopes, issuer.Value);
         var claims = new Dictionary<string, object>
         {
             [JwtRegisteredClaimNames.Sub] = request.SubjectId,
@@ -93,8 +93,7 @@ internal sealed class TokenIssuer(ServerDbContext db, SigningKeyStore keys, Scop
         };
         if (request.Authorization?.AuthenticatedAt is { } authTime) claims[JwtRegisteredClaimNames.AuthTime] = authTime.ToUnixTimeSeconds();
         if (request.Authorization is { } family) claims["sid"] = family.Id.ToString("N");
-        // RFC 9068 §3: aud names the resource; tokens for no API scope are for this server's own APIs.
-        claims[JwtRegisteredClaimNames.Aud] = audiences.Count switch { 0 => issuer.Value, 1 => audiences[0], _ => audiences.ToArray() };
+        claims[JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences.ToArray();
         return new SecurityTokenDescriptor
         {
             TokenType = "at+jwt",

@@ -21,6 +21,17 @@ internal sealed class ScopeCatalog
         granted.SelectMany(name => scopes.TryGetValue(name, out var scope) ? scope.Resources : []).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>
+    /// RFC 9068 §3: aud names the resources the token is for — those of its API scopes, plus this server itself
+    /// (userinfo, the account API) when it carries a standard scope or no API scope at all.
+    /// </summary>
+    public IReadOnlyList<string> AudiencesOf(IReadOnlyCollection<string> granted, string issuer)
+    {
+        var resources = ResourcesOf(granted);
+        var forThisServer = resources.Count == 0 || granted.Any(s => s != StandardScopes.OfflineAccess && StandardScopes.All.Contains(s));
+        return forThisServer ? [.. resources, issuer] : resources;
+    }
+
+    /// <summary>
     /// Parses a space-delimited scope parameter (RFC 6749 §3.3) against what the client may have. An omitted scope
     /// means everything the client is allowed, the pre-defined default §3.3 permits.
     /// </summary>

@@ -1,0 +1,70 @@
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Scopes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Identity.Server.Protocol.Issuance;
+
+public enum AccessTokenProblem { None, Malformed, Expired, Revoked, Invalid }
+
+/// <summary>An access token that passed every check, with what the server knows about it.</summary>
+internal sealed record ValidatedAccessToken(Guid Id, string SubjectId, string ClientId, string[] Scopes, IReadOnlyList<string> Audiences,
+    DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, Guid? AuthorizationId, bool IsJwt)
+{
+    public bool HasScope(string scope) => Scopes.Contains(scope);
+}
+
+/// <summary>
+/// Validates an access token — a JWT by signature, issuer, type and lifetime, a reference token by its hash — and then
+/// always by its row, so that a revoked token is refused on the very next request on any node. The row lookup is one
+/// primary-key read: correct without any cross-node cache invalidation (docs/resource-servers.md).
+/// </summary>
+internal sealed class AccessTokenValidator(ServerDbContext db, SigningKeyStore keys, IssuerUri issuer, ScopeCatalog scopes, TimeProvider time)
+{
+    private static readonly JsonWebTokenHandler Handler = new();
+
+    public async Task<(ValidatedAccessToken? Token, AccessTokenProblem Problem)> ValidateAsync(string? value, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > 8192) return (null, AccessTokenProblem.Malformed);
+        var now = time.GetUtcNow();
+        return value.Count(c => c == '.') == 2 ? await ValidateJwtAsync(value, now, ct) : await ValidateReferenceAsync(value, now, ct);
+    }
+
+    private async Task<(ValidatedAccessToken?, AccessTokenProblem)> ValidateJwtAsync(string value, DateTimeOffset now, CancellationToken ct)
+    {
+        var keySet = await keys.GetAsync(ct);
+        var result = await Handler.ValidateTokenAsync(value, new TokenValidationParameters
+        {
+            ValidIssuer = issuer.Value,
+            ValidateAudience = false, // each consumer checks the audience it needs
+            ValidateLifetime = false, // checked below on the server's clock
+            ValidTypes = ["at+jwt"],
+            IssuerSigningKeyResolver = (_, _, kid, _) => keySet.Find(kid) is { } key ? [key] : [],
+        });
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+            return (null, result.Exception is SecurityTokenMalformedException ? AccessTokenProblem.Malformed : AccessTokenProblem.Invalid);
+        if (!Guid.TryParseExact(jwt.Id, "N", out var id)) return (null, AccessTokenProblem.Invalid);
+        var expires = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero);
+        if (expires <= now) return (null, AccessTokenProblem.Expired);
+        if (new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero) > now + TimeSpan.FromSeconds(30)) return (null, AccessTokenProblem.Invalid);
+
+        var row = await db.Tokens.AsNoTracking().Where(t => t.Id == id && t.Type == TokenType.AccessToken)
+            .Select(t => new { t.Status, t.SubjectId, t.ClientId, t.Scopes, t.CreatedAt, t.AuthorizationId }).SingleOrDefaultAsync(ct);
+        if (row is null) return (null, AccessTokenProblem.Invalid);
+        if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
+        return (new ValidatedAccessToken(id, row.SubjectId, row.ClientId, row.Scopes, jwt.Audiences.ToList(), row.CreatedAt, expires, row.AuthorizationId, true),
+            AccessTokenProblem.None);
+    }
+
+    private async Task<(ValidatedAccessToken?, AccessTokenProblem)> ValidateReferenceAsync(string value, DateTimeOffset now, CancellationToken ct)
+    {
+        var hash = OpaqueTokens.Hash(value);
+        var row = await db.Tokens.AsNoTracking().Where(t => t.Hash == hash && t.Type == TokenType.AccessToken).SingleOrDefaultAsync(ct);
+        if (row is null) return (null, AccessTokenProblem.Invalid);
+        if (row.ExpiresAt <= now) return (null, AccessTokenProblem.Expired);
+        if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
+        return (new ValidatedAccessToken(row.Id, row.SubjectId, row.ClientId, row.Scopes, scopes.AudiencesOf(row.Scopes, issuer.Value), row.CreatedAt,
+            row.ExpiresAt, row.AuthorizationId, false), AccessTokenProblem.None);
+    }
+}

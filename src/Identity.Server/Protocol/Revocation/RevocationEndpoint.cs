@@ -1,0 +1,48 @@
+using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Issuance;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Protocol.Revocation;
+
+/// <summary>POST /connect/revoke (RFC 7009).</summary>
+internal sealed class RevocationEndpoint(ClientAuthenticator clients, RevocationHandler handler, ILogger<RevocationEndpoint> logger)
+{
+    public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
+    {
+        var (form, formError) = await ProtocolForm.ReadAsync(http.Request, ct);
+        if (formError is not null) return Reject(formError);
+        var authentication = await clients.AuthenticateAsync(http.Request, form!, ct);
+        if (authentication.Client is not { } client) return Reject(authentication.Error!, authentication.UsedBasic);
+        if (form!["token"] is not { } token) return Reject(OAuthError.InvalidRequest("The token parameter is required."));
+
+        await handler.RevokeAsync(token, client, ct);
+        // §2.2: 200 whether or not there was anything to revoke; the client cannot tell and need not care.
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.Ok();
+    }
+
+    private IResult Reject(OAuthError error, bool usedBasic = false)
+    {
+        logger.TokenRequestRejected(null, error.Code, error.Detail ?? error.Description);
+        return OAuthResults.Error(error, usedBasic);
+    }
+}
+
+/// <summary>
+/// Revokes what the client may revoke: only its own tokens (§2.1: "the authorization server first validates ... whether
+/// the token was issued to the client making the revocation request"). A refresh token takes its whole authorization
+/// with it — every access and refresh token of that sign-in; an access token goes alone. token_type_hint is only a hint:
+/// the token is found whatever it says.
+/// </summary>
+internal sealed class RevocationHandler(Persistence.ServerDbContext db, PresentedTokens tokens, TokenFamilies families, TimeProvider time)
+{
+    public async Task RevokeAsync(string value, Client client, CancellationToken ct)
+    {
+        var token = await tokens.FindAsync(value, ct);
+        if (token is null || token.ClientId != client.ClientId || token.Status == TokenStatus.Revoked) return;
+        if (token.Type == TokenType.RefreshToken && token.AuthorizationId is { } authorization)
+            await families.RevokeAsync(authorization, time.GetUtcNow(), ct);
+        else
+            await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Revoked), ct);
+    }
+}

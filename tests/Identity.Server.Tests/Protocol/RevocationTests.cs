@@ -1,0 +1,106 @@
+using System.Net;
+using Identity.Server.Protocol.Issuance;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Tests.Protocol;
+
+[Collection(ServerCollection.Name)]
+public sealed class RevocationTests(ServerFixture server)
+{
+    private readonly TestData data = new(server);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task RevokedRefreshToken_TakesItsAccessTokensWithIt()
+    {
+        var (client, user) = (await data.ClientAsync(isPublic: true), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+
+        var revoke = await protocol.RevokeAsync(client, tokens.RefreshToken!, "refresh_token");
+
+        Assert.Equal(HttpStatusCode.OK, revoke.Status);
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Error);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+    }
+
+    [Fact]
+    public async Task RevokedAccessToken_IsRefusedOnTheVeryNextRequest_ButTheRefreshTokenLives()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(client, tokens.AccessToken!)).Status);
+
+        var refused = await protocol.UserInfoAsync(tokens.AccessToken!);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        Assert.Contains("revoked", refused.Response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task WrongHint_IsOnlyAHint()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+
+        await protocol.RevokeAsync(client, tokens.RefreshToken!, "access_token");
+
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task AnotherClientsToken_Answers200_AndChangesNothing()
+    {
+        var (owner, other, user) = (await data.ClientAsync(), await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(owner, user);
+
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(other, tokens.RefreshToken!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(other, tokens.AccessToken!)).Status);
+
+        Assert.Equal(HttpStatusCode.OK, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(owner, tokens.RefreshToken!)).Status);
+    }
+
+    [Theory]
+    [InlineData("not-a-token-at-all")]
+    [InlineData("eyJhbGciOiJub25lIn0.eyJqdGkiOiJ4In0.")]
+    public async Task UnknownToken_Answers200(string token)
+    {
+        var client = await data.ClientAsync();
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(client, token)).Status);
+    }
+
+    [Fact]
+    public async Task AlreadyRevokedToken_Answers200()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+        await protocol.RevokeAsync(client, tokens.RefreshToken!);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(client, tokens.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task FailedClientAuthentication_Is401_AndRevokesNothing()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+
+        var result = await protocol.RevokeAsync(client with { Secret = "wrong-wrong-wrong-wrong-wrong-wrong" }, tokens.RefreshToken!);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Equal("invalid_client", result.Error);
+        var statuses = await data.DbAsync(db => db.Tokens.Where(t => t.SubjectId == user.Id).Select(t => t.Status).ToListAsync());
+        Assert.All(statuses, s => Assert.Equal(TokenStatus.Valid, s));
+    }
+
+    [Fact]
+    public async Task MissingToken_IsInvalidRequest()
+    {
+        var client = await data.ClientAsync();
+        var result = await protocol.TokenAsync(client, ProtocolClient.Form(("token_type_hint", "refresh_token")), "/connect/revoke");
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("invalid_request", result.Error);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Identity.Server.Tests.Protocol;
+
+[Collection(ServerCollection.Name)]
+public sealed class UserInfoTests(ServerFixture server)
+{
+    private readonly TestData data = new(server);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task ClaimsFollowTheGrantedScopes()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        await data.UsersAsync(async users =>
+        {
+            var roles = server.Services.CreateScope().ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            if (!await roles.RoleExistsAsync("tester")) await roles.CreateAsync(new IdentityRole("tester"));
+            await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, "tester");
+        });
+
+        var all = (await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "openid profile email roles")).AccessToken!)).Json;
+        var openIdOnly = (await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!)).Json;
+
+        Assert.Equal(user.Id, all.GetProperty("sub").GetString());
+        Assert.Equal("Ada Lovelace", all.GetProperty("name").GetString());
+        Assert.Equal("Ada", all.GetProperty("given_name").GetString());
+        Assert.Equal("Lovelace", all.GetProperty("family_name").GetString());
+        Assert.Equal(user.UserName, all.GetProperty("preferred_username").GetString());
+        Assert.True(all.GetProperty("updated_at").GetInt64() > 0);
+        Assert.Equal(user.Email, all.GetProperty("email").GetString());
+        Assert.True(all.GetProperty("email_verified").GetBoolean());
+        Assert.Equal(["tester"], all.GetProperty("role").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["sub"], openIdOnly.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task PostWithTheTokenInTheBody_Works()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+        var response = await protocol.Http.PostAsync("/connect/userinfo", new FormUrlEncodedContent([new("access_token", token)]));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenInHeaderAndBody_IsInvalidRequest()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo") { Content = new FormUrlEncodedContent([new("access_token", token)]) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var response = await protocol.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_request", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task WithoutOpenIdScope_Is403InsufficientScope()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var result = await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "profile")).AccessToken!);
+        Assert.Equal(HttpStatusCode.Forbidden, result.Status);
+        var challenge = result.Response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith("Bearer", challenge);
+        Assert.Contains("error=\"insufficient_scope\"", challenge);
+    }
+
+    [Fact]
+    public async Task NoToken_Is401WithABareChallenge()
+    {
+        var response = await protocol.Http.GetAsync("/connect/userinfo");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith("Bearer", challenge);
+        Assert.DoesNotContain("error=", challenge);
+    }
+
+    [Fact]
+    public async Task MalformedToken_Is401InvalidToken()
+    {
+        var result = await protocol.UserInfoAsync("not.a.jwt");
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Contains("error=\"invalid_token\"", result.Response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task ExpiredToken_Is401SayingExpired()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var hostData = new TestData(host);
+        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+        var token = (await hostProtocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+
+        time.Advance(TimeSpan.FromMinutes(16));
+        var result = await hostProtocol.UserInfoAsync(token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Contains("expired", result.Response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task ReferenceToken_Works()
+    {
+        var (client, user) = (await data.ClientAsync(format: "reference"), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid email")).AccessToken!;
+        var result = await protocol.UserInfoAsync(token);
+        Assert.Equal(HttpStatusCode.OK, result.Status);
+        Assert.Equal(user.Email, result.Json.GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task ClientCredentialsToken_IsNotAPerson()
+    {
+        var client = await data.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope]);
+        var token = (await protocol.ClientCredentialsAsync(client)).AccessToken!;
+        Assert.Equal(HttpStatusCode.Forbidden, (await protocol.UserInfoAsync(token)).Status);
+    }
+}
