@@ -1,4 +1,6 @@
 using Identity.Server.Accounts;
+using Identity.Server.Email;
+using Identity.Server.Jobs;
 using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol;
@@ -16,6 +18,8 @@ builder.AddForwardedHeaders();
 builder.AddPersistence();
 builder.AddAccounts();
 builder.AddProtocol();
+builder.AddEmail();
+builder.AddJobs();
 
 var app = builder.Build();
 app.ValidateOptions();
@@ -30,6 +34,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapProtocol();
+app.MapControllers();
 
 app.Run();
 

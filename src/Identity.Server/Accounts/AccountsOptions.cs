@@ -9,6 +9,12 @@ public sealed class AccountsOptions
     public bool RequireConfirmedEmail { get; set; } = true;
     /// <summary>Roles a registration may ask for. Default ["user"].</summary>
     public string[] SelfServiceRoles { get; set; } = ["user"];
+    /// <summary>Default 24 hours.</summary>
+    public TimeSpan EmailConfirmationLinkLifetime { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>Default 1 hour.</summary>
+    public TimeSpan PasswordResetLinkLifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>Confirmation and reset emails per address per hour; more requests still answer 202 but send nothing.</summary>
+    public int EmailsPerAddressPerHour { get; set; } = 5;
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutPolicyOptions Lockout { get; set; } = new();
 }

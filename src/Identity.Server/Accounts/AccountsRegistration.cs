@@ -40,7 +40,29 @@ internal static class AccountsRegistration
             hasher.IterationCount = accounts.Value.Password.HashIterations;
         });
         services.AddSingleton<DummyPassword>();
+        services.AddSingleton<CommonPasswords>();
+        services.AddScoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>();
+        services.AddSingleton<EmailRateLimiter>();
         services.AddScoped<SignInPolicy>();
+        services.AddScoped<AccountTokens>();
+        services.AddSingleton<AccountEmails>();
+        services.AddScoped<ProfileReader>();
+        services.AddScoped<RegistrationHandler>();
+        services.AddScoped<EmailConfirmationHandler>();
+        services.AddScoped<ChangePasswordHandler>();
+        services.AddScoped<PasswordResetHandler>();
+        services.AddScoped<ProfileHandler>();
+        services.AddControllers().ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()));
         return builder;
+    }
+
+    /// <summary>The self-service roles exist before anyone registers, so that registrations never race to create them.</summary>
+    public static async Task EnsureSelfServiceRolesAsync(IServiceProvider services, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        foreach (var role in scope.ServiceProvider.GetRequiredService<IOptions<AccountsOptions>>().Value.SelfServiceRoles)
+            if (!await roles.RoleExistsAsync(role))
+                await roles.CreateAsync(new IdentityRole(role));
     }
 }

@@ -1,4 +1,5 @@
 using Identity.Server.Accounts;
+using Identity.Server.Email;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Issuance;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -14,6 +15,8 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
     public DbSet<Token> Tokens => Set<Token>();
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -114,6 +114,7 @@ internal static class ProtocolStartup
         await using var scope = services.CreateAsyncScope();
         if ((await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct)).Count > 0) return false;
         await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(ct);
+        await Accounts.AccountsRegistration.EnsureSelfServiceRolesAsync(services, ct);
         await services.GetRequiredService<SigningKeyStore>().GetAsync(ct);
         return true;
     }

@@ -15,6 +15,8 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public TestPostgres.Server Postgres { get; private set; } = null!;
     public string DatabaseName { get; private set; } = "";
+    /// <summary>The real SMTP server every host of this fixture sends to.</summary>
+    public MailCatcher Mail { get; private set; } = null!;
     public string ConnectionString => Postgres.ConnectionString(DatabaseName);
 
     /// <summary>Extra settings a derived fixture or a test host needs.</summary>
@@ -24,6 +26,7 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     {
         Postgres = await TestPostgres.GetAsync();
         DatabaseName = await Postgres.CreateDatabaseAsync("identity_test");
+        Mail = await MailCatcher.StartAsync();
         ClientOptions.BaseAddress = new Uri("https://localhost");
         ClientOptions.AllowAutoRedirect = false;
         _ = Server; // boot now, so a start-up failure fails the fixture with its own message
@@ -44,12 +47,25 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
                 // Tests sign in far more often than a person; the per-user-name limit has its own test.
                 ["Identity:RateLimits:PasswordGrant:PerAddressPerMinute"] = "100000",
                 ["Identity:RateLimits:PasswordGrant:PerUserNamePerMinute"] = "1000",
+                ["Email:From"] = "identity@example.test",
+                ["Email:Smtp:Host"] = "127.0.0.1",
+                ["Email:Smtp:Port"] = Mail.SmtpPort.ToString(),
+                ["Email:Smtp:Security"] = "None",
+                ["Jobs:Email:FirstBackoff"] = "00:00:00.500",
+                ["Jobs:Email:MaxBackoff"] = "00:00:02",
             };
             foreach (var (key, value) in Settings) settings[key] = value;
             configuration.AddInMemoryCollection(settings);
         });
+        // Registration code reads some settings (job schedules) before ConfigureAppConfiguration applies; UseSetting is seen early.
+        foreach (var (key, value) in EarlySettings) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
     }
+
+    private IEnumerable<KeyValuePair<string, string?>> EarlySettings =>
+    [
+        new("Jobs:Email:Interval", "00:00:00.200"),
+    ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>
         WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton(time)));
@@ -60,6 +76,7 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();
+        await Mail.DisposeAsync();
         await Postgres.DropDatabaseAsync(DatabaseName);
     }
 }

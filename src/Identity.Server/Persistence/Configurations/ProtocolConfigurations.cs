@@ -12,6 +12,8 @@ internal sealed class ApplicationUserConfiguration : IEntityTypeConfiguration<Ap
     {
         user.Property(u => u.FirstName).HasMaxLength(100);
         user.Property(u => u.LastName).HasMaxLength(100);
+        // Identity checks uniqueness before insert; the index settles two registrations racing for one address.
+        user.HasIndex(u => u.NormalizedEmail).HasDatabaseName("EmailIndex").IsUnique();
     }
 }
 
@@ -65,6 +67,32 @@ internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<Signing
         key.ToTable("SigningKeys");
         key.Property(k => k.Id).HasMaxLength(64);
         key.Property(k => k.Algorithm).HasMaxLength(10);
+    }
+}
+
+internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Email.OutboxMessage>
+{
+    public void Configure(EntityTypeBuilder<Email.OutboxMessage> message)
+    {
+        message.ToTable("OutboxMessages");
+        message.Property(m => m.To).HasMaxLength(256);
+        message.Property(m => m.Subject).HasMaxLength(200);
+        message.Property(m => m.LastError).HasMaxLength(500);
+        message.HasIndex(m => new { m.SentAt, m.NextAttemptAt });
+    }
+}
+
+internal sealed class AccountTokenConfiguration : IEntityTypeConfiguration<AccountToken>
+{
+    public void Configure(EntityTypeBuilder<AccountToken> token)
+    {
+        token.ToTable("AccountTokens");
+        token.Property(t => t.UserId).HasMaxLength(450);
+        token.Property(t => t.Purpose).HasConversion<string>().HasMaxLength(20);
+        token.Property(t => t.Email).HasMaxLength(256);
+        token.HasIndex(t => t.Hash).IsUnique();
+        token.HasIndex(t => new { t.UserId, t.Purpose });
+        token.HasOne<ApplicationUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -14,4 +14,13 @@ internal sealed class TokenFamilies(ServerDbContext db)
         await db.Tokens.Where(t => t.AuthorizationId == authorizationId && t.Status != TokenStatus.Revoked)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Revoked), ct);
     }
+
+    /// <summary>Ends every session of a user (password reset), or every one but the caller's own (password change).</summary>
+    public async Task RevokeAllOfUserAsync(string userId, Guid? except, DateTimeOffset now, CancellationToken ct)
+    {
+        await db.Authorizations.Where(a => a.SubjectId == userId && a.Kind == AuthorizationKind.AdHoc && a.Status != AuthorizationStatus.Revoked && a.Id != except)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, AuthorizationStatus.Revoked).SetProperty(a => a.RevokedAt, now), ct);
+        await db.Tokens.Where(t => t.SubjectId == userId && t.AuthorizationId != null && t.AuthorizationId != except && t.Status != TokenStatus.Revoked)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Revoked), ct);
+    }
 }

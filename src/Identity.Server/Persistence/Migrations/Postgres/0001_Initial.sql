@@ -75,6 +75,22 @@ CREATE TABLE "DataProtectionKeys" (
 );
 
 
+CREATE TABLE "OutboxMessages" (
+    "Id" uuid NOT NULL,
+    "To" character varying(256) NOT NULL,
+    "Subject" character varying(200) NOT NULL,
+    "TextBody" text NOT NULL,
+    "HtmlBody" text NOT NULL,
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "NextAttemptAt" timestamp with time zone NOT NULL,
+    "Attempts" integer NOT NULL,
+    "LastError" character varying(500),
+    "ClaimedUntil" timestamp with time zone,
+    "SentAt" timestamp with time zone,
+    CONSTRAINT "PK_OutboxMessages" PRIMARY KEY ("Id")
+);
+
+
 CREATE TABLE "SigningKeys" (
     "Id" character varying(64) NOT NULL,
     "Algorithm" character varying(10) NOT NULL,
@@ -112,6 +128,20 @@ CREATE TABLE "AspNetRoleClaims" (
     "ClaimValue" text,
     CONSTRAINT "PK_AspNetRoleClaims" PRIMARY KEY ("Id"),
     CONSTRAINT "FK_AspNetRoleClaims_AspNetRoles_RoleId" FOREIGN KEY ("RoleId") REFERENCES "AspNetRoles" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AccountTokens" (
+    "Id" uuid NOT NULL,
+    "UserId" character varying(450) NOT NULL,
+    "Purpose" character varying(20) NOT NULL,
+    "Hash" bytea NOT NULL,
+    "Email" character varying(256),
+    "CreatedAt" timestamp with time zone NOT NULL,
+    "ExpiresAt" timestamp with time zone NOT NULL,
+    "UsedAt" timestamp with time zone,
+    CONSTRAINT "PK_AccountTokens" PRIMARY KEY ("Id"),
+    CONSTRAINT "FK_AccountTokens_AspNetUsers_UserId" FOREIGN KEY ("UserId") REFERENCES "AspNetUsers" ("Id") ON DELETE CASCADE
 );
 
 
@@ -154,6 +184,12 @@ CREATE TABLE "AspNetUserTokens" (
 );
 
 
+CREATE UNIQUE INDEX "IX_AccountTokens_Hash" ON "AccountTokens" ("Hash");
+
+
+CREATE INDEX "IX_AccountTokens_UserId_Purpose" ON "AccountTokens" ("UserId", "Purpose");
+
+
 CREATE INDEX "IX_AspNetRoleClaims_RoleId" ON "AspNetRoleClaims" ("RoleId");
 
 
@@ -169,13 +205,16 @@ CREATE INDEX "IX_AspNetUserLogins_UserId" ON "AspNetUserLogins" ("UserId");
 CREATE INDEX "IX_AspNetUserRoles_RoleId" ON "AspNetUserRoles" ("RoleId");
 
 
-CREATE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
+CREATE UNIQUE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
 
 
 CREATE UNIQUE INDEX "UserNameIndex" ON "AspNetUsers" ("NormalizedUserName");
 
 
 CREATE INDEX "IX_Authorizations_SubjectId_ClientId" ON "Authorizations" ("SubjectId", "ClientId");
+
+
+CREATE INDEX "IX_OutboxMessages_SentAt_NextAttemptAt" ON "OutboxMessages" ("SentAt", "NextAttemptAt");
 
 
 CREATE INDEX "IX_Tokens_AuthorizationId" ON "Tokens" ("AuthorizationId");

@@ -70,6 +70,21 @@ CREATE TABLE "DataProtectionKeys" (
 );
 
 
+CREATE TABLE "OutboxMessages" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_OutboxMessages" PRIMARY KEY,
+    "To" TEXT NOT NULL,
+    "Subject" TEXT NOT NULL,
+    "TextBody" TEXT NOT NULL,
+    "HtmlBody" TEXT NOT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    "NextAttemptAt" INTEGER NOT NULL,
+    "Attempts" INTEGER NOT NULL,
+    "LastError" TEXT NULL,
+    "ClaimedUntil" INTEGER NULL,
+    "SentAt" INTEGER NULL
+);
+
+
 CREATE TABLE "SigningKeys" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_SigningKeys" PRIMARY KEY,
     "Algorithm" TEXT NOT NULL,
@@ -104,6 +119,19 @@ CREATE TABLE "AspNetRoleClaims" (
     "ClaimType" TEXT NULL,
     "ClaimValue" TEXT NULL,
     CONSTRAINT "FK_AspNetRoleClaims_AspNetRoles_RoleId" FOREIGN KEY ("RoleId") REFERENCES "AspNetRoles" ("Id") ON DELETE CASCADE
+);
+
+
+CREATE TABLE "AccountTokens" (
+    "Id" TEXT NOT NULL CONSTRAINT "PK_AccountTokens" PRIMARY KEY,
+    "UserId" TEXT NOT NULL,
+    "Purpose" TEXT NOT NULL,
+    "Hash" BLOB NOT NULL,
+    "Email" TEXT NULL,
+    "CreatedAt" INTEGER NOT NULL,
+    "ExpiresAt" INTEGER NOT NULL,
+    "UsedAt" INTEGER NULL,
+    CONSTRAINT "FK_AccountTokens_AspNetUsers_UserId" FOREIGN KEY ("UserId") REFERENCES "AspNetUsers" ("Id") ON DELETE CASCADE
 );
 
 
@@ -145,6 +173,12 @@ CREATE TABLE "AspNetUserTokens" (
 );
 
 
+CREATE UNIQUE INDEX "IX_AccountTokens_Hash" ON "AccountTokens" ("Hash");
+
+
+CREATE INDEX "IX_AccountTokens_UserId_Purpose" ON "AccountTokens" ("UserId", "Purpose");
+
+
 CREATE INDEX "IX_AspNetRoleClaims_RoleId" ON "AspNetRoleClaims" ("RoleId");
 
 
@@ -160,13 +194,16 @@ CREATE INDEX "IX_AspNetUserLogins_UserId" ON "AspNetUserLogins" ("UserId");
 CREATE INDEX "IX_AspNetUserRoles_RoleId" ON "AspNetUserRoles" ("RoleId");
 
 
-CREATE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
+CREATE UNIQUE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
 
 
 CREATE UNIQUE INDEX "UserNameIndex" ON "AspNetUsers" ("NormalizedUserName");
 
 
 CREATE INDEX "IX_Authorizations_SubjectId_ClientId" ON "Authorizations" ("SubjectId", "ClientId");
+
+
+CREATE INDEX "IX_OutboxMessages_SentAt_NextAttemptAt" ON "OutboxMessages" ("SentAt", "NextAttemptAt");
 
 
 CREATE INDEX "IX_Tokens_AuthorizationId" ON "Tokens" ("AuthorizationId");

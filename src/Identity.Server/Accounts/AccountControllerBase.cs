@@ -1,0 +1,33 @@
+using System.Reflection;
+using Identity.Server.Protocol.Bearer;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Controllers;
+
+namespace Identity.Server.Accounts;
+
+/// <summary>What every account API controller shares: JSON in and out, errors as RFC 9457 problem details.</summary>
+[ApiController]
+[Consumes("application/json")]
+[ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
+internal abstract class AccountControllerBase : ControllerBase
+{
+    protected ActionResult Problem(AccountError error)
+    {
+        var problem = new ValidationProblemDetails(error.Errors) { Status = error.Status, Title = error.Title };
+        return new ObjectResult(problem) { StatusCode = error.Status, ContentTypes = { "application/problem+json" } };
+    }
+
+    /// <summary>The signed-in user's id, from the bearer token's sub.</summary>
+    protected string UserId => User.FindFirst("sub")!.Value;
+
+    protected Guid? CurrentAuthorization => HttpContext.Features.Get<Protocol.Issuance.ValidatedAccessToken>()?.AuthorizationId;
+
+    protected const string BearerPolicy = BearerPolicies.User;
+}
+
+/// <summary>Lets MVC find our controllers although, like every type here, they are internal.</summary>
+internal sealed class InternalControllerFeatureProvider : ControllerFeatureProvider
+{
+    protected override bool IsController(TypeInfo type) =>
+        type.IsClass && !type.IsAbstract && typeof(AccountControllerBase).IsAssignableFrom(type);
+}

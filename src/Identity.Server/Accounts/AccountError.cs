@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace Identity.Server.Accounts;
+
+/// <summary>An expected account failure: a status and the fields at fault, mapped to RFC 9457 problem details.</summary>
+public sealed record AccountError(int Status, string Title, IDictionary<string, string[]> Errors)
+{
+    public static AccountError Field(string field, string message, int status = StatusCodes.Status400BadRequest) =>
+        new(status, status == StatusCodes.Status409Conflict ? "Conflict" : "Validation failed", new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>Identity's error codes, each placed on the field it concerns; duplicates are 409.</summary>
+    public static AccountError FromIdentity(IdentityResult result, string passwordField = "password")
+    {
+        var duplicate = result.Errors.Any(e => e.Code is "DuplicateEmail" or "DuplicateUserName");
+        var errors = result.Errors.GroupBy(e => e.Code switch
+        {
+            "DuplicateEmail" or "InvalidEmail" => "email",
+            "DuplicateUserName" or "InvalidUserName" => "userName",
+            "PasswordMismatch" => "currentPassword",
+            var code when code.StartsWith("Password", StringComparison.Ordinal) => passwordField,
+            _ => "",
+        }).ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
+        return duplicate
+            ? new AccountError(StatusCodes.Status409Conflict, "Conflict", errors)
+            : new AccountError(StatusCodes.Status400BadRequest, "Validation failed", errors);
+    }
+}

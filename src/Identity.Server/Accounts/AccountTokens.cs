@@ -1,0 +1,47 @@
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Issuance;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Identity.Server.Accounts;
+
+internal sealed class AccountTokens(ServerDbContext db, IOptions<AccountsOptions> options, TimeProvider time)
+{
+    /// <summary>Ends the user's earlier tokens of this purpose and adds a new one to the unit of work; returns its value.</summary>
+    public async Task<string> IssueAsync(string userId, AccountTokenPurpose purpose, string? email, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await db.AccountTokens.Where(t => t.UserId == userId && t.Purpose == purpose && t.UsedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
+        var value = OpaqueTokens.New();
+        var lifetime = purpose == AccountTokenPurpose.ConfirmEmail ? options.Value.EmailConfirmationLinkLifetime : options.Value.PasswordResetLinkLifetime;
+        db.AccountTokens.Add(new AccountToken
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            Purpose = purpose,
+            Hash = OpaqueTokens.Hash(value),
+            Email = email,
+            CreatedAt = now,
+            ExpiresAt = now + lifetime,
+        });
+        return value;
+    }
+
+    /// <summary>The token's row, whatever its state; null if no such token exists for this user and purpose.</summary>
+    public Task<AccountToken?> FindAsync(string userId, string value, AccountTokenPurpose purpose, CancellationToken ct)
+    {
+        if (value.Length > 200) return Task.FromResult<AccountToken?>(null);
+        var hash = OpaqueTokens.Hash(value);
+        return db.AccountTokens.AsNoTracking().SingleOrDefaultAsync(t => t.Hash == hash && t.UserId == userId && t.Purpose == purpose, ct);
+    }
+
+    /// <summary>Uses the token once: true for exactly one caller, and only before it expires.</summary>
+    public async Task<bool> TryUseAsync(AccountToken token, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (token.UsedAt is not null || token.ExpiresAt <= now) return false;
+        return await db.AccountTokens.Where(t => t.Id == token.Id && t.UsedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct) == 1;
+    }
+}

@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
+namespace Identity.Server.Accounts.Contracts;
+
+public sealed class RegisterRequest
+{
+    [Required, EmailAddress, MaxLength(256)] public string? Email { get; set; }
+    [Required] public string? Password { get; set; }
+    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
+    [MaxLength(100)] public string? FirstName { get; set; }
+    [MaxLength(100)] public string? LastName { get; set; }
+    [MaxLength(64)] public string? Role { get; set; }
+}
+
+public sealed class EmailRequest
+{
+    [Required, EmailAddress, MaxLength(256)] public string? Email { get; set; }
+}
+
+public sealed class UpdateProfileRequest
+{
+    [MaxLength(100)] public string? FirstName { get; set; }
+    [MaxLength(100)] public string? LastName { get; set; }
+    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
+    [EmailAddress, MaxLength(256)] public string? Email { get; set; }
+}
+
+public sealed class ChangePasswordRequest
+{
+    [Required] public string? CurrentPassword { get; set; }
+    [Required] public string? NewPassword { get; set; }
+}
+
+public sealed class ResetPasswordRequest
+{
+    [Required, MaxLength(450)] public string? UserId { get; set; }
+    [Required, MaxLength(200)] public string? Token { get; set; }
+    [Required] public string? NewPassword { get; set; }
+}
+
+public sealed record ProfileResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("email")] string? Email,
+    [property: JsonPropertyName("userName")] string? UserName,
+    [property: JsonPropertyName("firstName")] string? FirstName,
+    [property: JsonPropertyName("lastName")] string? LastName,
+    [property: JsonPropertyName("emailConfirmed")] bool EmailConfirmed,
+    [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt);
+
+public sealed record MessageResponse([property: JsonPropertyName("message")] string Message);
+
+internal static class UserNames
+{
+    public const string Pattern = @"^[A-Za-z0-9._@+\-]+$";
+    public const string Message = "User names may contain letters, digits and . _ @ + - only.";
+}

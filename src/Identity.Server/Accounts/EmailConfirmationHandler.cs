@@ -1,0 +1,45 @@
+using Identity.Server.Email;
+using Identity.Server.Persistence;
+using Microsoft.AspNetCore.Identity;
+
+namespace Identity.Server.Accounts;
+
+public enum ConfirmationOutcome { Confirmed, AlreadyConfirmed, Invalid }
+
+internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
+    EmailOutbox outbox, EmailRateLimiter limiter, TimeProvider time)
+{
+    /// <summary>Confirms the address the token was issued for: the registration address, or a new one from a profile change.</summary>
+    public async Task<ConfirmationOutcome> ConfirmAsync(string? userId, string? value, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(userId) || string.IsNullOrEmpty(value) || userId.Length > 450) return ConfirmationOutcome.Invalid;
+        var user = await users.FindByIdAsync(userId);
+        var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ConfirmEmail, ct);
+        if (user is null || token is null) return ConfirmationOutcome.Invalid;
+        var sameAddress = string.Equals(token.Email, user.Email, StringComparison.OrdinalIgnoreCase);
+        if (token.UsedAt is not null && sameAddress && user.EmailConfirmed) return ConfirmationOutcome.AlreadyConfirmed;
+        if (!await tokens.TryUseAsync(token, ct)) return ConfirmationOutcome.Invalid;
+
+        if (!sameAddress)
+        {
+            // A changed address becomes the account's address only now, and only if nobody took it meanwhile.
+            var set = await users.SetEmailAsync(user, token.Email);
+            if (!set.Succeeded) return ConfirmationOutcome.Invalid;
+        }
+        user.EmailConfirmed = true;
+        user.UpdatedAt = time.GetUtcNow();
+        await users.UpdateAsync(user);
+        return ConfirmationOutcome.Confirmed;
+    }
+
+    /// <summary>Sends a new link to an unconfirmed account; silent for unknown or confirmed addresses (no enumeration).</summary>
+    public async Task ResendAsync(string email, CancellationToken ct)
+    {
+        if (!limiter.TryAcquire(email)) return;
+        var user = await users.FindByEmailAsync(email);
+        if (user is null || user.EmailConfirmed) return;
+        var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ConfirmEmail, user.Email, ct);
+        outbox.Enqueue(emails.Confirmation(user.Email!, user.Id, token));
+        await db.SaveChangesAsync(ct);
+    }
+}

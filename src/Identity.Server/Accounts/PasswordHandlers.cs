@@ -1,0 +1,67 @@
+using Identity.Server.Email;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Issuance;
+using Microsoft.AspNetCore.Identity;
+
+namespace Identity.Server.Accounts;
+
+/// <summary>POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3).</summary>
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, TokenFamilies families, TimeProvider time)
+{
+    public async Task<AccountError?> ChangeAsync(string userId, Guid? currentAuthorization, string current, string next, CancellationToken ct)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null) return AccountError.Field("", "The account no longer exists.");
+        var changed = await users.ChangePasswordAsync(user, current, next);
+        if (!changed.Succeeded) return AccountError.FromIdentity(changed, "newPassword");
+        await families.RevokeAllOfUserAsync(userId, except: currentAuthorization, time.GetUtcNow(), ct);
+        return null;
+    }
+}
+
+/// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>
+internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
+    EmailOutbox outbox, EmailRateLimiter limiter, TokenFamilies families, TimeProvider time)
+{
+    /// <summary>Queues a reset email if the account exists; says nothing either way.</summary>
+    public async Task ForgotAsync(string email, CancellationToken ct)
+    {
+        if (!limiter.TryAcquire(email)) return;
+        var user = await users.FindByEmailAsync(email);
+        if (user is null) return;
+        var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ResetPassword, null, ct);
+        outbox.Enqueue(emails.PasswordReset(user.Email!, user.Id, token));
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Whether a link is still good, for the page to show its form or a clear failure.</summary>
+    public async Task<bool> IsUsableAsync(string? userId, string? value, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(userId) || string.IsNullOrEmpty(value) || userId.Length > 450) return false;
+        var token = await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
+        return token is { UsedAt: null } && token.ExpiresAt > time.GetUtcNow();
+    }
+
+    public async Task<AccountError?> ResetAsync(string userId, string value, string newPassword, CancellationToken ct)
+    {
+        var invalid = AccountError.Field("token", "The link is invalid or has expired; ask for a new one.");
+        var user = await users.FindByIdAsync(userId);
+        var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
+        if (user is null || token is null) return invalid;
+        // Check the new password before using the token, so that a weak choice does not burn the link.
+        foreach (var validator in users.PasswordValidators)
+        {
+            var result = await validator.ValidateAsync(users, user, newPassword);
+            if (!result.Succeeded) return AccountError.FromIdentity(result, "newPassword");
+        }
+        if (!await tokens.TryUseAsync(token, ct)) return invalid;
+
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, newPassword);
+        user.AccessFailedCount = 0;
+        user.LockoutEnd = null;
+        user.UpdatedAt = time.GetUtcNow();
+        await users.UpdateSecurityStampAsync(user);
+        await families.RevokeAllOfUserAsync(userId, except: null, time.GetUtcNow(), ct);
+        return null;
+    }
+}

@@ -1,0 +1,27 @@
+using Identity.Server.Accounts.Contracts;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Identity.Server.Accounts;
+
+[Route("api/account/profile")]
+[Authorize(Policy = BearerPolicy)]
+[ProducesResponseType(StatusCodes.Status401Unauthorized)]
+internal sealed class ProfileController : AccountControllerBase
+{
+    [HttpGet]
+    [Consumes("application/json", IsOptional = true)]
+    [ProducesResponseType(typeof(ProfileResponse), StatusCodes.Status200OK)]
+    public async Task<ActionResult<ProfileResponse>> GetAsync([FromServices] ProfileReader profiles, CancellationToken ct) =>
+        await profiles.ReadAsync(UserId, ct) is { } profile ? Ok(profile) : Problem(AccountError.Field("", "The account no longer exists.", StatusCodes.Status404NotFound));
+
+    /// <summary>Updates names and user name; a new email is confirmed by a link sent to it before it replaces the old one.</summary>
+    [HttpPut]
+    [ProducesResponseType(typeof(ProfileResponse), StatusCodes.Status200OK)]
+    [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status409Conflict, "application/problem+json")]
+    public async Task<ActionResult<ProfileResponse>> UpdateAsync([FromBody] UpdateProfileRequest request, [FromServices] ProfileHandler handler, CancellationToken ct)
+    {
+        var (profile, error) = await handler.UpdateAsync(UserId, request, ct);
+        return error is not null ? Problem(error) : Ok(profile);
+    }
+}

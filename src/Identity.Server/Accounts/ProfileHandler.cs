@@ -1,0 +1,40 @@
+using Identity.Server.Accounts.Contracts;
+using Identity.Server.Email;
+using Identity.Server.Persistence;
+using Microsoft.AspNetCore.Identity;
+
+namespace Identity.Server.Accounts;
+
+/// <summary>PUT /api/account/profile. A new email stays pending until the link sent to it is clicked (SPEC §3).</summary>
+internal sealed class ProfileHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
+    EmailOutbox outbox, ProfileReader profiles, TimeProvider time)
+{
+    public async Task<(ProfileResponse? Profile, AccountError? Error)> UpdateAsync(string userId, UpdateProfileRequest request, CancellationToken ct)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null) return (null, AccountError.Field("", "The account no longer exists."));
+        if (request.UserName is not null && request.UserName != user.UserName)
+        {
+            if (await users.FindByNameAsync(request.UserName) is not null)
+                return (null, AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict));
+            var renamed = await users.SetUserNameAsync(user, request.UserName);
+            if (!renamed.Succeeded) return (null, AccountError.FromIdentity(renamed));
+        }
+        var newEmail = request.Email is not null && !string.Equals(request.Email, user.Email, StringComparison.OrdinalIgnoreCase) ? request.Email : null;
+        if (newEmail is not null && await users.FindByEmailAsync(newEmail) is not null)
+            return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
+
+        if (request.FirstName is not null) user.FirstName = request.FirstName;
+        if (request.LastName is not null) user.LastName = request.LastName;
+        user.UpdatedAt = time.GetUtcNow();
+        var updated = await users.UpdateAsync(user);
+        if (!updated.Succeeded) return (null, AccountError.FromIdentity(updated));
+        if (newEmail is not null)
+        {
+            var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ConfirmEmail, newEmail, ct);
+            outbox.Enqueue(emails.Confirmation(newEmail, user.Id, token));
+            await db.SaveChangesAsync(ct);
+        }
+        return (await profiles.ReadAsync(user.Id, ct), null);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Identity.Server.Email;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "No SMTP host configured; \"{Subject}\" written to the pickup directory. Link: {Link}")]
+    public static partial void PickupLink(this ILogger logger, string subject, string link);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Sending email {MessageId} failed (attempt {Attempt}); next attempt at {NextAttemptAt:O}: {Error}")]
+    public static partial void EmailFailed(this ILogger logger, Guid messageId, int attempt, DateTimeOffset nextAttemptAt, string error);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Sent email {MessageId}.")]
+    public static partial void EmailSent(this ILogger logger, Guid messageId);
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+
+namespace Identity.Server.Tests.Accounts;
+
+[Collection(ServerCollection.Name)]
+public sealed class EmailConfirmationTests(ServerFixture server)
+{
+    private readonly AccountApi api = new(server.CreateClient(), server.Mail);
+
+    private Task<(HttpResponseMessage Response, System.Text.Json.JsonElement Json)> ConfirmAsync(EmailLink link, string? token = null) =>
+        api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(token ?? link.Token)}");
+
+    [Fact]
+    public async Task Link_ConfirmsOnce_ThenSaysAlreadyConfirmed()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+
+        var (first, json) = await ConfirmAsync(link);
+        var (second, again) = await ConfirmAsync(link);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("confirmed", json.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Contains("already", again.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task WrongToken_Is400()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        var (response, _) = await ConfirmAsync(link, "forged" + link.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ExpiredLink_Is400()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var hostApi = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), server.Mail);
+        var email = AccountApi.NewEmail();
+        await hostApi.RegisterAsync(email);
+        var link = await hostApi.LinkAsync(email, "/account/confirm-email");
+
+        time.Advance(TimeSpan.FromHours(24) + TimeSpan.FromSeconds(1));
+
+        var (response, _) = await hostApi.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task NewLink_InvalidatesThePreviousOne()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var first = await api.LinkAsync(email, "/account/confirm-email");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(HttpMethod.Post, "/api/account/confirm-email/resend", new { email })).Response.StatusCode);
+        await WaitForCountAsync(email, 2);
+        var second = await api.LinkAsync(email, "/account/confirm-email");
+
+        Assert.NotEqual(first.Token, second.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ConfirmAsync(first)).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ConfirmAsync(second)).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Resend_ForAnUnknownAddress_Is202AndSendsNothing()
+    {
+        var email = AccountApi.NewEmail();
+        var (response, _) = await api.SendAsync(HttpMethod.Post, "/api/account/confirm-email/resend", new { email });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Task.Delay(1000);
+        Assert.Equal(0, await api.CountMessagesAsync(email));
+    }
+
+    [Fact]
+    public async Task Resend_IsRateLimitedPerAddress_StillAnswering202()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email); // one email
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(HttpMethod.Post, "/api/account/confirm-email/resend", new { email })).Response.StatusCode);
+        await Task.Delay(2000);
+        Assert.Equal(1 + 5, await api.CountMessagesAsync(email)); // registration's, then five per hour
+    }
+
+    private async Task WaitForCountAsync(string email, int count)
+    {
+        for (var i = 0; i < 100 && await api.CountMessagesAsync(email) < count; i++) await Task.Delay(200);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+
+namespace Identity.Server.Tests.Accounts;
+
+[Collection(ServerCollection.Name)]
+public sealed class PasswordTests(ServerFixture server)
+{
+    private readonly AccountApi api = new(server.CreateClient(), server.Mail);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+    private const string NewPassword = "an entirely new passphrase";
+
+    [Fact]
+    public async Task Change_Needs204_AndEndsOtherSessionsOnly()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var login = new TestUser(user.UserId, user.Email, user.Email, user.Password);
+        var otherSession = await protocol.PasswordGrantAsync(user.Client, login);
+
+        var (response, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = NewPassword }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(user.Client, otherSession.RefreshToken!)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(user.Client, user.Tokens.RefreshToken!)).Status);
+        Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(user.Client, login)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(user.Client, login with { Password = NewPassword })).Status);
+    }
+
+    [Fact]
+    public async Task Change_WithTheWrongCurrentPassword_Is400()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = "wrong", newPassword = NewPassword }, user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty("currentPassword", out _));
+    }
+
+    [Fact]
+    public async Task Change_ToACommonPassword_Is400()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = "iloveyou" }, user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty("newPassword", out _));
+    }
+
+    [Fact]
+    public async Task ForgotAndReset_SetTheNewPassword_AndEndEverySession()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var login = new TestUser(user.UserId, user.Email, user.Email, user.Password);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email })).Response.StatusCode);
+        var link = await api.LinkAsync(user.Email, "/account/reset-password");
+        var (reset, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = link.UserId, token = link.Token, newPassword = NewPassword });
+
+        Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(user.Client, user.Tokens.RefreshToken!)).Error);
+        Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(user.Client, login)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(user.Client, login with { Password = NewPassword })).Status);
+        var (again, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = link.UserId, token = link.Token, newPassword = "yet another passphrase" });
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reset_WithAWeakPassword_Is400_AndKeepsTheLinkUsable()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
+        var link = await api.LinkAsync(user.Email, "/account/reset-password");
+
+        var (weak, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = link.UserId, token = link.Token, newPassword = "123456789" });
+        var (strong, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = link.UserId, token = link.Token, newPassword = NewPassword });
+
+        Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, strong.StatusCode);
+    }
+
+    [Fact]
+    public async Task ExpiredResetLink_Is400()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var hostApi = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), server.Mail);
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(host, hostApi);
+        await hostApi.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
+        var link = await hostApi.LinkAsync(user.Email, "/account/reset-password");
+
+        time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+
+        var (response, _) = await hostApi.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = link.UserId, token = link.Token, newPassword = NewPassword });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Forgot_ForAnUnknownAddress_Is202AndSendsNothing()
+    {
+        var email = AccountApi.NewEmail();
+        Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email })).Response.StatusCode);
+        await Task.Delay(1000);
+        Assert.Equal(0, await api.CountMessagesAsync(email));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+
+namespace Identity.Server.Tests.Accounts;
+
+[Collection(ServerCollection.Name)]
+public sealed class ProfileTests(ServerFixture server)
+{
+    private readonly AccountApi api = new(server.CreateClient(), server.Mail);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task Get_ReturnsTheSignedInUsersProfile()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(user.UserId, json.GetProperty("id").GetString());
+        Assert.True(json.GetProperty("emailConfirmed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task NoToken_Is401WithBearerChallenge()
+    {
+        var (response, _) = await api.SendAsync(HttpMethod.Get, "/api/account/profile");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task RevokedAccessToken_IsRefusedRightAway()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        await protocol.RevokeAsync(user.Client, user.Tokens.AccessToken!);
+
+        var (response, json) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ClientCredentialsToken_IsNotAUser()
+    {
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+        var token = (await protocol.ClientCredentialsAsync(client)).AccessToken;
+        var (response, _) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: token);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_UpdatesNames()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { firstName = "Ada", lastName = "Byron" }, user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Ada", json.GetProperty("firstName").GetString());
+        Assert.Equal("Byron", json.GetProperty("lastName").GetString());
+    }
+
+    [Fact]
+    public async Task NewEmail_StaysPendingUntilItsLinkIsClicked()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var newEmail = AccountApi.NewEmail();
+
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = newEmail }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(user.Email, json.GetProperty("email").GetString());
+        var link = await api.LinkAsync(newEmail, "/account/confirm-email");
+        await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+        var (_, after) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal(newEmail, after.GetProperty("email").GetString());
+        Assert.True(after.GetProperty("emailConfirmed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TakenEmailOrUserName_Is409()
+    {
+        var (first, second) = (await AccountJourney.RegisterConfirmAndSignInAsync(server, api), await AccountJourney.RegisterConfirmAndSignInAsync(server, api));
+        Assert.Equal(HttpStatusCode.Conflict, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = first.Email }, second.Tokens.AccessToken)).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = first.Email }, second.Tokens.AccessToken)).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task InvalidFields_Are400()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { firstName = new string('a', 101), userName = "has spaces" }, user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(2, json.GetProperty("errors").EnumerateObject().Count());
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Tests.Accounts;
+
+[Collection(ServerCollection.Name)]
+public sealed class RegistrationTests(ServerFixture server)
+{
+    private readonly AccountApi api = new(server.CreateClient(), server.Mail);
+    private readonly TestData data = new(server);
+
+    [Fact]
+    public async Task Register_Answers201WithTheProfile_AndQueuesAConfirmationLink()
+    {
+        var email = AccountApi.NewEmail();
+
+        var (response, json) = await api.RegisterAsync(email);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(email, json.GetProperty("email").GetString());
+        Assert.Equal(email, json.GetProperty("userName").GetString());
+        Assert.Equal("Grace", json.GetProperty("firstName").GetString());
+        Assert.Equal("Hopper", json.GetProperty("lastName").GetString());
+        Assert.False(json.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(["user"], json.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("id").GetString()));
+        Assert.True(json.GetProperty("createdAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        Assert.Equal("https://localhost/account/confirm-email", link.Uri.GetLeftPart(UriPartial.Path));
+        Assert.Equal(json.GetProperty("id").GetString(), link.UserId);
+    }
+
+    [Fact]
+    public async Task TakenEmail_Is409()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var (response, json) = await api.RegisterAsync(email.ToUpperInvariant());
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(json.GetProperty("errors").TryGetProperty("email", out _));
+    }
+
+    [Fact]
+    public async Task TakenUserName_Is409()
+    {
+        var userName = $"taken{Guid.NewGuid():N}"[..20];
+        await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = AccountApi.NewEmail(), password = TestData.DefaultPassword, userName });
+        var (response, _) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = AccountApi.NewEmail(), password = TestData.DefaultPassword, userName });
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RoleOutsideTheSelfServiceList_Is400_AndCreatesNothing()
+    {
+        var email = AccountApi.NewEmail();
+        var (response, json) = await api.RegisterAsync(email, role: "admin");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty("role", out _));
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
+    [Theory]
+    [InlineData("short7!", "password")]
+    [InlineData("password1", "password")]
+    [InlineData("qwertyuiop", "password")]
+    public async Task WeakPassword_Is400OnThePasswordField(string password, string field)
+    {
+        var email = AccountApi.NewEmail();
+        var (response, json) = await api.RegisterAsync(email, password);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty(field, out _), json.GetRawText());
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
+    [Fact]
+    public async Task LongPassphraseWithoutCompositionRules_IsAccepted()
+    {
+        var (response, _) = await api.RegisterAsync(AccountApi.NewEmail(), new string('x', 40) + " lowercase words only " + new string('y', 20));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task PasswordOverTheMaximum_Is400()
+    {
+        var (response, _) = await api.RegisterAsync(AccountApi.NewEmail(), new string('z', 129));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("")]
+    public async Task InvalidEmail_Is400OnTheEmailField(string email)
+    {
+        var (response, json) = await api.RegisterAsync(email);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty("Email", out _) || json.GetProperty("errors").TryGetProperty("email", out _), json.GetRawText());
+    }
+
+    [Fact]
+    public async Task MalformedJson_Is400ProblemDetails()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/account/register")
+        {
+            Content = new StringContent("{\"email\": ", System.Text.Encoding.UTF8, "application/json"),
+        };
+        var response = await server.CreateClient().SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task FormBody_Is415()
+    {
+        var response = await server.CreateClient().PostAsync("/api/account/register", new FormUrlEncodedContent([new("email", "a@b.c")]));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task NewUser_CannotGetTokensBeforeConfirming_ThenCan()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var client = await data.ClientAsync();
+        var protocol = new ProtocolClient(server.CreateClient());
+        var user = new TestUser("", email, email, TestData.DefaultPassword);
+        Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(client, user)).Error);
+
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        var (confirmed, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(client, user)).Status);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Tests.Email;
+
+/// <summary>SPEC §6: a queued email is stored with the change that caused it and delivered, with retries, once SMTP answers.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class EmailOutboxTests(ServerFixture server)
+{
+    [Fact]
+    public async Task SmtpDown_WhileRegistering_TheMessageArrivesWhenItReturns()
+    {
+        await using var catcher = await MailCatcher.StartAsync();
+        // A database of its own: every node sending from one outbox is the design, so the shared fixture would deliver it.
+        var database = await server.Postgres.CreateDatabaseAsync("outbox");
+        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
+            ["Email:Smtp:Security"] = "None",
+            ["Jobs:Email:Interval"] = "00:00:00.200",
+            ["Jobs:Email:FirstBackoff"] = "00:00:00.500",
+            ["Jobs:Email:MaxBackoff"] = "00:00:01",
+        });
+        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        var data = new TestData(host);
+        await catcher.StopServerAsync();
+
+        var email = AccountApi.NewEmail();
+        Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(email)).Response.StatusCode);
+        await WaitAsync(async () => await data.DbAsync(db => db.OutboxMessages.AnyAsync(m => m.To == email && m.Attempts > 0 && m.LastError != null)));
+
+        await catcher.StartServerAsync();
+
+        var message = await catcher.WaitForMessageAsync(email);
+        Assert.Equal("Confirm your email address", message.Subject);
+        var row = await data.DbAsync(db => db.OutboxMessages.SingleAsync(m => m.To == email));
+        Assert.NotNull(row.SentAt);
+        Assert.True(row.Attempts >= 2);
+    }
+
+    [Fact]
+    public async Task EachMessage_IsSentOnce()
+    {
+        var api = new AccountApi(server.CreateClient(), server.Mail);
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        await server.Mail.WaitForMessageAsync(email);
+        await Task.Delay(1500); // several dispatch runs later
+        Assert.Equal(1, await api.CountMessagesAsync(email));
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            if (await condition()) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("condition not met");
+    }
+}
