@@ -15,6 +15,8 @@ apt_install() {
 }
 need initdb || [ -x /usr/lib/postgresql/15/bin/initdb ] || apt_install postgresql
 need node || apt_install nodejs npm
+# Page tests drive Debian's Chromium through its chromedriver (no browser downloads here).
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || apt_install chromium chromium-driver
 [ -d tests/tools/node_modules/maildev ] || (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 
 results=$(mktemp -d)

@@ -29,12 +29,16 @@ await app.PrepareProtocolAsync();
 
 app.UseForwardedHeaders();
 app.UseServerExceptionHandling();
+app.UseMiddleware<SecurityHeaders>();
+app.UseStaticFiles();
 app.UseProtocolGuards();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapProtocol();
 app.MapControllers();
+app.MapRazorPages();
+app.MapOpenApi();
 
 app.Run();
 

@@ -53,6 +53,8 @@ internal static class AccountsRegistration
         services.AddScoped<PasswordResetHandler>();
         services.AddScoped<ProfileHandler>();
         services.AddControllers().ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()));
+        // /openapi/v1.json describes the account API; the protocol endpoints are described by discovery and their RFCs.
+        services.AddOpenApi(options => options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
         return builder;
     }
 

@@ -30,6 +30,7 @@ internal static class HostingRegistration
             form.KeyLengthLimit = 256;
         });
         builder.Services.AddProblemDetails();
+        builder.Services.AddRazorPages();
         return builder.AddHealth();
     }
 

@@ -24,8 +24,11 @@ public sealed partial class AccountApi(HttpClient http, MailCatcher mail)
     public Task<(HttpResponseMessage Response, JsonElement Json)> RegisterAsync(string email, string password = TestData.DefaultPassword, string? role = null) =>
         SendAsync(HttpMethod.Post, "/api/account/register", new { email, password, firstName = "Grace", lastName = "Hopper", role });
 
-    /// <summary>The newest link to <paramref name="page"/> emailed to <paramref name="email"/>, with its userId and token.</summary>
-    public async Task<EmailLink> LinkAsync(string email, string page, int skip = 0)
+    /// <summary>
+    /// The newest link to <paramref name="page"/> emailed to <paramref name="email"/>, once at least <paramref name="count"/>
+    /// such links have arrived.
+    /// </summary>
+    public async Task<EmailLink> LinkAsync(string email, string page, int count = 1)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
@@ -34,9 +37,9 @@ public sealed partial class AccountApi(HttpClient http, MailCatcher mail)
                 .Where(m => m.To.Any(t => string.Equals(t.Address, email, StringComparison.OrdinalIgnoreCase)))
                 .SelectMany(m => Link().Matches(m.Text ?? "").Select(match => match.Value))
                 .Where(l => new Uri(l).AbsolutePath == page).ToList();
-            if (links.Count > skip)
+            if (links.Count >= count)
             {
-                var link = new Uri(links[^(1 + skip)]);
+                var link = new Uri(links[^1]);
                 var query = QueryHelpers.ParseQuery(link.Query);
                 return new EmailLink(link, query["userId"]!, query["token"]!);
             }

@@ -1,0 +1,123 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+using OpenQA.Selenium;
+
+namespace Identity.Server.Tests.Pages;
+
+/// <summary>What a person does with the emailed links, in real headless Chromium against a real socket.</summary>
+public sealed class AccountPagesTests : IClassFixture<BrowserHost>, IDisposable
+{
+    private readonly BrowserHost host;
+    private readonly AccountApi api;
+    private readonly IWebDriver browser = BrowserHost.StartBrowser();
+
+    public AccountPagesTests(BrowserHost host)
+    {
+        this.host = host;
+        api = new AccountApi(host.Http, host.Mail);
+    }
+
+    public void Dispose() => browser.Quit();
+
+    [Fact]
+    public async Task ConfirmationLink_ConfirmsTheAccount_AndSignInThenWorks()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        Assert.StartsWith(host.BaseAddress.ToString(), link.Uri.ToString());
+
+        browser.Navigate().GoToUrl(link.Uri);
+
+        AssertMessage("is confirmed");
+        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(email, TestData.DefaultPassword)).Status);
+        browser.Navigate().GoToUrl(link.Uri);
+        AssertMessage("already confirmed");
+    }
+
+    [Fact]
+    public async Task BadConfirmationLink_SaysSo_AndOffersANewLink()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, $"/account/confirm-email?userId={link.UserId}&token=forged"));
+        AssertMessage("invalid or has expired");
+        browser.FindElement(By.Id("email")).SendKeys(email);
+        browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
+
+        AssertMessage("new link is on its way");
+        var fresh = await api.LinkAsync(email, "/account/confirm-email", count: 2);
+        Assert.NotEqual(link.Token, fresh.Token);
+        browser.Navigate().GoToUrl(fresh.Uri);
+        AssertMessage("is confirmed");
+    }
+
+    [Fact]
+    public async Task ForgotThenReset_InTheBrowser_ChangesThePassword()
+    {
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        browser.Navigate().GoToUrl((await api.LinkAsync(email, "/account/confirm-email")).Uri);
+
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/forgot-password"));
+        browser.FindElement(By.Id("email")).SendKeys(email);
+        browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
+        AssertMessage("link to reset");
+
+        var link = await api.LinkAsync(email, "/account/reset-password");
+        browser.Navigate().GoToUrl(link.Uri);
+        const string newPassword = "a brand new passphrase";
+        browser.FindElement(By.Id("password")).SendKeys(newPassword);
+        browser.FindElement(By.Id("confirm")).SendKeys(newPassword);
+        browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
+
+        AssertMessage("password is changed");
+        Assert.Equal("invalid_grant", (await SignInAsync(email, TestData.DefaultPassword)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(email, newPassword)).Status);
+        browser.Navigate().GoToUrl(link.Uri);
+        AssertMessage("already used");
+    }
+
+    [Fact]
+    public async Task Forms_RequireTheAntiForgeryToken()
+    {
+        var response = await host.Http.PostAsync("/account/forgot-password", new FormUrlEncodedContent([new("Email", "someone@example.test")]));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Pages_AreNotFramable_AndSendNoReferrer()
+    {
+        var response = await host.Http.GetAsync("/account/forgot-password");
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    /// <summary>Waits for the page's outcome message to say <paramref name="expected"/>: a click's navigation may still be under way.</summary>
+    private void AssertMessage(string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var text = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var found = browser.FindElements(By.Id("message"));
+                text = found.Count > 0 ? found[0].Text : "";
+                if (text.Contains(expected, StringComparison.Ordinal)) return;
+            }
+            catch (StaleElementReferenceException) { }
+            Thread.Sleep(100);
+        }
+        Assert.Fail($"#message on {browser.Url} says \"{text}\", not \"{expected}\".");
+    }
+
+    private async Task<TokenResult> SignInAsync(string email, string password)
+    {
+        var client = await new TestData(host.Server).ClientAsync(isPublic: true);
+        return await new ProtocolClient(host.Http).PasswordGrantAsync(client, new TestUser("", email, email, password));
+    }
+}
