@@ -14,6 +14,9 @@ internal sealed class ProtocolForm
 
     public static readonly ProtocolForm Empty = new(new Dictionary<string, StringValues>());
 
+    /// <summary>Every parameter with its single value.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Pairs => values.Select(p => new KeyValuePair<string, string>(p.Key, p.Value.ToString()));
+
     /// <summary>The single value of a parameter; an empty value counts as absent (RFC 6749 §3.1).</summary>
     public string? this[string name] => values.TryGetValue(name, out var value) && !StringValues.IsNullOrEmpty(value) ? value[0] : null;
 

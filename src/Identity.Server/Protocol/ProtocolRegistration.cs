@@ -1,5 +1,8 @@
+using Identity.Server.Accounts;
 using Identity.Server.Persistence;
+using Identity.Server.Protocol.Authorize;
 using Identity.Server.Protocol.Bearer;
+using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Revocation;
 using Identity.Server.Protocol.UserInfo;
@@ -46,6 +49,11 @@ internal static class ProtocolRegistration
         services.AddScoped<ITokenGrantHandler, PasswordGrantHandler>();
         services.AddScoped<ITokenGrantHandler, RefreshTokenGrantHandler>();
         services.AddScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>();
+        services.AddScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>();
+        services.AddSingleton<AuthorizeRequestValidator>();
+        services.AddScoped<AuthorizationCodes>();
+        services.AddScoped<AuthorizeEndpoint>();
+        services.AddScoped<EndSessionEndpoint>();
         services.AddScoped<TokenEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<JwksEndpoint>();
@@ -58,7 +66,8 @@ internal static class ProtocolRegistration
         services.AddScoped<UserInfoEndpoint>();
 
         services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null)
+            .AddPeopleSessions();
         services.AddAuthorizationBuilder()
             .AddPolicy(BearerPolicies.OpenId, policy => policy.AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
                 .RequireAuthenticatedUser().RequireClaim("scope", "openid"))
@@ -75,6 +84,10 @@ internal static class ProtocolRegistration
         app.MapGet("/.well-known/openid-configuration", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
         app.MapGet("/.well-known/oauth-authorization-server", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
         app.MapGet("/.well-known/jwks", (JwksEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post],
+            (AuthorizeEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
+        app.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post],
+            (EndSessionEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
         app.MapPost("/connect/revoke", (RevocationEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
         app.MapPost("/connect/introspect", (IntrospectionEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
         app.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post],

@@ -1,0 +1,173 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+using Identity.Server.Tests.Protocol.Token;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+using OpenQA.Selenium;
+
+namespace Identity.Server.Tests.Pages;
+
+/// <summary>A third-party app's sign-in as a person lives it: headless Chromium on the login and consent pages.</summary>
+public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDisposable
+{
+    private readonly BrowserHost host;
+    private readonly IWebDriver browser = BrowserHost.StartBrowser();
+    private readonly TestData data;
+    private readonly ProtocolClient protocol;
+    private readonly string redirectUri;
+
+    public AuthorizationCodeFlowTests(BrowserHost host)
+    {
+        this.host = host;
+        data = new TestData(host.Server);
+        protocol = new ProtocolClient(host.Http);
+        redirectUri = new Uri(host.BaseAddress, "/callback").ToString();
+    }
+
+    public void Dispose() => browser.Quit();
+
+    [Fact]
+    public async Task LoginConsentAndCode_GiveTokens_WhoseIdTokenValidatesAgainstJwks()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier, nonce: "nonce-1"));
+        SignIn(user);
+        Assert.Contains(client.ClientId, WaitFor(By.Id("client-name")).Text);
+        Assert.Contains("stay signed in", browser.FindElement(By.Id("scopes")).Text);
+        browser.FindElement(By.Id("allow")).Click();
+
+        var callback = WaitForCallback();
+        Assert.Equal("s-1", callback["state"]);
+        Assert.Equal(host.BaseAddress.ToString(), callback["iss"]);
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", callback["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+
+        var configuration = await new ConfigurationManager<OpenIdConnectConfiguration>(new Uri(host.BaseAddress, "/.well-known/openid-configuration").ToString(),
+            new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever(host.Http) { RequireHttps = false }).GetConfigurationAsync(default);
+        var validated = await new JsonWebTokenHandler().ValidateTokenAsync(tokens.IdToken, new TokenValidationParameters
+        {
+            ValidIssuer = configuration.Issuer, ValidAudience = client.ClientId, IssuerSigningKeys = configuration.SigningKeys,
+        });
+        Assert.True(validated.IsValid, validated.Exception?.ToString());
+        Assert.Equal(user.Id, validated.Claims["sub"]);
+        Assert.Equal("nonce-1", validated.Claims["nonce"]);
+        Assert.True(validated.Claims.ContainsKey("auth_time"));
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Status);
+
+        // Consent is remembered: the next request goes straight back to the app.
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        Assert.True(WaitForCallback().ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task DenyAtConsent_SendsAccessDenied()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user);
+        WaitFor(By.Id("deny")).Click();
+
+        var callback = WaitForCallback();
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("s-1", callback["state"]);
+        Assert.False(callback.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task WrongPassword_StaysOnTheLoginPage()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user with { Password = "not the password" });
+        Assert.Contains("wrong", WaitFor(By.Id("message")).Text);
+        Assert.Contains("/account/login", browser.Url);
+    }
+
+    [Fact]
+    public async Task EndSession_SignsOut_AndReturnsToTheRegisteredUri()
+    {
+        var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier));
+        SignIn(user);
+        var code = WaitForCallback()["code"];
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+
+        var logoutUrl = QueryHelpers.AddQueryString(new Uri(host.BaseAddress, "/connect/endsession").ToString(), new Dictionary<string, string?>
+        {
+            ["id_token_hint"] = tokens.IdToken, ["post_logout_redirect_uri"] = new Uri(host.BaseAddress, "/signed-out").ToString(), ["state"] = "bye",
+        });
+        browser.Navigate().GoToUrl(logoutUrl);
+        Wait(() => browser.Url.Contains("/signed-out"));
+        Assert.Contains("state=bye", browser.Url);
+
+        // Signed out: prompt=none now answers login_required.
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
+        Assert.Equal("login_required", WaitForCallback()["error"]);
+    }
+
+    [Fact]
+    public async Task EndSession_WithAnUnregisteredRedirect_IsRefused()
+    {
+        var client = await CodeClientAsync();
+        var response = await host.Http.GetAsync($"/connect/endsession?client_id={client.ClientId}&post_logout_redirect_uri={Uri.EscapeDataString("https://evil.example.test/")}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    private async Task<TestClient> CodeClientAsync(bool requireConsent = true)
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [redirectUri], requireConsent: requireConsent);
+        await data.DbAsync(async db =>
+        {
+            var entity = await db.Clients.FindAsync(client.ClientId);
+            entity!.PostLogoutRedirectUris = [new Uri(host.BaseAddress, "/signed-out").ToString()];
+            return await db.SaveChangesAsync();
+        });
+        return client;
+    }
+
+    private string AuthorizeUrl(TestClient client, string verifier, string? nonce = null) =>
+        QueryHelpers.AddQueryString(new Uri(host.BaseAddress, "/connect/authorize").ToString(), new Dictionary<string, string?>
+        {
+            ["response_type"] = "code", ["client_id"] = client.ClientId, ["redirect_uri"] = redirectUri, ["scope"] = "openid profile offline_access",
+            ["state"] = "s-1", ["nonce"] = nonce, ["code_challenge"] = AuthorizationCodeGrantTests.Challenge(verifier), ["code_challenge_method"] = "S256",
+        });
+
+    private void SignIn(TestUser user)
+    {
+        WaitFor(By.Id("username")).SendKeys(user.UserName);
+        browser.FindElement(By.Id("password")).SendKeys(user.Password);
+        browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
+    }
+
+    private Dictionary<string, string> WaitForCallback()
+    {
+        Wait(() => browser.Url.StartsWith(redirectUri, StringComparison.Ordinal));
+        return QueryHelpers.ParseQuery(new Uri(browser.Url).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+    }
+
+    private IWebElement WaitFor(By by)
+    {
+        IWebElement? found = null;
+        Wait(() => (found = browser.FindElements(by).FirstOrDefault()) is not null);
+        return found!;
+    }
+
+    private void Wait(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out on {browser.Url}:\n{browser.FindElement(By.TagName("body")).Text}");
+            Thread.Sleep(100);
+        }
+    }
+}

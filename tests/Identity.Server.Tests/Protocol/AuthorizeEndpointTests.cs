@@ -1,0 +1,120 @@
+using System.Net;
+using Identity.Server.Tests.Infrastructure;
+using Identity.Server.Tests.Protocol.Token;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Identity.Server.Tests.Protocol;
+
+[Collection(ServerCollection.Name)]
+public sealed class AuthorizeEndpointTests(ServerFixture server)
+{
+    private const string RedirectUri = "https://app.example.test/callback";
+    private readonly TestData data = new(server);
+    private readonly HttpClient http = server.CreateClient();
+
+    private Task<TestClient> ClientAsync(bool isPublic = false) =>
+        data.ClientAsync(grants: ["authorization_code"], isPublic: isPublic, redirectUris: [RedirectUri]);
+
+    private static string Url(string clientId, string redirectUri = RedirectUri, string? challenge = "default", string? method = "S256", string? extra = null)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = redirectUri, ["scope"] = "openid profile", ["state"] = "xyz",
+        };
+        if (challenge is not null) query["code_challenge"] = challenge == "default" ? AuthorizationCodeGrantTests.Challenge(AuthorizationCodeGrantTests.NewVerifier()) : challenge;
+        if (method is not null) query["code_challenge_method"] = method;
+        return QueryHelpers.AddQueryString("/connect/authorize", query) + (extra ?? "");
+    }
+
+    [Fact]
+    public async Task UnregisteredRedirectUri_IsShownOnAPage_NeverRedirected()
+    {
+        var client = await ClientAsync();
+        var response = await http.GetAsync(Url(client.ClientId, "https://evil.example.test/callback"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("redirect_uri", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task UnknownClient_IsShownOnAPage()
+    {
+        var response = await http.GetAsync(Url("no-such-client"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task PlainMethod_IsRefusedToTheClient()
+    {
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId, challenge: new string('a', 43), method: "plain"));
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.Equal("xyz", query["state"]);
+        Assert.Equal("https://localhost/", query["iss"]);
+    }
+
+    [Fact]
+    public async Task ChallengeWithoutMethod_MeansPlain_AndIsRefused()
+    {
+        var client = await ClientAsync();
+        Assert.Equal("invalid_request", (await RedirectQueryAsync(Url(client.ClientId, method: null)))["error"]);
+    }
+
+    [Fact]
+    public async Task PublicClientWithoutPkce_IsRefused()
+    {
+        var client = await ClientAsync(isPublic: true);
+        Assert.Equal("invalid_request", (await RedirectQueryAsync(Url(client.ClientId, challenge: null, method: null)))["error"]);
+    }
+
+    [Fact]
+    public async Task UnsupportedResponseType_IsRefused()
+    {
+        var client = await ClientAsync();
+        var url = Url(client.ClientId).Replace("response_type=code", "response_type=token");
+        Assert.Equal("unsupported_response_type", (await RedirectQueryAsync(url))["error"]);
+    }
+
+    [Fact]
+    public async Task ScopeTheClientMayNotHave_IsInvalidScope()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid"], redirectUris: [RedirectUri]);
+        Assert.Equal("invalid_scope", (await RedirectQueryAsync(Url(client.ClientId)))["error"]);
+    }
+
+    [Fact]
+    public async Task NoSession_RedirectsToTheLoginPage_WithALocalReturnUrl()
+    {
+        var client = await ClientAsync();
+        var response = await http.GetAsync(Url(client.ClientId));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith("/account/login?returnUrl=", location);
+        Assert.StartsWith("/connect/authorize?", QueryHelpers.ParseQuery(new Uri(new Uri("https://localhost"), location).Query)["returnUrl"].ToString());
+    }
+
+    [Fact]
+    public async Task PromptNone_WithoutSession_IsLoginRequired()
+    {
+        var client = await ClientAsync();
+        Assert.Equal("login_required", (await RedirectQueryAsync(Url(client.ClientId, extra: "&prompt=none")))["error"]);
+    }
+
+    [Fact]
+    public async Task RepeatedParameter_IsShownOnAPage()
+    {
+        var client = await ClientAsync();
+        var response = await http.GetAsync(Url(client.ClientId) + "&state=again");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private async Task<Dictionary<string, string>> RedirectQueryAsync(string url)
+    {
+        var response = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.StartsWith(RedirectUri, location.ToString());
+        return QueryHelpers.ParseQuery(location.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Identity.Server.Protocol.Authorize;
+using Identity.Server.Protocol.Clients;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Identity.Server.Tests.Protocol.Token;
+
+/// <summary>The token endpoint's side of the code flow; codes come from the server's own issuer, as /connect/authorize makes them.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class AuthorizationCodeGrantTests(ServerFixture server)
+{
+    private const string RedirectUri = "https://app.example.test/callback";
+    private readonly TestData data = new(server);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task CodeWithVerifier_IssuesTokens_WithNonceInTheIdToken()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user, nonce: "n-123");
+
+        var result = await RedeemAsync(protocol, client, code, verifier);
+
+        Assert.Equal(HttpStatusCode.OK, result.Status);
+        var idToken = new JsonWebToken(result.IdToken);
+        Assert.Equal("n-123", idToken.GetPayloadValue<string>("nonce"));
+        Assert.True(idToken.TryGetPayloadValue<long>("auth_time", out _));
+        Assert.True(idToken.TryGetPayloadValue<string>("sid", out _));
+        var expectedAtHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(result.AccessToken!))[..16]);
+        Assert.Equal(expectedAtHash, idToken.GetPayloadValue<string>("at_hash"));
+        Assert.NotNull(result.RefreshToken);
+    }
+
+    [Fact]
+    public async Task SecondUse_IsRefused_AndRevokesWhatTheFirstIssued()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        var first = await RedeemAsync(protocol, client, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.UserInfoAsync(first.AccessToken!)).Status);
+
+        var second = await RedeemAsync(protocol, client, code, verifier);
+
+        Assert.Equal("invalid_grant", second.Error);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.UserInfoAsync(first.AccessToken!)).Status);
+        Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
+    public async Task WrongOrMissingVerifier_IsInvalidGrant_AndDoesNotBurnTheCode()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, NewVerifier())).Error);
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, null)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, client, code, verifier)).Status);
+    }
+
+    [Fact]
+    public async Task VerifierForACodeWithoutChallenge_IsInvalidGrant()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, _) = await IssueCodeAsync(server, client, user, withPkce: false);
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, NewVerifier())).Error);
+    }
+
+    [Fact]
+    public async Task DifferentRedirectUri_IsInvalidGrant()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        var result = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code),
+            ("redirect_uri", RedirectUri + "/other"), ("code_verifier", verifier)));
+        Assert.Equal("invalid_grant", result.Error);
+    }
+
+    [Fact]
+    public async Task AnotherClientsCode_IsInvalidGrant()
+    {
+        var (owner, other, user) = (await CodeClientAsync(), await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, owner, user);
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, other, code, verifier)).Error);
+        Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, owner, code, verifier)).Status);
+    }
+
+    [Fact]
+    public async Task ExpiredCode_IsInvalidGrant()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var hostData = new TestData(host);
+        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var (client, user) = (await hostData.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri]), await hostData.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(host, client, user);
+
+        time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("invalid_grant", (await RedeemAsync(hostProtocol, client, code, verifier)).Error);
+    }
+
+    [Fact]
+    public async Task PublicClient_RedeemsWithClientIdAndVerifier()
+    {
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [RedirectUri]), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, client, code, verifier)).Status);
+    }
+
+    private Task<TestClient> CodeClientAsync() => data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri]);
+
+    internal static string NewVerifier() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    internal static string Challenge(string verifier) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+
+    private static async Task<(string Code, string Verifier)> IssueCodeAsync(WebApplicationFactory<Program> host, TestClient testClient, TestUser user,
+        string? nonce = null, bool withPkce = true)
+    {
+        var verifier = NewVerifier();
+        await using var scope = host.Services.CreateAsyncScope();
+        var client = (await scope.ServiceProvider.GetRequiredService<ClientStore>().FindAsync(testClient.ClientId, default))!;
+        var request = new AuthorizeRequest(client, RedirectUri, true, "query", ["openid", "profile", "offline_access"], "state", nonce,
+            withPkce ? Challenge(verifier) : null, new HashSet<string>(), null);
+        var code = await scope.ServiceProvider.GetRequiredService<AuthorizationCodes>().IssueAsync(request, user.Id, DateTimeOffset.UtcNow, default);
+        return (code, verifier);
+    }
+
+    private static Task<TokenResult> RedeemAsync(ProtocolClient protocol, TestClient client, string code, string? verifier) =>
+        protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code), ("redirect_uri", RedirectUri), ("code_verifier", verifier)));
+}
