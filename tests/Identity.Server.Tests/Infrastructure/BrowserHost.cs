@@ -30,6 +30,8 @@ public sealed class BrowserHost : IAsyncLifetime
         {
             ["Identity:Issuer"] = BaseAddress.ToString(),
             ["Identity:RequireHttps"] = "false",
+            ["Identity:Scopes:0:Name"] = TestData.ApiScope,
+            ["Identity:Scopes:0:Resources:0"] = TestData.ApiResource,
             ["Email:Smtp:Host"] = "127.0.0.1",
             ["Email:Smtp:Port"] = Mail.SmtpPort.ToString(),
             ["Email:Smtp:Security"] = "None",
