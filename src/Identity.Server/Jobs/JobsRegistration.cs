@@ -17,6 +17,14 @@ internal static class JobsRegistration
         var properties = new Dictionary<string, string?> { ["quartz.scheduler.instanceName"] = $"identity-{Guid.NewGuid():N}" };
         services.AddQuartz(properties, quartz =>
         {
+            if (jobs.Prune.Enabled)
+            {
+                var prune = new JobKey(nameof(PruneExpiredGrantsJob));
+                quartz.AddJob<PruneExpiredGrantsJob>(job => job.WithIdentity(prune));
+                quartz.AddTrigger(t => t.ForJob(prune).StartAt(DateTimeOffset.UtcNow + jobs.Prune.FirstRunDelay)
+                    .WithSimpleSchedule(s => s.WithInterval(Positive(jobs.Prune.Interval)).RepeatForever()
+                        .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+            }
             var email = new JobKey(nameof(DispatchEmailOutboxJob));
             quartz.AddJob<DispatchEmailOutboxJob>(job => job.WithIdentity(email));
             quartz.AddTrigger(t => t.ForJob(email).StartNow()
@@ -24,6 +32,8 @@ internal static class JobsRegistration
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
         });
         services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        services.AddScoped<JobLeases>();
+        services.AddScoped<PruneExpiredGrantsJob>();
         return builder;
     }
 

@@ -24,6 +24,7 @@ public sealed class ConfiguredServer : WebApplicationFactory<Program>
             ["Database:Provider"] = "Postgres",
             ["ConnectionStrings:Identity"] = connectionString,
             ["Identity:Issuer"] = "https://localhost/",
+            ["Jobs:Prune:Enabled"] = "false",
         };
         foreach (var (key, value) in more ?? new Dictionary<string, string?>()) settings[key] = value;
         return new ConfiguredServer(settings);

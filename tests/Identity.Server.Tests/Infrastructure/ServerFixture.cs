@@ -65,6 +65,8 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     private IEnumerable<KeyValuePair<string, string?>> EarlySettings =>
     [
         new("Jobs:Email:Interval", "00:00:00.200"),
+        // Quartz reads the host's TimeProvider, so on a moved clock a scheduled prune would fire at once; tests run it directly.
+        new("Jobs:Prune:Enabled", "false"),
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>

@@ -41,6 +41,7 @@ internal sealed class AuthorizationConfiguration : IEntityTypeConfiguration<Auth
         authorization.Property(a => a.Kind).HasConversion<string>().HasMaxLength(20);
         authorization.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
         authorization.HasIndex(a => new { a.SubjectId, a.ClientId });
+        authorization.HasIndex(a => a.CreatedAt);
     }
 }
 
@@ -93,6 +94,17 @@ internal sealed class AccountTokenConfiguration : IEntityTypeConfiguration<Accou
         token.HasIndex(t => t.Hash).IsUnique();
         token.HasIndex(t => new { t.UserId, t.Purpose });
         token.HasOne<ApplicationUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class JobLeaseConfiguration : IEntityTypeConfiguration<Jobs.JobLease>
+{
+    public void Configure(EntityTypeBuilder<Jobs.JobLease> lease)
+    {
+        lease.ToTable("JobLeases");
+        lease.HasKey(l => l.Name);
+        lease.Property(l => l.Name).HasMaxLength(100);
+        lease.Property(l => l.LastResult).HasMaxLength(500);
     }
 }
 

@@ -75,6 +75,14 @@ CREATE TABLE "DataProtectionKeys" (
 );
 
 
+CREATE TABLE "JobLeases" (
+    "Name" character varying(100) NOT NULL,
+    "LastStartedAt" timestamp with time zone NOT NULL,
+    "LastResult" character varying(500),
+    CONSTRAINT "PK_JobLeases" PRIMARY KEY ("Name")
+);
+
+
 CREATE TABLE "OutboxMessages" (
     "Id" uuid NOT NULL,
     "To" character varying(256) NOT NULL,
@@ -209,6 +217,9 @@ CREATE UNIQUE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
 
 
 CREATE UNIQUE INDEX "UserNameIndex" ON "AspNetUsers" ("NormalizedUserName");
+
+
+CREATE INDEX "IX_Authorizations_CreatedAt" ON "Authorizations" ("CreatedAt");
 
 
 CREATE INDEX "IX_Authorizations_SubjectId_ClientId" ON "Authorizations" ("SubjectId", "ClientId");

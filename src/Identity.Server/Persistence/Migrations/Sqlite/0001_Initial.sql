@@ -70,6 +70,13 @@ CREATE TABLE "DataProtectionKeys" (
 );
 
 
+CREATE TABLE "JobLeases" (
+    "Name" TEXT NOT NULL CONSTRAINT "PK_JobLeases" PRIMARY KEY,
+    "LastStartedAt" INTEGER NOT NULL,
+    "LastResult" TEXT NULL
+);
+
+
 CREATE TABLE "OutboxMessages" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_OutboxMessages" PRIMARY KEY,
     "To" TEXT NOT NULL,
@@ -198,6 +205,9 @@ CREATE UNIQUE INDEX "EmailIndex" ON "AspNetUsers" ("NormalizedEmail");
 
 
 CREATE UNIQUE INDEX "UserNameIndex" ON "AspNetUsers" ("NormalizedUserName");
+
+
+CREATE INDEX "IX_Authorizations_CreatedAt" ON "Authorizations" ("CreatedAt");
 
 
 CREATE INDEX "IX_Authorizations_SubjectId_ClientId" ON "Authorizations" ("SubjectId", "ClientId");
