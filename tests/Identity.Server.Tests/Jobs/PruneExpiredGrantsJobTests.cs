@@ -27,8 +27,9 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         var result = await RunAsync(host);
 
         Assert.NotNull(result);
-        Assert.Equal(4, result.Tokens); // two access and two refresh tokens of the old session, in batches of two
-        Assert.Equal(1, result.Authorizations);
+        // Two access and two refresh tokens of the old session, in batches of two; other tests' old rows may go too.
+        Assert.True(result.Tokens >= 4, $"{result.Tokens} tokens");
+        Assert.True(result.Authorizations >= 1, $"{result.Authorizations} authorizations");
         Assert.Equal(0, await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == old.Id)));
         Assert.Equal(0, await data.DbAsync(db => db.Authorizations.CountAsync(a => a.SubjectId == old.Id)));
         Assert.Equal(2, await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == recent.Id)));
