@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The benchmark: the server in Release on its own throwaway PostgreSQL cluster, driven by wrk on loopback, with the
+# ceilings measured in the same run. Writes bench/results/latest.json and prints a markdown table. See bench/README.md.
+#   BENCH_DURATION (s, default 15), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS ("32 64"),
+#   BENCH_SCENARIOS (default: all), BENCH_PRUNE (1 to add the 1,000,000-token prune benchmark)
+set -euo pipefail
+cd "$(dirname "$0")"
+DURATION=${BENCH_DURATION:-15}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-3}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
+SCENARIOS=${BENCH_SCENARIOS:-"discovery client_credentials_rs256 introspection userinfo refresh password client_credentials_es256"}
+THREADS=2
+command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+work=$(mktemp -d /tmp/identity-bench.XXXXXX); chmod 755 "$work"
+export BENCH_DATA=$work/data; mkdir -p "$BENCH_DATA"
+raw=$work/results.jsonl; : > "$raw"
+PGPORT=$((20000 + RANDOM % 10000)); PORT=$((30000 + RANDOM % 10000))
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  as_pg pg_ctl -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== PostgreSQL cluster on port $PGPORT"
+mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+as_pg initdb -D "$work/pg" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+as_pg pg_ctl -D "$work/pg" -l "$work/pg/server.log" -w -o "-p $PGPORT -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null
+psql_() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
+psql_ -c "CREATE DATABASE identity" -c "CREATE DATABASE ceiling"
+
+echo "== build (Release)"
+dotnet publish ../src/Identity.Server -c Release -o "$work/server" --nologo -v q >/dev/null
+dotnet build Ceilings -c Release --nologo -v q >/dev/null
+
+export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT \
+  Database__Provider=Postgres ConnectionStrings__Identity="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=identity;Maximum Pool Size=200" \
+  Identity__Issuer=http://127.0.0.1:$PORT/ Identity__RequireHttps=false Accounts__RequireConfirmedEmail=false \
+  Identity__RateLimits__PasswordGrant__PerClientPerMinute=10000000 Identity__RateLimits__PasswordGrant__PerAddressPerMinute=10000000 \
+  Identity__RateLimits__PasswordGrant__PerUserNamePerMinute=10000000 Jobs__Prune__Enabled=false Logging__LogLevel__Default=Warning \
+  Identity__Scopes__0__Name=api1 Identity__Scopes__0__Resources__0=https://api.bench.test \
+  Identity__Clients__0__ClientId=bench-cc Identity__Clients__0__ClientSecret=bench-secret-bench-secret-bench-secret-0001 \
+  Identity__Clients__0__Type=confidential Identity__Clients__0__AllowedGrantTypes__0=client_credentials \
+  Identity__Clients__0__AllowedScopes__0=api1 Identity__Clients__0__AllowIntrospection=true \
+  Identity__Clients__1__ClientId=bench-spa Identity__Clients__1__Type=public Identity__Clients__1__AllowedGrantTypes__0=password \
+  Identity__Clients__1__AllowedGrantTypes__1=refresh_token Identity__Clients__1__AllowedScopes__0=openid Identity__Clients__1__AllowedScopes__1=profile \
+  Identity__Clients__1__AllowedScopes__2=email Identity__Clients__1__AllowedScopes__3=offline_access Identity__Clients__1__AllowedScopes__4=api1
+export BENCH_CLIENT_BASIC=$(printf 'bench-cc:bench-secret-bench-secret-bench-secret-0001' | base64 -w0) BENCH_API_BASIC=$(printf 'bench-cc:bench-secret-bench-secret-bench-secret-0001' | base64 -w0)
+BASE=http://127.0.0.1:$PORT
+
+start_server() { # $1 = RS256 or ES256
+  Identity__Tokens__SigningAlgorithm=$1 dotnet "$work/server/Identity.Server.dll" > "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do curl -fs "$BASE/health/ready" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "server did not become ready"; cat "$work/server.log"; exit 1
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
+
+run_wrk() { # scenario connections script url [measure]
+  local scenario=$1 c=$2 script=$3 url=$4 measure=${5:-1} before after line
+  before=$(cpu_ticks)
+  line=$(wrk -t$THREADS -c"$c" -d"${DURATION}s" --timeout 30s --latency -s "$script" "$url" | grep '^BENCH ' | cut -c7-)
+  after=$(cpu_ticks)
+  [ "$measure" = 1 ] && python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='run', scenario=sys.argv[2], connections=int(sys.argv[3]), cpu_cores=round((int(sys.argv[5])-int(sys.argv[4]))/100/r['seconds'],2), server_peak_rss_mb=int(sys.argv[6])); print(json.dumps(r))" \
+    "$line" "$scenario" "$c" "$before" "$after" "$(peak_rss_mb)" >> "$raw"
+  echo "   $scenario c=$c: $line"
+}
+warm() { wrk -t$THREADS -c"$1" -d"${WARMUP}s" --timeout 30s -s "$2" "$3" >/dev/null; }
+
+scenario() { # name script path [per-run preparation]
+  local name=$1 script=$2 path=$3 prepare=${4:-true}
+  [[ " $SCENARIOS " == *" $name "* ]] || return 0
+  for c in $CONNECTIONS; do
+    $prepare "$c"; warm "$c" "$script" "$BASE$path"
+    for _ in $(seq 1 "$RUNS"); do $prepare "$c"; run_wrk "$name" "$c" "$script" "$BASE$path"; done
+  done
+}
+fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )); }
+
+echo "== cold start to ready on SQLite"
+cold=$(python3 - "$work/server/Identity.Server.dll" "$work/cold.db" <<'PY'
+import os, subprocess, sys, time, urllib.request
+env = dict(os.environ, Database__Provider='Sqlite', ConnectionStrings__Identity=f'Data Source={sys.argv[2]}', ASPNETCORE_URLS='http://127.0.0.1:5999')
+start = time.monotonic(); p = subprocess.Popen(['dotnet', sys.argv[1]], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while True:
+    try:
+        urllib.request.urlopen('http://127.0.0.1:5999/health/ready', timeout=1); break
+    except Exception: time.sleep(0.01)
+print(round(time.monotonic() - start, 2)); p.terminate(); p.wait()
+PY
+)
+echo "{\"kind\":\"extra\",\"name\":\"cold_start_to_ready_sqlite_s\",\"value\":$cold}" >> "$raw"; echo "   $cold s"
+
+echo "== server (RS256) and seed data"
+start_server RS256
+python3 seed.py "$BASE" "$BENCH_DATA" users 32
+python3 seed.py "$BASE" "$BENCH_DATA" access 200
+
+echo "== scenarios (${DURATION}s × $RUNS per concurrency, after ${WARMUP}s warm-up)"
+scenario discovery lua/get.lua /.well-known/openid-configuration
+scenario client_credentials_rs256 lua/client_credentials.lua /connect/token
+scenario introspection lua/introspection.lua /connect/introspect
+scenario userinfo lua/userinfo.lua /connect/userinfo
+scenario refresh lua/refresh.lua /connect/token fresh_refresh_tokens
+scenario password lua/password.lua /connect/token
+echo "== ceiling: Kestrel (/health/live)"
+run_wrk kestrel_hello 32 lua/get.lua "$BASE/health/live" 0 | tee "$work/hello.txt"
+python3 -c "import json,sys; l=open(sys.argv[1]).read(); r=json.loads(l[l.index('{'):l.rindex('}')+1]); print(json.dumps({'kind':'ceiling','name':'kestrel_hello','rps':r['rps']}))" "$work/hello.txt" >> "$raw"
+stop_server
+
+if [[ " $SCENARIOS " == *" client_credentials_es256 "* ]]; then
+  echo "== server (ES256)"
+  start_server ES256
+  scenario client_credentials_es256 lua/client_credentials.lua /connect/token
+  stop_server
+fi
+
+echo "== ceilings: hashing and signing per core, PostgreSQL"
+dotnet Ceilings/bin/Release/net10.0/Ceilings.dll 210000 3 | python3 -c "
+import json, sys
+for k, v in json.load(sys.stdin).items(): print(json.dumps({'kind': 'ceiling', 'name': k, 'rps': v}))" >> "$raw"
+psql_ -d ceiling -c "CREATE TABLE kv (id int PRIMARY KEY, v text NOT NULL); INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, 100000) g; CREATE TABLE log (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now());"
+printf '\\set id random(1, 100000)\nSELECT v FROM kv WHERE id = :id;\n' > "$work/select.sql"
+printf '\\set id random(1, 100000)\nBEGIN;\nSELECT v FROM kv WHERE id = :id;\nINSERT INTO log (v) VALUES (:id);\nCOMMIT;\n' > "$work/insert.sql"
+for name in select insert; do
+  tps=$(pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c 32 -j 2 -T "$DURATION" -M prepared -f "$work/$name.sql" ceiling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
+  key=$([ $name = select ] && echo pg_select || echo pg_select_insert_tx)
+  echo "{\"kind\":\"ceiling\",\"name\":\"$key\",\"rps\":$tps}" >> "$raw"; echo "   $key: $tps tps"
+done
+
+if [ "${BENCH_PRUNE:-0}" = 1 ]; then
+  echo "== prune: 1,000,000 prunable tokens across 100,000 authorizations"
+  start_server RS256
+  psql_ -d identity -c "
+    INSERT INTO \"Authorizations\" (\"Id\", \"ClientId\", \"SubjectId\", \"Scopes\", \"Kind\", \"Status\", \"CreatedAt\", \"ExpiresAt\")
+      SELECT md5('a' || g)::uuid, 'bench-spa', 'user' || g, 'openid offline_access', 'AdHoc', 'Valid', now() - interval '60 days', now() - interval '30 days'
+      FROM generate_series(1, 100000) g;
+    INSERT INTO \"Tokens\" (\"Id\", \"AuthorizationId\", \"ClientId\", \"SubjectId\", \"Type\", \"Status\", \"Hash\", \"Scopes\", \"CreatedAt\", \"ExpiresAt\")
+      SELECT md5('t' || g)::uuid, md5('a' || (g % 100000 + 1))::uuid, 'bench-spa', 'user' || (g % 100000 + 1), 'RefreshToken', 'Redeemed',
+             decode(md5('h' || g) || md5('i' || g), 'hex'), 'openid offline_access', now() - interval '60 days', now() - interval '40 days'
+      FROM generate_series(1, 1000000) g;
+    ANALYZE;"
+  run_wrk client_credentials_baseline 32 lua/client_credentials.lua "$BASE/connect/token"
+  started=$(date +%s.%N)
+  ( dotnet "$work/server/Identity.Server.dll" prune > "$work/prune.txt" 2>&1 ) &
+  prune_pid=$!
+  run_wrk client_credentials_during_prune 32 lua/client_credentials.lua "$BASE/connect/token"
+  wait $prune_pid
+  elapsed=$(python3 -c "import time,sys; print(round(time.time()-float(sys.argv[1]),1))" "$started")
+  echo "   prune: $(cat "$work/prune.txt" | tail -1) (wall $elapsed s)"
+  echo "{\"kind\":\"extra\",\"name\":\"prune_1m_tokens\",\"value\":\"$(tail -1 "$work/prune.txt")\"}" >> "$raw"
+  stop_server
+fi
+
+mkdir -p results
+echo; python3 report.py "$raw" results/latest.json
