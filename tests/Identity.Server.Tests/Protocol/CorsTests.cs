@@ -25,6 +25,7 @@ public sealed class CorsTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single());
+        Assert.Contains("PUT", response.Headers.GetValues("Access-Control-Allow-Methods").Single()); // PUT /api/account/profile
         Assert.Contains("Authorization", response.Headers.GetValues("Access-Control-Allow-Headers").Single());
     }
 

@@ -17,7 +17,10 @@ internal sealed class LoginModel(SignInPolicy signIn, PasswordGrantRateLimiter l
     [BindProperty] public string? Password { get; set; }
     public PageMessage? Message { get; private set; }
 
-    public void OnGet() { }
+    public void OnGet(bool signedIn = false)
+    {
+        if (signedIn) Message = PageMessage.Success("You are signed in.");
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {

@@ -29,7 +29,7 @@ internal sealed class ProtocolGuards(RequestDelegate next, IOptions<ProtocolOpti
             headers.Vary = "Origin";
             if (HttpMethods.IsOptions(http.Request.Method) && http.Request.Headers.AccessControlRequestMethod.Count > 0)
             {
-                headers.AccessControlAllowMethods = "GET, POST";
+                headers.AccessControlAllowMethods = "GET, POST, PUT";
                 headers.AccessControlAllowHeaders = "Authorization, Content-Type, DPoP";
                 headers.AccessControlMaxAge = "600";
                 http.Response.StatusCode = StatusCodes.Status204NoContent;
