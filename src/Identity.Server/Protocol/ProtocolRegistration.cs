@@ -40,6 +40,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<ScopeCatalog>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton<ClientRequests>();
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<PasswordGrantRateLimiter>();
         services.AddSingleton<IssuerUri>();

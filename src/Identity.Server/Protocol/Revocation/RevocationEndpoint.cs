@@ -5,26 +5,18 @@ using Microsoft.EntityFrameworkCore;
 namespace Identity.Server.Protocol.Revocation;
 
 /// <summary>POST /connect/revoke (RFC 7009).</summary>
-internal sealed class RevocationEndpoint(ClientAuthenticator clients, RevocationHandler handler, ILogger<RevocationEndpoint> logger)
+internal sealed class RevocationEndpoint(ClientRequests requests, RevocationHandler handler)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
-        var (form, formError) = await ProtocolForm.ReadAsync(http.Request, ct);
-        if (formError is not null) return Reject(formError);
-        var authentication = await clients.AuthenticateAsync(http.Request, form!, ct);
-        if (authentication.Client is not { } client) return Reject(authentication.Error!, authentication.UsedBasic);
-        if (form!["token"] is not { } token) return Reject(OAuthError.InvalidRequest("The token parameter is required."));
+        var request = await requests.ReadAsync(http, ct);
+        if (request.Rejection is not null) return request.Rejection;
+        if (request.Form!["token"] is not { } token) return requests.Reject(OAuthError.InvalidRequest("The token parameter is required."), request.Client!.ClientId);
 
-        await handler.RevokeAsync(token, client, ct);
+        await handler.RevokeAsync(token, request.Client!, ct);
         // §2.2: 200 whether or not there was anything to revoke; the client cannot tell and need not care.
         http.Response.Headers.CacheControl = "no-store";
         return Results.Ok();
-    }
-
-    private IResult Reject(OAuthError error, bool usedBasic = false)
-    {
-        logger.TokenRequestRejected(null, error.Code, error.Detail ?? error.Description);
-        return OAuthResults.Error(error, usedBasic);
     }
 }
 
