@@ -12,8 +12,6 @@ internal sealed class ProtocolForm
 
     private ProtocolForm(IReadOnlyDictionary<string, StringValues> values) => this.values = values;
 
-    public static readonly ProtocolForm Empty = new(new Dictionary<string, StringValues>());
-
     /// <summary>Every parameter with its single value.</summary>
     public IEnumerable<KeyValuePair<string, string>> Pairs => values.Select(p => new KeyValuePair<string, string>(p.Key, p.Value.ToString()));
 
