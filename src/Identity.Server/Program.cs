@@ -27,7 +27,7 @@ if (await DatabaseCommands.TryRunAsync(app, args)) return;
 await app.MigrateOnStartupAsync();
 await app.PrepareProtocolAsync();
 
-app.UseForwardedHeaders();
+app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
 app.UseMiddleware<SecurityHeaders>();
 app.UseStaticFiles();

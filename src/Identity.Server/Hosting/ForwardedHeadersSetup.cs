@@ -12,23 +12,34 @@ internal static class ForwardedHeadersSetup
 {
     public static WebApplicationBuilder AddForwardedHeaders(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection("ForwardedHeaders");
-        var proxies = section.GetSection("KnownProxies").Get<string[]>() ?? [];
-        var networks = section.GetSection("KnownNetworks").Get<string[]>() ?? [];
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
         {
+            var section = configuration.GetSection("ForwardedHeaders");
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Only what the operator listed: the framework's default (loopback) is replaced, not extended.
             options.KnownProxies.Clear();
             options.KnownIPNetworks.Clear();
-            foreach (var proxy in proxies)
-                options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
+            var proxies = section.GetSection("KnownProxies").Get<string[]>() ?? [];
+            for (var i = 0; i < proxies.Length; i++)
+                options.KnownProxies.Add(IPAddress.TryParse(proxies[i], out var address)
                     ? address
-                    : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies: '{proxy}' is not an IP address."));
-            foreach (var network in networks)
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var parsed)
+                    : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies:{i}: '{proxies[i]}' is not an IP address."));
+            var networks = section.GetSection("KnownNetworks").Get<string[]>() ?? [];
+            for (var i = 0; i < networks.Length; i++)
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(networks[i], out var parsed)
                     ? parsed
-                    : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks: '{network}' is not a CIDR network."));
+                    : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks:{i}: '{networks[i]}' is not a CIDR network."));
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Adds the forwarded-headers middleware only when a proxy or network is configured: with both lists empty the
+    /// middleware checks no address at all and would believe X-Forwarded-* from anyone.
+    /// </summary>
+    public static IApplicationBuilder UseTrustedForwardedHeaders(this IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ForwardedHeadersOptions>>().Value;
+        return options.KnownProxies.Count > 0 || options.KnownIPNetworks.Count > 0 ? app.UseForwardedHeaders() : app;
     }
 }

@@ -11,6 +11,7 @@ public sealed class ConfigurationTests
     [InlineData("Identity:Tokens:SigningAlgorithm", "HS256")]
     [InlineData("Identity:RequireHttps", "perhaps")]
     [InlineData("Accounts:Password:MinimumLength", "0")]
+    [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     public async Task InvalidValue_StopsStartUp_NamingTheKey(string key, string value)
     {
         var failure = await StartUpFailureAsync(new Dictionary<string, string?> { [key] = value });

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Identity.Server.Tests.Infrastructure;
 
 namespace Identity.Server.Tests.Hosting;
@@ -29,6 +30,10 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, token.Status);
         Assert.Equal("temporarily_unavailable", token.Error);
         Assert.NotNull(token.Response.Headers.RetryAfter);
+        var register = await http.PostAsJsonAsync("/api/account/register", new { email = "outage@example.test", password = "a passphrase for the outage" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, register.StatusCode);
+        Assert.Equal("application/problem+json", register.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(register.Headers.RetryAfter);
 
         await cluster.StartServerAsync();
         Assert.True(await EventuallyAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK),

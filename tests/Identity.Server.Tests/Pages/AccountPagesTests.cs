@@ -81,6 +81,25 @@ public sealed class AccountPagesTests : IClassFixture<BrowserHost>, IDisposable
     }
 
     [Fact]
+    public async Task FailuresOnTheLoginPage_LockThePasswordGrantToo()
+    {
+        var user = await new TestData(host.Server).UserAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/login"));
+            browser.FindElement(By.Id("username")).SendKeys(user.UserName);
+            browser.FindElement(By.Id("password")).SendKeys("wrong password " + i);
+            browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
+            AssertMessage("wrong");
+        }
+
+        var grant = await SignInAsync(user.UserName, user.Password);
+
+        Assert.Equal("invalid_grant", grant.Error);
+        Assert.Contains("locked", grant.ErrorDescription);
+    }
+
+    [Fact]
     public async Task Forms_RequireTheAntiForgeryToken()
     {
         var response = await host.Http.PostAsync("/account/forgot-password", new FormUrlEncodedContent([new("Email", "someone@example.test")]));
