@@ -16,7 +16,11 @@ public sealed class SmtpOptions
 {
     public string? Host { get; set; }
     public int Port { get; set; } = 25;
-    public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
+    /// <summary>
+    /// <c>None</c>, <c>StartTls</c> (required) or <c>SslOnConnect</c>. Unset: STARTTLS when the server offers it, plain
+    /// SMTP when it does not (a development catcher); set <c>StartTls</c> in production to refuse plain SMTP.
+    /// </summary>
+    public SmtpSecurity? Security { get; set; }
     public string? UserName { get; set; }
     public string? Password { get; set; }
     /// <summary>Default 30 seconds per message.</summary>

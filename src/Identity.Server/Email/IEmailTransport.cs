@@ -17,6 +17,20 @@ internal sealed class SmtpEmailTransport(IOptions<EmailOptions> options) : IEmai
 {
     public async Task SendAsync(EmailMessage message, CancellationToken ct)
     {
+        var security = options.Value.Smtp.Security;
+        try
+        {
+            await SendAsync(message, encrypted: security != SmtpSecurity.None, ct);
+        }
+        catch (SmtpException exception) when (security is null && exception is { StatusCode: SmtpStatusCode.GeneralFailure, InnerException: null })
+        {
+            // Unset security: the server offered no STARTTLS ("Server does not support secure connections"), so plain.
+            await SendAsync(message, encrypted: false, ct);
+        }
+    }
+
+    private async Task SendAsync(EmailMessage message, bool encrypted, CancellationToken ct)
+    {
         var o = options.Value;
         using var mail = new MailMessage(o.From, message.To) { Subject = message.Subject, Body = message.TextBody };
         mail.AlternateViews.Add(AlternateView.CreateAlternateViewFromString(message.HtmlBody, null, MediaTypeNames.Text.Html));
@@ -24,7 +38,7 @@ internal sealed class SmtpEmailTransport(IOptions<EmailOptions> options) : IEmai
         {
             // System.Net.Mail speaks STARTTLS when EnableSsl is set and has no implicit TLS: SslOnConnect (port 465)
             // fails here and needs a relay; docs/operations.md says so.
-            EnableSsl = o.Smtp.Security != SmtpSecurity.None,
+            EnableSsl = encrypted,
             Timeout = (int)o.Smtp.Timeout.TotalMilliseconds,
             DeliveryMethod = SmtpDeliveryMethod.Network,
         };

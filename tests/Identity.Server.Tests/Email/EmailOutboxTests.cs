@@ -41,6 +41,47 @@ public sealed class EmailOutboxTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task SecurityUnset_AndNoStartTlsOffered_SendsPlain()
+    {
+        await using var catcher = await MailCatcher.StartAsync();
+        var database = await server.Postgres.CreateDatabaseAsync("smtp_plain");
+        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
+            ["Jobs:Email:Interval"] = "00:00:00.200",
+        });
+        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        var email = AccountApi.NewEmail();
+
+        await api.RegisterAsync(email);
+
+        Assert.Equal("Confirm your email address", (await catcher.WaitForMessageAsync(email)).Subject);
+    }
+
+    [Fact]
+    public async Task StartTlsRequired_ButNotOffered_IsNeverSentPlain()
+    {
+        await using var catcher = await MailCatcher.StartAsync();
+        var database = await server.Postgres.CreateDatabaseAsync("smtp_tls");
+        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
+            ["Email:Smtp:Security"] = "StartTls",
+            ["Jobs:Email:Interval"] = "00:00:00.200",
+        });
+        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        var data = new TestData(host);
+        var email = AccountApi.NewEmail();
+
+        await api.RegisterAsync(email);
+        await WaitAsync(async () => await data.DbAsync(db => db.OutboxMessages.AnyAsync(m => m.To == email && m.LastError != null)));
+
+        Assert.Equal(0, await api.CountMessagesAsync(email));
+    }
+
+    [Fact]
     public async Task EachMessage_IsSentOnce()
     {
         var api = new AccountApi(server.CreateClient(), server.Mail);
