@@ -102,6 +102,23 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task FormPostResponseMode_PostsTheResponseToTheRedirectUri()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid"], redirectUris: [RedirectUri]);
+
+        var response = await http.GetAsync(Url(client.ClientId, extra: "&response_mode=form_post"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"<form method=\"post\" action=\"{RedirectUri}\">", html);
+        Assert.Contains("name=\"error\" value=\"invalid_scope\"", html);
+        Assert.Contains("name=\"state\" value=\"xyz\"", html);
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'nonce-", csp);
+        Assert.Contains($"<script nonce=\"{csp.Split("'nonce-")[1].Split('\'')[0]}\">", html);
+    }
+
+    [Fact]
     public async Task RepeatedParameter_IsShownOnAPage()
     {
         var client = await ClientAsync();
