@@ -28,12 +28,7 @@ internal sealed class EndSessionEndpoint(ClientStore clients, SigningKeyStore ke
         if (parameters!["id_token_hint"] is { } hint)
         {
             // An expired id_token is still a fine hint (§2); a forged one is not.
-            var keySet = await keys.GetAsync(ct);
-            var result = await Handler.ValidateTokenAsync(hint, new TokenValidationParameters
-            {
-                ValidIssuer = issuer.Value, ValidateAudience = false, ValidateLifetime = false,
-                IssuerSigningKeyResolver = (_, _, kid, _) => keySet.Find(kid) is { } key ? [key] : [],
-            });
+            var result = await Handler.ValidateTokenAsync(hint, (await keys.GetAsync(ct)).VerificationParameters(issuer.Value));
             if (!result.IsValid || result.SecurityToken is not JsonWebToken idToken || idToken.Audiences.Count() != 1)
                 return AuthorizeResponses.ErrorPage("The id_token_hint is not valid.");
             hintedClient = idToken.Audiences.Single();

@@ -10,7 +10,7 @@ namespace Identity.Server.Protocol.Introspection;
 /// are for. Refresh tokens only to the client they were issued to. Anything invalid, expired, revoked or foreign is
 /// exactly {"active":false} (§2.2), so the answer says nothing about why.
 /// </summary>
-internal sealed class IntrospectionHandler(ServerDbContext db, AccessTokenValidator validator, IssuerUri issuer, TimeProvider time)
+internal sealed class IntrospectionHandler(ServerDbContext db, AccessTokenValidator validator, TokenFamilies families, IssuerUri issuer, TimeProvider time)
 {
     private static readonly Dictionary<string, object> Inactive = new() { ["active"] = false };
 
@@ -36,14 +36,10 @@ internal sealed class IntrospectionHandler(ServerDbContext db, AccessTokenValida
     private async Task<IReadOnlyDictionary<string, object>> RefreshTokenAsync(byte[] hash, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var row = await (from t in db.Tokens.AsNoTracking()
-                         join a in db.Authorizations.AsNoTracking() on t.AuthorizationId equals a.Id
-                         where t.Hash == hash
-                         select new { Token = t, FamilyStatus = a.Status, FamilyExpires = a.ExpiresAt }).SingleOrDefaultAsync(ct);
-        if (row is null || row.Token.Status != TokenStatus.Valid || row.FamilyStatus != AuthorizationStatus.Valid
-            || row.Token.ExpiresAt <= now || row.FamilyExpires <= now)
+        if (await families.FindByHashAsync(hash, TokenType.RefreshToken, ct) is not var (token, family)
+            || token.Status != TokenStatus.Valid || family.Status != AuthorizationStatus.Valid || token.ExpiresAt <= now || family.ExpiresAt <= now)
             return Inactive;
-        var response = await DescribeAsync(row.Token.SubjectId, row.Token.ClientId, row.Token.Scopes, row.Token.CreatedAt, row.Token.ExpiresAt, ct);
+        var response = await DescribeAsync(token.SubjectId, token.ClientId, token.Scopes, token.CreatedAt, token.ExpiresAt, ct);
         response["token_type"] = "refresh_token";
         return response;
     }

@@ -28,20 +28,14 @@ internal sealed class AccessTokenValidator(ServerDbContext db, SigningKeyStore k
     {
         if (string.IsNullOrEmpty(value) || value.Length > 8192) return (null, AccessTokenProblem.Malformed);
         var now = time.GetUtcNow();
-        return value.Count(c => c == '.') == 2 ? await ValidateJwtAsync(value, now, ct) : await ValidateReferenceAsync(value, now, ct);
+        return PresentedTokens.LooksLikeJwt(value) ? await ValidateJwtAsync(value, now, ct) : await ValidateReferenceAsync(value, now, ct);
     }
 
     private async Task<(ValidatedAccessToken?, AccessTokenProblem)> ValidateJwtAsync(string value, DateTimeOffset now, CancellationToken ct)
     {
-        var keySet = await keys.GetAsync(ct);
-        var result = await Handler.ValidateTokenAsync(value, new TokenValidationParameters
-        {
-            ValidIssuer = issuer.Value,
-            ValidateAudience = false, // each consumer checks the audience it needs
-            ValidateLifetime = false, // checked below on the server's clock
-            ValidTypes = ["at+jwt"],
-            IssuerSigningKeyResolver = (_, _, kid, _) => keySet.Find(kid) is { } key ? [key] : [],
-        });
+        var parameters = (await keys.GetAsync(ct)).VerificationParameters(issuer.Value);
+        parameters.ValidTypes = ["at+jwt"]; // lifetime is checked below on the server's clock
+        var result = await Handler.ValidateTokenAsync(value, parameters);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
             return (null, result.Exception is SecurityTokenMalformedException ? AccessTokenProblem.Malformed : AccessTokenProblem.Invalid);
         if (!Guid.TryParseExact(jwt.Id, "N", out var id)) return (null, AccessTokenProblem.Invalid);

@@ -21,15 +21,8 @@ internal sealed class PresentedTokens(ServerDbContext db, SigningKeyStore keys, 
             var hash = OpaqueTokens.Hash(value);
             return await db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Hash == hash, ct);
         }
-        var keySet = await keys.GetAsync(ct);
         // The signature proves the jti is ours; lifetime does not matter for finding (an expired token is still revocable).
-        var result = await Handler.ValidateTokenAsync(value, new TokenValidationParameters
-        {
-            ValidIssuer = issuer.Value,
-            ValidateAudience = false,
-            ValidateLifetime = false,
-            IssuerSigningKeyResolver = (_, _, kid, _) => keySet.Find(kid) is { } key ? [key] : [],
-        });
+        var result = await Handler.ValidateTokenAsync(value, (await keys.GetAsync(ct)).VerificationParameters(issuer.Value));
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || !Guid.TryParseExact(jwt.Id, "N", out var id)) return null;
         return await db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == id, ct);
     }

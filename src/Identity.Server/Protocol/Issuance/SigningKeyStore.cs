@@ -153,6 +153,18 @@ internal sealed class SigningKeyStore(IServiceScopeFactory scopes, IDataProtecti
 internal sealed record KeySet(SigningCredentials Signing, IReadOnlyList<PublishedKey> Published, DateTimeOffset FreshUntil)
 {
     public SecurityKey? Find(string? kid) => Published.FirstOrDefault(k => k.KeyId == kid)?.Key;
+
+    /// <summary>
+    /// "Signed by one of our published keys, issued by us": audience and lifetime are left to each caller, which knows
+    /// what it needs (an expired id_token is still a good logout hint; access tokens are timed on the server's clock).
+    /// </summary>
+    public TokenValidationParameters VerificationParameters(string issuer) => new()
+    {
+        ValidIssuer = issuer,
+        ValidateAudience = false,
+        ValidateLifetime = false,
+        IssuerSigningKeyResolver = (_, _, kid, _) => Find(kid) is { } key ? [key] : [],
+    };
 }
 
 internal sealed record PublishedKey(string KeyId, string Algorithm, SecurityKey Key, JsonWebKey Jwk);

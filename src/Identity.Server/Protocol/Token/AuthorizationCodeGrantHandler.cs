@@ -22,12 +22,9 @@ internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIss
         if (request.Code.Length > 512) return OAuthError.InvalidGrant("code too long to be ours");
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(request.Code);
-        var found = await (from t in db.Tokens.AsNoTracking()
-                           join a in db.Authorizations.AsNoTracking() on t.AuthorizationId equals a.Id
-                           where t.Hash == hash && t.Type == TokenType.AuthorizationCode
-                           select new { Code = t, Family = a }).SingleOrDefaultAsync(ct);
-        if (found is null || found.Code.ClientId != client.ClientId) return OAuthError.InvalidGrant("unknown code, or another client's");
-        var payload = CodePayload.Parse(found.Code.Payload)!;
+        if (await families.FindByHashAsync(hash, TokenType.AuthorizationCode, ct) is not var (code, family) || code.ClientId != client.ClientId)
+            return OAuthError.InvalidGrant("unknown code, or another client's");
+        var payload = CodePayload.Parse(code.Payload)!;
 
         // §4.1.3: the redirect_uri must be the one the code was sent to, and must be repeated if it was given.
         if (payload.RedirectUriGiven ? request.RedirectUri != payload.RedirectUri : request.RedirectUri is not null && request.RedirectUri != payload.RedirectUri)
@@ -41,23 +38,23 @@ internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIss
         else if (request.CodeVerifier is not null)
             return OAuthError.InvalidGrant("code_verifier sent for a code issued without a code_challenge");
 
-        if (found.Code.Status != TokenStatus.Valid || found.Family.Status != AuthorizationStatus.Valid)
-            return await ReusedAsync(found.Family.Id, client, now, ct);
-        if (found.Code.ExpiresAt <= now) return OAuthError.InvalidGrant("expired code");
+        if (code.Status != TokenStatus.Valid || family.Status != AuthorizationStatus.Valid)
+            return await ReusedAsync(family.Id, client, now, ct);
+        if (code.ExpiresAt <= now) return OAuthError.InvalidGrant("expired code");
 
-        var user = await signIn.FindUserWhoCanSignInAsync(found.Code.SubjectId);
+        var user = await signIn.FindUserWhoCanSignInAsync(code.SubjectId);
         if (user is null) return OAuthError.InvalidGrant("user deleted, locked out or unconfirmed");
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var redeemed = await db.Tokens.Where(t => t.Id == found.Code.Id && t.Status == TokenStatus.Valid)
+        var redeemed = await db.Tokens.Where(t => t.Id == code.Id && t.Status == TokenStatus.Valid)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Redeemed).SetProperty(t => t.RedeemedAt, now), ct);
         if (redeemed == 0)
         {
             await transaction.RollbackAsync(ct);
-            return await ReusedAsync(found.Family.Id, client, now, ct);
+            return await ReusedAsync(family.Id, client, now, ct);
         }
-        var response = await issuer.IssueAsync(new Issuance.IssueRequest(client, user.Id, found.Code.Scopes, now)
+        var response = await issuer.IssueAsync(new Issuance.IssueRequest(client, user.Id, code.Scopes, now)
         {
-            Authorization = found.Family, User = user, Nonce = payload.Nonce,
+            Authorization = family, User = user, Nonce = payload.Nonce,
         }, ct);
         await transaction.CommitAsync(ct);
         return response;

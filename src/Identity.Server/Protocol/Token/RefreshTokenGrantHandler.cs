@@ -25,7 +25,7 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         if (request.RefreshToken.Length > 512) return OAuthError.InvalidGrant("refresh token too long to be ours");
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(request.RefreshToken);
-        var found = await FindAsync(hash, ct);
+        var found = await families.FindByHashAsync(hash, TokenType.RefreshToken, ct);
         if (found is not var (token, family) || token.ClientId != client.ClientId)
             return OAuthError.InvalidGrant("unknown refresh token, or issued to another client");
         if (token.Status == TokenStatus.Revoked || family.Status == AuthorizationStatus.Revoked)
@@ -90,14 +90,5 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         await families.RevokeAsync(family.Id, issue.Now, ct);
         logger.RefreshTokenReused(issue.Client.ClientId, family.Id);
         return OAuthError.InvalidGrant("refresh token reused after the leeway; authorization revoked");
-    }
-
-    private async Task<(Issuance.Token Token, Authorization Family)?> FindAsync(byte[] hash, CancellationToken ct)
-    {
-        var row = await (from t in db.Tokens.AsNoTracking()
-                         join a in db.Authorizations.AsNoTracking() on t.AuthorizationId equals a.Id
-                         where t.Hash == hash && t.Type == TokenType.RefreshToken
-                         select new { Token = t, Family = a }).SingleOrDefaultAsync(ct);
-        return row is null ? null : (row.Token, row.Family);
     }
 }

@@ -3,28 +3,22 @@ using Identity.Server.Protocol.Clients;
 namespace Identity.Server.Protocol.Token;
 
 /// <summary>POST /connect/token: parses, authenticates the client, dispatches to the grant's handler, maps the result.</summary>
-internal sealed class TokenEndpoint(ClientAuthenticator clients, IEnumerable<ITokenGrantHandler> grants, ILogger<TokenEndpoint> logger)
+internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IEnumerable<ITokenGrantHandler> grants)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
         var (form, formError) = await ProtocolForm.ReadAsync(http.Request, ct);
-        if (formError is not null) return Reject(formError);
+        if (formError is not null) return requests.Reject(formError);
         var request = TokenRequest.From(form!, http);
-        if (request.GrantType is null) return Reject(OAuthError.InvalidRequest("The grant_type parameter is required."));
+        if (request.GrantType is null) return requests.Reject(OAuthError.InvalidRequest("The grant_type parameter is required."));
         var grant = grants.FirstOrDefault(g => g.GrantType == request.GrantType);
-        if (grant is null) return Reject(OAuthError.UnsupportedGrantType());
+        if (grant is null) return requests.Reject(OAuthError.UnsupportedGrantType());
 
         var authentication = await clients.AuthenticateAsync(http.Request, form!, ct);
-        if (authentication.Client is not { } client) return Reject(authentication.Error!, null, authentication.UsedBasic);
-        if (!client.AllowsGrant(grant.GrantType)) return Reject(OAuthError.UnauthorizedClient(), client.ClientId);
+        if (authentication.Client is not { } client) return requests.Reject(authentication.Error!, null, authentication.UsedBasic);
+        if (!client.AllowsGrant(grant.GrantType)) return requests.Reject(OAuthError.UnauthorizedClient(), client.ClientId);
 
         var result = await grant.HandleAsync(request, client, ct);
-        return result.Error is { } error ? Reject(error, client.ClientId) : OAuthResults.NoStore(result.Response!);
-    }
-
-    private IResult Reject(OAuthError error, string? clientId = null, bool usedBasic = false)
-    {
-        logger.TokenRequestRejected(clientId, error.Code, error.Detail ?? error.Description);
-        return OAuthResults.Error(error, usedBasic);
+        return result.Error is { } error ? requests.Reject(error, client.ClientId) : OAuthResults.NoStore(result.Response!);
     }
 }
