@@ -15,7 +15,7 @@ public static class AccountJourney
         var link = await api.LinkAsync(email, "/account/confirm-email");
         await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
         var client = await new TestData(host).ClientAsync(isPublic: true);
-        var tokens = await new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }))
+        var tokens = await new ProtocolClient(host.HttpsClient())
             .PasswordGrantAsync(client, new TestUser(link.UserId, email, email, TestData.DefaultPassword), scope);
         return new SignedInUser(email, TestData.DefaultPassword, link.UserId, client, tokens);
     }

@@ -43,7 +43,7 @@ public sealed class EmailConfirmationTests(ServerFixture server)
     {
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
-        var hostApi = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), server.Mail);
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
         var email = AccountApi.NewEmail();
         await hostApi.RegisterAsync(email);
         var link = await hostApi.LinkAsync(email, "/account/confirm-email");

@@ -81,7 +81,7 @@ public sealed class PasswordTests(ServerFixture server)
     {
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
-        var hostApi = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), server.Mail);
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(host, hostApi);
         await hostApi.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
         var link = await hostApi.LinkAsync(user.Email, "/account/reset-password");

@@ -12,18 +12,8 @@ public sealed class EmailOutboxTests(ServerFixture server)
     public async Task SmtpDown_WhileRegistering_TheMessageArrivesWhenItReturns()
     {
         await using var catcher = await MailCatcher.StartAsync();
-        // A database of its own: every node sending from one outbox is the design, so the shared fixture would deliver it.
-        var database = await server.Postgres.CreateDatabaseAsync("outbox");
-        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
-            ["Email:Smtp:Security"] = "None",
-            ["Jobs:Email:Interval"] = "00:00:00.200",
-            ["Jobs:Email:FirstBackoff"] = "00:00:00.500",
-            ["Jobs:Email:MaxBackoff"] = "00:00:01",
-        });
-        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        await using var host = await HostSendingToAsync(catcher, security: "None");
+        var api = new AccountApi(host.HttpsClient(), catcher);
         var data = new TestData(host);
         await catcher.StopServerAsync();
 
@@ -44,14 +34,8 @@ public sealed class EmailOutboxTests(ServerFixture server)
     public async Task SecurityUnset_AndNoStartTlsOffered_SendsPlain()
     {
         await using var catcher = await MailCatcher.StartAsync();
-        var database = await server.Postgres.CreateDatabaseAsync("smtp_plain");
-        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
-            ["Jobs:Email:Interval"] = "00:00:00.200",
-        });
-        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        await using var host = await HostSendingToAsync(catcher, security: null);
+        var api = new AccountApi(host.HttpsClient(), catcher);
         var email = AccountApi.NewEmail();
 
         await api.RegisterAsync(email);
@@ -63,15 +47,8 @@ public sealed class EmailOutboxTests(ServerFixture server)
     public async Task StartTlsRequired_ButNotOffered_IsNeverSentPlain()
     {
         await using var catcher = await MailCatcher.StartAsync();
-        var database = await server.Postgres.CreateDatabaseAsync("smtp_tls");
-        await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
-            ["Email:Smtp:Security"] = "StartTls",
-            ["Jobs:Email:Interval"] = "00:00:00.200",
-        });
-        var api = new AccountApi(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }), catcher);
+        await using var host = await HostSendingToAsync(catcher, security: "StartTls");
+        var api = new AccountApi(host.HttpsClient(), catcher);
         var data = new TestData(host);
         var email = AccountApi.NewEmail();
 
@@ -90,6 +67,25 @@ public sealed class EmailOutboxTests(ServerFixture server)
         await server.Mail.WaitForMessageAsync(email);
         await Task.Delay(1500); // several dispatch runs later
         Assert.Equal(1, await api.CountMessagesAsync(email));
+    }
+
+    /// <summary>
+    /// A server on a database of its own sending to <paramref name="catcher"/>: every node sending from one outbox is the
+    /// design, so on the shared fixture's database another host would deliver the message.
+    /// </summary>
+    private async Task<ConfiguredServer> HostSendingToAsync(MailCatcher catcher, string? security)
+    {
+        var database = await server.Postgres.CreateDatabaseAsync("outbox");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
+            ["Jobs:Email:Interval"] = "00:00:00.200",
+            ["Jobs:Email:FirstBackoff"] = "00:00:00.500",
+            ["Jobs:Email:MaxBackoff"] = "00:00:01",
+        };
+        if (security is not null) settings["Email:Smtp:Security"] = security;
+        return ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), settings);
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition)

@@ -19,7 +19,7 @@ public sealed class ForwardedHeadersTests
     {
         var postgres = await TestPostgres.GetAsync();
         var database = await postgres.CreateDatabaseAsync("forwarded");
-        var port = FreePort();
+        var port = TestHosts.FreePort();
         var settings = new Dictionary<string, string?> { ["Identity:RequireHttps"] = "true" };
         if (proxy is not null) settings["ForwardedHeaders:KnownProxies:0"] = proxy;
         if (network is not null) settings["ForwardedHeaders:KnownNetworks:0"] = network;
@@ -43,10 +43,4 @@ public sealed class ForwardedHeadersTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -24,7 +24,7 @@ public sealed class BrowserHost : IAsyncLifetime
         postgres = await TestPostgres.GetAsync();
         database = await postgres.CreateDatabaseAsync("browser");
         Mail = await MailCatcher.StartAsync();
-        var port = FreePort();
+        var port = TestHosts.FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         Server = ConfiguredServer.OnPostgres(postgres.ConnectionString(database), new Dictionary<string, string?>
         {
@@ -64,10 +64,4 @@ public sealed class BrowserHost : IAsyncLifetime
         return driver;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -25,7 +25,7 @@ public sealed class MailCatcher : IAsyncDisposable
 
     public static async Task<MailCatcher> StartAsync()
     {
-        var catcher = new MailCatcher(FreePort(), FreePort());
+        var catcher = new MailCatcher(TestHosts.FreePort(), TestHosts.FreePort());
         await catcher.StartServerAsync();
         return catcher;
     }
@@ -86,12 +86,6 @@ public sealed class MailCatcher : IAsyncDisposable
         api.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 public sealed record CaughtMessage(

@@ -23,7 +23,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), $"identity-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", directory);
-        var cluster = new PostgresCluster(directory, FreePort());
+        var cluster = new PostgresCluster(directory, TestHosts.FreePort());
         await cluster.RunAsPostgresAsync("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
         await cluster.StartServerAsync();
         return cluster;
@@ -82,10 +82,4 @@ public sealed class PostgresCluster : IAsyncDisposable
         throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {error}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -15,7 +15,7 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
     {
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time).WithWebHostBuilder(b => b.UseSetting("Jobs:Prune:BatchSize", "2"));
-        var (data, protocol) = (new TestData(host), new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") })));
+        var (data, protocol) = (new TestData(host), new ProtocolClient(host.HttpsClient()));
         var (client, old, recent) = (await data.ClientAsync(), await data.UserAsync(), await data.UserAsync());
         var oldTokens = await protocol.PasswordGrantAsync(client, old);
         await protocol.RefreshAsync(client, oldTokens.RefreshToken!);
@@ -42,7 +42,7 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
     {
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
-        var (data, protocol) = (new TestData(host), new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") })));
+        var (data, protocol) = (new TestData(host), new ProtocolClient(host.HttpsClient()));
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         var first = await protocol.PasswordGrantAsync(client, user);
         var second = await protocol.RefreshAsync(client, first.RefreshToken!);

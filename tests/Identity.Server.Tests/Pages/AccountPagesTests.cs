@@ -118,20 +118,9 @@ public sealed class AccountPagesTests : IClassFixture<BrowserHost>, IDisposable
     /// <summary>Waits for the page's outcome message to say <paramref name="expected"/>: a click's navigation may still be under way.</summary>
     private void AssertMessage(string expected)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
         var text = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                var found = browser.FindElements(By.Id("message"));
-                text = found.Count > 0 ? found[0].Text : "";
-                if (text.Contains(expected, StringComparison.Ordinal)) return;
-            }
-            catch (StaleElementReferenceException) { }
-            Thread.Sleep(100);
-        }
-        Assert.Fail($"#message on {browser.Url} says \"{text}\", not \"{expected}\".");
+        browser.Until(() => (text = browser.FindElements(By.Id("message")).FirstOrDefault()?.Text ?? "").Contains(expected, StringComparison.Ordinal),
+            () => $"#message on {browser.Url} says \"{text}\", not \"{expected}\".");
     }
 
     private async Task<TokenResult> SignInAsync(string email, string password)

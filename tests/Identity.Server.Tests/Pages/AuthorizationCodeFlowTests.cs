@@ -37,7 +37,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
 
         browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier, nonce: "nonce-1"));
         SignIn(user);
-        Assert.Contains(client.ClientId, WaitFor(By.Id("client-name")).Text);
+        Assert.Contains(client.ClientId, browser.WaitFor(By.Id("client-name")).Text);
         Assert.Contains("stay signed in", browser.FindElement(By.Id("scopes")).Text);
         browser.FindElement(By.Id("allow")).Click();
 
@@ -71,7 +71,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
         SignIn(user);
-        WaitFor(By.Id("deny")).Click();
+        browser.WaitFor(By.Id("deny")).Click();
 
         var callback = WaitForCallback();
         Assert.Equal("access_denied", callback["error"]);
@@ -85,7 +85,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
         SignIn(user with { Password = "not the password" });
-        Assert.Contains("wrong", WaitFor(By.Id("message")).Text);
+        Assert.Contains("wrong", browser.WaitFor(By.Id("message")).Text);
         Assert.Contains("/account/login", browser.Url);
     }
 
@@ -105,7 +105,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
             ["id_token_hint"] = tokens.IdToken, ["post_logout_redirect_uri"] = new Uri(host.BaseAddress, "/signed-out").ToString(), ["state"] = "bye",
         });
         browser.Navigate().GoToUrl(logoutUrl);
-        Wait(() => browser.Url.Contains("/signed-out"));
+        browser.Until(() => browser.Url.Contains("/signed-out"));
         Assert.Contains("state=bye", browser.Url);
 
         // Signed out: prompt=none now answers login_required.
@@ -143,31 +143,14 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
 
     private void SignIn(TestUser user)
     {
-        WaitFor(By.Id("username")).SendKeys(user.UserName);
+        browser.WaitFor(By.Id("username")).SendKeys(user.UserName);
         browser.FindElement(By.Id("password")).SendKeys(user.Password);
         browser.FindElement(By.CssSelector("form button[type=submit]")).Click();
     }
 
     private Dictionary<string, string> WaitForCallback()
     {
-        Wait(() => browser.Url.StartsWith(redirectUri, StringComparison.Ordinal));
+        browser.Until(() => browser.Url.StartsWith(redirectUri, StringComparison.Ordinal));
         return QueryHelpers.ParseQuery(new Uri(browser.Url).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
-    }
-
-    private IWebElement WaitFor(By by)
-    {
-        IWebElement? found = null;
-        Wait(() => (found = browser.FindElements(by).FirstOrDefault()) is not null);
-        return found!;
-    }
-
-    private void Wait(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out on {browser.Url}:\n{browser.FindElement(By.TagName("body")).Text}");
-            Thread.Sleep(100);
-        }
     }
 }

@@ -53,7 +53,7 @@ public sealed class IntrospectionTests(ServerFixture server)
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
         var hostData = new TestData(host);
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var (api, client) = (await hostData.ClientAsync(grants: ["client_credentials"], allowIntrospection: true), await hostData.ClientAsync(grants: ["client_credentials"]));
         var token = (await hostProtocol.ClientCredentialsAsync(client)).AccessToken!;
         Assert.True((await hostProtocol.IntrospectAsync(api, token)).Json.GetProperty("active").GetBoolean());

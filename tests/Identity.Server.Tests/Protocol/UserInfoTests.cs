@@ -94,7 +94,7 @@ public sealed class UserInfoTests(ServerFixture server)
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
         var hostData = new TestData(host);
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
         var token = (await hostProtocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
 

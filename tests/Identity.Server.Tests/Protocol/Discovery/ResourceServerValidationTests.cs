@@ -58,7 +58,7 @@ public sealed class ResourceServerValidationTests(ServerFixture server)
         await using var host = server.WithTime(time).WithWebHostBuilder(b => b.UseSetting("Identity:Tokens:SigningKeyRotation", "01:00:00")
             .UseSetting("Identity:Tokens:SigningKeyPublishAhead", "00:10:00"));
         var hostData = new TestData(host);
-        var protocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var protocol = new ProtocolClient(host.HttpsClient());
         var client = await hostData.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope], accessTokenLifetime: TimeSpan.FromDays(1));
 
         var before = (await protocol.ClientCredentialsAsync(client, TestData.ApiScope)).AccessToken!;
@@ -72,7 +72,7 @@ public sealed class ResourceServerValidationTests(ServerFixture server)
 
     internal static async Task<TokenValidationResult> ValidateAsync(WebApplicationFactory<Program> host, string token, string audience)
     {
-        var http = host.CreateClient(new() { BaseAddress = new Uri("https://localhost") });
+        var http = host.HttpsClient();
         var configuration = await new ConfigurationManager<OpenIdConnectConfiguration>(
             "https://localhost/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(),
             new HttpDocumentRetriever(http) { RequireHttps = true }).GetConfigurationAsync(CancellationToken.None);

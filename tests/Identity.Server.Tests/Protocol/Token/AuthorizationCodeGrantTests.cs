@@ -96,7 +96,7 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
         var hostData = new TestData(host);
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var (client, user) = (await hostData.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri]), await hostData.UserAsync());
         var (code, verifier) = await IssueCodeAsync(host, client, user);
 

@@ -58,7 +58,7 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
     public async Task Es256Configured_SignsWithEs256()
     {
         await using var host = server.WithSettings(new Dictionary<string, string?> { ["Identity:Tokens:SigningAlgorithm"] = "ES256" });
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var client = await new TestData(host).ClientAsync(grants: ["client_credentials"]);
 
         var result = await hostProtocol.ClientCredentialsAsync(client);

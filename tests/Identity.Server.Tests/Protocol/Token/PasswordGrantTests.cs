@@ -97,7 +97,7 @@ public sealed class PasswordGrantTests(ServerFixture server)
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
         var hostData = new TestData(host);
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
         await hostData.UsersAsync(async users =>
         {
@@ -155,7 +155,7 @@ public sealed class PasswordGrantTests(ServerFixture server)
     public async Task TooManyAttemptsForOneUserName_Are429WithRetryAfter()
     {
         await using var host = server.WithSettings(new Dictionary<string, string?> { ["Identity:RateLimits:PasswordGrant:PerUserNamePerMinute"] = "3" });
-        var hostProtocol = new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") }));
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
         var hostData = new TestData(host);
         var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
 

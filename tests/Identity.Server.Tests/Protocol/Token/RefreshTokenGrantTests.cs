@@ -203,5 +203,5 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
     }
 
     private static (TestData, ProtocolClient) Use(WebApplicationFactory<Program> host) =>
-        (new TestData(host), new ProtocolClient(host.CreateClient(new() { BaseAddress = new Uri("https://localhost") })));
+        (new TestData(host), new ProtocolClient(host.HttpsClient()));
 }
