@@ -59,6 +59,33 @@ public sealed class EmailOutboxTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task NoSmtpHost_WritesTheMessageToThePickupDirectory()
+    {
+        var pickup = Directory.CreateTempSubdirectory("identity-pickup");
+        var database = await server.Postgres.CreateDatabaseAsync("pickup");
+        try
+        {
+            await using var host = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), new Dictionary<string, string?>
+            {
+                ["Email:PickupDirectory"] = pickup.FullName,
+                ["Jobs:Email:Interval"] = "00:00:00.200",
+            });
+            var email = AccountApi.NewEmail();
+            await new AccountApi(host.HttpsClient(), server.Mail).RegisterAsync(email);
+
+            await WaitAsync(() => Task.FromResult(pickup.GetFiles("*.eml").Length > 0));
+            var message = await File.ReadAllTextAsync(pickup.GetFiles("*.eml").Single().FullName);
+            Assert.Contains($"To: {email}", message);
+            Assert.Contains("https://localhost/account/confirm-email?userId=", message);
+            Assert.Equal(0, await new AccountApi(server.HttpsClient(), server.Mail).CountMessagesAsync(email));
+        }
+        finally
+        {
+            pickup.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task EachMessage_IsSentOnce()
     {
         var api = new AccountApi(server.CreateClient(), server.Mail);
