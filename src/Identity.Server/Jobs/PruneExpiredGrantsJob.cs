@@ -10,22 +10,18 @@ namespace Identity.Server.Jobs;
 /// <summary>
 /// Deletes what can no longer matter: tokens past their expiry by more than the retention age (a redeemed or revoked
 /// token always expires within its lifetime, and validation refuses a token whose row is gone), then token families
-/// left empty, used email links and sent email. In batches through the ExpiresAt index, up to a cap per run, on one
-/// node per interval.
+/// left empty, used email links and sent email. In batches through the ExpiresAt index, up to a cap per run. With
+/// several nodes, Quartz's clustered store fires each run on one of them.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class PruneExpiredGrantsJob(ServerDbContext db, JobLeases leases, IOptions<JobsOptions> options, TimeProvider time,
+internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOptions> options, TimeProvider time,
     ILogger<PruneExpiredGrantsJob> logger) : IJob
 {
-    public const string Name = "prune";
-
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await RunAsync(ct);
 
-    /// <summary>Rows removed, or null when another node holds this interval's run.</summary>
-    public async Task<PruneResult?> RunAsync(CancellationToken ct)
+    public async Task<PruneResult> RunAsync(CancellationToken ct)
     {
         var o = options.Value.Prune;
-        if (!await leases.TryStartAsync(Name, o.Interval, ct)) return null;
         var clock = Stopwatch.StartNew();
         var cutoff = time.GetUtcNow() - o.RetentionAge;
         var tokens = await DeleteInBatchesAsync(() => db.Tokens.Where(t => t.ExpiresAt < cutoff), o, 0, ct);
@@ -37,7 +33,6 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, JobLeases leases
         var mail = await db.OutboxMessages.Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(ct);
         var result = new PruneResult(tokens, families, links + mail, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
-        await leases.RecordAsync(Name, $"{tokens} tokens, {families} authorizations in {clock.Elapsed.TotalSeconds:F1}s", CancellationToken.None);
         return result;
     }
 

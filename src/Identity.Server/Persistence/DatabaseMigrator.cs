@@ -23,7 +23,7 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
             .Select(name => name.Replace('\\', '/'))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .Select(name => (Path.GetFileNameWithoutExtension(name), Read(assembly, name)))
+            .Select(name => (Path.GetFileNameWithoutExtension(name), QuartzSchema.Expand(Read(assembly, name))))
             .ToList();
     }
 

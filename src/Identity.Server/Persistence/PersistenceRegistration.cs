@@ -14,8 +14,7 @@ internal static class PersistenceRegistration
         builder.Services.AddDbContextPool<ServerDbContext>((services, options) =>
         {
             var provider = services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider;
-            var connectionString = services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName)
-                ?? DatabaseOptions.DefaultConnectionString;
+            var connectionString = ConnectionString(services);
             if (provider == DatabaseProvider.Postgres)
                 options.UseNpgsql(Tuned(connectionString));
             else
@@ -24,6 +23,9 @@ internal static class PersistenceRegistration
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
     }
+
+    public static string ConnectionString(IServiceProvider services) =>
+        services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName) ?? DatabaseOptions.DefaultConnectionString;
 
     /// <summary>
     /// Defaults for what the operator did not set. SPEC §6 wants a 503 within seconds when the database is gone, so

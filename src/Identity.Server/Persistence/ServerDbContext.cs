@@ -17,7 +17,6 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
-    public DbSet<Jobs.JobLease> JobLeases => Set<Jobs.JobLease>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -34,8 +34,10 @@ public sealed class ConfiguredServer : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
-        // Registration code reads some settings (job schedules) before ConfigureAppConfiguration applies; UseSetting is seen early.
-        foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("Jobs:", StringComparison.Ordinal))) builder.UseSetting(key, value);
+        // Registration code reads some settings (job schedules and store) before ConfigureAppConfiguration applies;
+        // UseSetting is seen early.
+        foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("Jobs:", StringComparison.Ordinal) || s.Key == "Database:Provider"))
+            builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
     }
 }

@@ -39,11 +39,13 @@ public sealed class MailCatcher : IAsyncDisposable
         foreach (var argument in new[] { script, "--ip", "127.0.0.1", "--smtp", SmtpPort.ToString(), "--web", WebPort.ToString(), "--silent" })
             start.ArgumentList.Add(argument);
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start maildev.");
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) errors.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        for (var attempt = 0; attempt < 100; attempt++)
+        // Generous: node starts slowly while the rest of the suite keeps both cores busy.
+        for (var attempt = 0; attempt < 300 && !process.HasExited; attempt++)
         {
             try
             {
@@ -52,7 +54,7 @@ public sealed class MailCatcher : IAsyncDisposable
             catch (HttpRequestException) { }
             await Task.Delay(100);
         }
-        throw new InvalidOperationException("maildev did not start.");
+        throw new InvalidOperationException($"maildev did not start on ports {SmtpPort}/{WebPort}: {string.Join(" | ", errors)}");
     }
 
     public async Task StopServerAsync()

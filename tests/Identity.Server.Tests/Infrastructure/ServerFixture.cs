@@ -64,9 +64,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
 
     private IEnumerable<KeyValuePair<string, string?>> EarlySettings =>
     [
+        new("Database:Provider", "Postgres"), // decides the job store
         new("Jobs:Email:Interval", "00:00:00.200"),
-        // Quartz reads the host's TimeProvider, so on a moved clock a scheduled prune would fire at once; tests run it directly.
-        new("Jobs:Prune:Enabled", "false"),
+        new("Jobs:Prune:Enabled", "false"), // tests run it directly, with the clock they need
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>

@@ -97,17 +97,6 @@ internal sealed class AccountTokenConfiguration : IEntityTypeConfiguration<Accou
     }
 }
 
-internal sealed class JobLeaseConfiguration : IEntityTypeConfiguration<Jobs.JobLease>
-{
-    public void Configure(EntityTypeBuilder<Jobs.JobLease> lease)
-    {
-        lease.ToTable("JobLeases");
-        lease.HasKey(l => l.Name);
-        lease.Property(l => l.Name).HasMaxLength(100);
-        lease.Property(l => l.LastResult).HasMaxLength(500);
-    }
-}
-
 internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
 {
     public void Configure(EntityTypeBuilder<DataProtectionKey> key) => key.ToTable("DataProtectionKeys");
