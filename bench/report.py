@@ -3,7 +3,7 @@
 import json, statistics, sys
 
 raw, out_json = sys.argv[1], sys.argv[2]
-scenarios, ceilings, peer, extra = {}, {}, {}, {}
+scenarios, ceilings, peer_runs, extra = {}, {}, {}, {}
 for line in open(raw):
     record = json.loads(line)
     kind = record.pop('kind')
@@ -11,11 +11,18 @@ for line in open(raw):
         scenarios.setdefault((record['scenario'], record['connections']), []).append(record)
     elif kind == 'ceiling':
         ceilings[record['name']] = record['rps']
+    elif kind == 'peer':
+        peer_runs.setdefault(record['name'], []).append(record)
     else:
         extra[record['name']] = record['value']
 
 def median(runs, key):
     return round(statistics.median(r[key] for r in runs), 2)
+
+# The peer is measured at 32 connections, like the reference figures; its non-2xx responses are reported too.
+peer = {name: median(runs, 'rps') for name, runs in sorted(peer_runs.items())}
+peer_detail = {name: {'p50_ms': median(runs, 'p50_ms'), 'p99_ms': median(runs, 'p99_ms'),
+                      'non2xx': sum(r['non2xx'] + r['socket_errors'] for r in runs)} for name, runs in peer_runs.items()}
 
 table, summary = [], {}
 for (name, connections), runs in sorted(scenarios.items()):
@@ -36,17 +43,22 @@ ceiling_of = {
     'userinfo': ('pg_select', 'indexed SELECT'),
     'discovery': ('kestrel_hello', 'Kestrel /health/live'),
 }
-json.dump({'scenarios': summary, 'ceilings': ceilings, 'peer': peer, 'extra': extra}, open(out_json, 'w'), indent=2)
+json.dump({'scenarios': summary, 'ceilings': ceilings, 'peer': peer, 'extra': {**extra, 'peer_detail': peer_detail}},
+          open(out_json, 'w'), indent=2)
 
-print('| scenario | conns | ours rps | p50 ms | p99 ms | non-2xx | server CPU cores | peak RSS MB | ceiling (rps) | ratio to ceiling |')
-print('|---|---|---|---|---|---|---|---|---|---|')
+print('| scenario | conns | ours rps | p50 ms | p99 ms | non-2xx | server CPU cores | peak RSS MB | ceiling (rps) | ratio to ceiling '
+      '| peer rps (node-oidc-provider, 32 conns) | ratio to peer |')
+print('|---|---|---|---|---|---|---|---|---|---|---|---|')
 for name, row in table:
     key, label = ceiling_of.get(name, (None, ''))
     ceiling = ceilings.get(key)
-    ratio = f'{row["rps"] / ceiling:.0%}' if ceiling else ''
+    ceiling_cells = f'{label} {ceiling:,.0f} | {row["rps"] / ceiling:.0%}' if ceiling else ' | '
+    theirs = peer.get(name) if row['connections'] == 32 else None
+    peer_cells = f'{theirs:,.0f} | {row["rps"] / theirs:.2f}' if theirs else ' | '
     print(f'| {name} | {row["connections"]} | {row["rps"]:,.0f} | {row["p50_ms"]} | {row["p99_ms"]} | {row["non2xx"]} | {row["cpu_cores"]} | '
-          f'{row["server_peak_rss_mb"]} | {label} {ceiling:,.0f} | {ratio} |' if ceiling else
-          f'| {name} | {row["connections"]} | {row["rps"]:,.0f} | {row["p50_ms"]} | {row["p99_ms"]} | {row["non2xx"]} | {row["cpu_cores"]} | {row["server_peak_rss_mb"]} | | |')
+          f'{row["server_peak_rss_mb"]} | {ceiling_cells} | {peer_cells} |')
 print()
 for name, value in {**ceilings, **extra}.items():
     print(f'- {name}: {value}')
+for name, detail in peer_detail.items():
+    print(f'- peer {name}: {peer[name]:,.0f} rps, p50 {detail["p50_ms"]} ms, p99 {detail["p99_ms"]} ms, non-2xx {detail["non2xx"]}')

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark: the server in Release on its own throwaway PostgreSQL cluster, driven by wrk on loopback, with the
 # ceilings measured in the same run. Writes bench/results/latest.json and prints a markdown table. See bench/README.md.
-#   BENCH_DURATION (s, default 15), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS ("32 64"),
-#   BENCH_SCENARIOS (default: all), BENCH_PRUNE (1 to add the 1,000,000-token prune benchmark)
+#   BENCH_DURATION (s, default 15), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 2), BENCH_PEER_RUNS (default 1), BENCH_CONNECTIONS ("32 64"),
+#   BENCH_SCENARIOS (default: all), BENCH_PEER (0 to skip node-oidc-provider), BENCH_PRUNE (1 to add the
+#   1,000,000-token prune benchmark)
 set -euo pipefail
+bench_started=$(date +%s)
 cd "$(dirname "$0")"
-DURATION=${BENCH_DURATION:-15}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-3}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
+DURATION=${BENCH_DURATION:-15}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-2}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
 SCENARIOS=${BENCH_SCENARIOS:-"discovery client_credentials_rs256 introspection userinfo refresh password client_credentials_es256"}
 THREADS=2
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -31,6 +33,8 @@ psql_() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -q "$@";
 psql_ -c "CREATE DATABASE identity" -c "CREATE DATABASE ceiling"
 
 echo "== build (Release)"
+# Published as the Dockerfile does (JIT, no ReadyToRun: ReadyToRun starts faster but ran 15-20 % slower under load
+# here; docs/performance.md).
 dotnet publish ../src/Identity.Server -c Release -o "$work/server" --nologo -v q >/dev/null
 dotnet build Ceilings -c Release --nologo -v q >/dev/null
 
@@ -118,6 +122,33 @@ if [[ " $SCENARIOS " == *" client_credentials_es256 "* ]]; then
   stop_server
 fi
 
+if [ "${BENCH_PEER:-1}" = 1 ]; then
+  echo "== peer: node-oidc-provider (in memory), 32 connections"
+  [ -d peer/node_modules ] || (cd peer && npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null)
+  PEER_PORT=$((PORT + 1)); PEER_SEED_PORT=$((PORT + 2)); peer_data=$work/peer-data; mkdir -p "$peer_data"
+  peer_scenario() { # name format script path
+    local name=$1 format=$2 script=$3 path=$4 line
+    [[ " $SCENARIOS " == *" $name "* ]] || return 0
+    PEER_PORT=$PEER_PORT PEER_SEED_PORT=$PEER_SEED_PORT PEER_FORMAT=$format node peer/server.mjs > "$work/peer.log" 2>&1 &
+    local peer_pid=$!
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 0.1; done
+    peer_seed() { curl -fs "http://127.0.0.1:$PEER_SEED_PORT/access?n=200" > "$peer_data/access.txt"
+      for t in $(seq 0 $((THREADS - 1))); do curl -fs "http://127.0.0.1:$PEER_SEED_PORT/refresh?n=32" > "$peer_data/refresh-$t.txt"; done; }
+    peer_seed; BENCH_DATA=$peer_data wrk -t$THREADS -c32 -d"${WARMUP}s" --timeout 30s -s "$script" "http://127.0.0.1:$PEER_PORT$path" >/dev/null
+    for _ in $(seq 1 "$PEER_RUNS"); do
+      peer_seed
+      line=$(BENCH_DATA=$peer_data wrk -t$THREADS -c32 -d"${DURATION}s" --timeout 30s --latency -s "$script" "http://127.0.0.1:$PEER_PORT$path" | grep '^BENCH ' | cut -c7-)
+      python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='peer', name=sys.argv[2]); print(json.dumps(r))" "$line" "$name" >> "$raw"
+      echo "   peer $name: $line"
+    done
+    kill $peer_pid; wait $peer_pid 2>/dev/null || true
+  }
+  peer_scenario client_credentials_rs256 RS256 lua/client_credentials.lua /token
+  peer_scenario client_credentials_es256 ES256 lua/client_credentials.lua /token
+  peer_scenario introspection opaque lua/introspection.lua /token/introspection
+  peer_scenario refresh opaque lua/refresh.lua /token
+fi
+
 echo "== ceilings: hashing and signing per core, PostgreSQL"
 dotnet Ceilings/bin/Release/net10.0/Ceilings.dll 210000 3 | python3 -c "
 import json, sys
@@ -126,7 +157,7 @@ psql_ -d ceiling -c "CREATE TABLE kv (id int PRIMARY KEY, v text NOT NULL); INSE
 printf '\\set id random(1, 100000)\nSELECT v FROM kv WHERE id = :id;\n' > "$work/select.sql"
 printf '\\set id random(1, 100000)\nBEGIN;\nSELECT v FROM kv WHERE id = :id;\nINSERT INTO log (v) VALUES (:id);\nCOMMIT;\n' > "$work/insert.sql"
 for name in select insert; do
-  tps=$(pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c 32 -j 2 -T "$DURATION" -M prepared -f "$work/$name.sql" ceiling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
+  tps=$(pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c 32 -j 2 -T "${BENCH_CEILING_DURATION:-8}" -M prepared -f "$work/$name.sql" ceiling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
   key=$([ $name = select ] && echo pg_select || echo pg_select_insert_tx)
   echo "{\"kind\":\"ceiling\",\"name\":\"$key\",\"rps\":$tps}" >> "$raw"; echo "   $key: $tps tps"
 done
@@ -160,4 +191,5 @@ if [ "${BENCH_PRUNE:-0}" = 1 ]; then
 fi
 
 mkdir -p results
+echo "{\"kind\":\"extra\",\"name\":\"bench_wall_clock_s\",\"value\":$(( $(date +%s) - bench_started ))}" >> "$raw"
 echo; python3 report.py "$raw" results/latest.json
