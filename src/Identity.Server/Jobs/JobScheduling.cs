@@ -8,7 +8,8 @@ namespace Identity.Server.Jobs;
 /// with <c>Database:MigrateOnStartup=false</c> a separate <c>migrate</c> step may not have run yet), and stops it with
 /// the host, letting a running job finish.
 /// </summary>
-internal sealed class JobScheduling(ISchedulerFactory factory, IServiceScopeFactory scopes, ILogger<JobScheduling> logger) : BackgroundService
+internal sealed class JobScheduling(ISchedulerFactory factory, IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<JobsOptions> options,
+    ILogger<JobScheduling> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
     private readonly Lock gate = new();
@@ -21,6 +22,8 @@ internal sealed class JobScheduling(ISchedulerFactory factory, IServiceScopeFact
         // Not cancelled half-way: a scheduler that exists must be one StopAsync can shut down (its cluster check-in
         // thread would otherwise outlive the host).
         scheduler = await factory.GetScheduler(CancellationToken.None);
+        // A clustered store keeps what earlier starts declared: turning the prune off must remove it from the store too.
+        if (!options.Value.Prune.Enabled) await scheduler.DeleteJob(new JobKey(nameof(PruneExpiredGrantsJob)), stopping);
         await scheduler.Start(stopping);
         logger.SchedulerStarted(scheduler.SchedulerInstanceId);
     }

@@ -73,7 +73,7 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
             // Each node declares the schedule as it starts (B's declaration may fire once more at once), so count
             // from when both schedulers are running.
             for (var i = 0; i < 100 && log.Entries.Count(e => e.EventId.Id == 5002) < 2; i++) await Task.Delay(100);
-            var since = DateTimeOffset.UtcNow.AddMilliseconds(200);
+            var since = DateTimeOffset.UtcNow.AddMilliseconds(1500);
             for (var i = 0; i < 100 && Runs(log, since).Count < 5; i++) await Task.Delay(100);
             runs = Runs(log, since);
         }
@@ -84,6 +84,36 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         var gaps = runs.Zip(runs.Skip(1), (x, y) => (y.At - x.At).TotalMilliseconds).ToList();
         Assert.All(gaps, gap => Assert.True(gap > 500, $"runs {gap:F0} ms apart: {string.Join(", ", runs.Select(r => $"{r.Node}@{r.At:ss.fff}"))}"));
         Assert.Equal(2, log.Entries.Count(e => e.EventId.Id == 5002)); // both schedulers started
+    }
+
+    [Fact]
+    public async Task PruneDisabled_RemovesTheScheduleAnEarlierStartStored()
+    {
+        var database = await server.Postgres.CreateDatabaseAsync("cluster_off");
+        var connection = server.Postgres.ConnectionString(database);
+        var on = new Dictionary<string, string?> { ["Jobs:Prune:Enabled"] = "true" };
+        await using (var first = ConfiguredServer.OnPostgres(connection, on).WithWebHostBuilder(_ => { }))
+        {
+            _ = first.Server;
+            await WaitForStoredPruneJobAsync(connection, expected: 1);
+        }
+        await using var second = ConfiguredServer.OnPostgres(connection); // Jobs:Prune:Enabled=false
+        _ = second.Server;
+        await WaitForStoredPruneJobAsync(connection, expected: 0);
+    }
+
+    private static async Task WaitForStoredPruneJobAsync(string connectionString, long expected)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        long count = -1;
+        for (var i = 0; i < 100 && count != expected; i++)
+        {
+            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM qrtz_job_details WHERE job_name = 'PruneExpiredGrantsJob'", connection);
+            try { count = (long)(await command.ExecuteScalarAsync())!; } catch (Npgsql.PostgresException) { /* not migrated yet */ }
+            if (count != expected) await Task.Delay(100);
+        }
+        Assert.Equal(expected, count);
     }
 
     private static List<LogRecorder.Entry> Runs(LogRecorder log, DateTimeOffset since) =>
