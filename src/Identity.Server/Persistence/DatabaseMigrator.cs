@@ -15,16 +15,20 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
     // Any fixed number: it names the advisory lock that serialises nodes migrating at the same moment.
     private const long PostgresLockKey = 7_262_013_001;
 
-    public static IReadOnlyList<(string Version, string Sql)> Scripts(DatabaseProvider provider)
+    /// <summary>The versions this build ships, in order: names only, since the readiness probe asks on every call.</summary>
+    public static IReadOnlyList<string> Versions(DatabaseProvider provider) =>
+        ResourceNames(provider).Select(name => Path.GetFileNameWithoutExtension(name)).ToList();
+
+    public static IReadOnlyList<(string Version, string Sql)> Scripts(DatabaseProvider provider) =>
+        ResourceNames(provider).Select(name => (Path.GetFileNameWithoutExtension(name), QuartzSchema.Expand(Read(name)))).ToList();
+
+    private static IEnumerable<string> ResourceNames(DatabaseProvider provider)
     {
-        var assembly = Assembly.GetExecutingAssembly();
         var prefix = $"migrations/{provider}/";
-        return assembly.GetManifestResourceNames()
+        return Assembly.GetExecutingAssembly().GetManifestResourceNames()
             .Select(name => name.Replace('\\', '/'))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .Select(name => (Path.GetFileNameWithoutExtension(name), QuartzSchema.Expand(Read(assembly, name))))
-            .ToList();
+            .Order(StringComparer.Ordinal);
     }
 
     private DatabaseProvider Provider => db.Database.IsNpgsql() ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
@@ -81,7 +85,7 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
             await using var command = connection.CreateCommand();
             command.CommandText = exists;
             var applied = Convert.ToInt64(await command.ExecuteScalarAsync(ct)) == 0 ? [] : await AppliedAsync(connection, ct);
-            return Scripts(Provider).Select(s => s.Version).Where(v => !applied.Contains(v)).ToList();
+            return Versions(Provider).Where(v => !applied.Contains(v)).ToList();
         }
         finally
         {
@@ -117,9 +121,9 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
         command.Parameters.Add(parameter);
     }
 
-    private static string Read(Assembly assembly, string name)
+    private static string Read(string name)
     {
-        using var stream = assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"Missing migration resource {name}.");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name) ?? throw new InvalidOperationException($"Missing migration resource {name}.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

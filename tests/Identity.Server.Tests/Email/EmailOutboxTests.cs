@@ -117,11 +117,6 @@ public sealed class EmailOutboxTests(ServerFixture server)
 
     private static async Task WaitAsync(Func<Task<bool>> condition)
     {
-        for (var i = 0; i < 150; i++)
-        {
-            if (await condition()) return;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("condition not met");
+        if (!await Eventually.TrueAsync(condition, 150, TimeSpan.FromMilliseconds(200))) throw new TimeoutException("condition not met");
     }
 }

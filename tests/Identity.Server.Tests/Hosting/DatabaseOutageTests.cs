@@ -36,17 +36,8 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.NotNull(register.Headers.RetryAfter);
 
         await cluster.StartServerAsync();
-        Assert.True(await EventuallyAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK),
+        Assert.True(await Eventually.TrueAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
+                60, TimeSpan.FromMilliseconds(250)),
             "the server did not recover after the database came back");
-    }
-
-    internal static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var attempt = 0; attempt < 60; attempt++)
-        {
-            if (await condition()) return true;
-            await Task.Delay(250);
-        }
-        return false;
     }
 }

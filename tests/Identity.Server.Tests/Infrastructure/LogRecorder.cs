@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Identity.Server.Tests.Infrastructure;
 
 /// <summary>Keeps the log events a host writes, for tests that can only observe a background job through its log.</summary>
-public sealed class LogRecorder : ILoggerProvider
+public sealed class LogRecorder
 {
     private readonly ConcurrentQueue<Entry> entries = new();
 
@@ -19,10 +19,6 @@ public sealed class LogRecorder : ILoggerProvider
         logging.AddProvider(new NodeProvider(this, node));
         logging.AddFilter<NodeProvider>(null, LogLevel.Information);
     });
-
-    ILogger ILoggerProvider.CreateLogger(string categoryName) => new NodeLogger(this, "");
-
-    void IDisposable.Dispose() { }
 
     private sealed class NodeProvider(LogRecorder recorder, string node) : ILoggerProvider
     {

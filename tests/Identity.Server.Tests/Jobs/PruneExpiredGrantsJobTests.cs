@@ -107,12 +107,12 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         long count = -1;
-        for (var i = 0; i < 100 && count != expected; i++)
+        await Eventually.TrueAsync(async () =>
         {
             await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM qrtz_job_details WHERE job_name = 'PruneExpiredGrantsJob'", connection);
             try { count = (long)(await command.ExecuteScalarAsync())!; } catch (Npgsql.PostgresException) { /* not migrated yet */ }
-            if (count != expected) await Task.Delay(100);
-        }
+            return count == expected;
+        }, 100, TimeSpan.FromMilliseconds(100));
         Assert.Equal(expected, count);
     }
 

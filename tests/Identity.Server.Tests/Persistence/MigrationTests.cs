@@ -27,7 +27,7 @@ public sealed class MigrationTests
             await using var command = new NpgsqlCommand("""SELECT count(*), count(DISTINCT "Version") FROM "__SchemaMigrations" """, connection);
             await using var reader = await command.ExecuteReaderAsync();
             await reader.ReadAsync();
-            Assert.Equal(DatabaseMigrator.Scripts(DatabaseProvider.Postgres).Count, reader.GetInt64(0));
+            Assert.Equal(DatabaseMigrator.Versions(DatabaseProvider.Postgres).Count, reader.GetInt64(0));
             Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
         }
         finally
