@@ -54,6 +54,23 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task RetentionAge_IsTheConfiguredOne()
+    {
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time).WithWebHostBuilder(b => b.UseSetting("Jobs:Prune:RetentionAge", "00:00:00"));
+        var (data, protocol) = (new TestData(host), new ProtocolClient(host.HttpsClient()));
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        await protocol.PasswordGrantAsync(client, user);
+
+        time.Advance(TimeSpan.FromHours(2)); // past the access token's hour, well within the refresh token's life
+        await RunAsync(host);
+
+        // With the default 14 days the expired access token would stay; with no retention it goes at once.
+        var left = await data.DbAsync(db => db.Tokens.Where(t => t.SubjectId == user.Id).Select(t => t.Type).ToListAsync());
+        Assert.Equal([TokenType.RefreshToken], left);
+    }
+
+    [Fact]
     public async Task TwoNodes_EachScheduledRunHappensOnOneNode()
     {
         // A database of their own: the scheduler cluster is every node on one database.
