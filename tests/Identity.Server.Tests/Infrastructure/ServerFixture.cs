@@ -70,10 +70,23 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>
-        WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton(time)));
+        WithWebHostBuilder(builder => builder.ConfigureServices(services => WithoutJobs(services).AddSingleton(time)));
 
     public WebApplicationFactory<Program> WithSettings(IDictionary<string, string?> settings) =>
-        WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(settings)));
+        WithWebHostBuilder(builder => builder
+            .ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(settings))
+            .ConfigureServices(services => WithoutJobs(services)));
+
+    /// <summary>
+    /// A short-lived test host does not join the job cluster of the fixture's database: the fixture's own host runs
+    /// the outbox for all of them (on the real clock, as every production node would), and tests run the prune
+    /// directly. Hosts joining and leaving the cluster test after test only made delivery depend on their shutdowns.
+    /// </summary>
+    private static IServiceCollection WithoutJobs(IServiceCollection services)
+    {
+        foreach (var scheduling in services.Where(d => d.ImplementationType == typeof(Identity.Server.Jobs.JobScheduling)).ToList()) services.Remove(scheduling);
+        return services;
+    }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
