@@ -47,6 +47,7 @@ internal static class ProtocolRegistration
         services.AddScoped<ClientSeeder>();
         services.AddScoped<TokenIssuer>();
         services.AddScoped<TokenFamilies>();
+        services.AddSingleton<TokenRecords>();
         services.AddScoped<ITokenGrantHandler, PasswordGrantHandler>();
         services.AddScoped<ITokenGrantHandler, RefreshTokenGrantHandler>();
         services.AddScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>();

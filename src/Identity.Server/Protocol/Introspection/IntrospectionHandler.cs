@@ -1,7 +1,7 @@
+using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Issuance;
-using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Protocol.Introspection;
 
@@ -10,42 +10,45 @@ namespace Identity.Server.Protocol.Introspection;
 /// are for. Refresh tokens only to the client they were issued to. Anything invalid, expired, revoked or foreign is
 /// exactly {"active":false} (§2.2), so the answer says nothing about why.
 /// </summary>
-internal sealed class IntrospectionHandler(ServerDbContext db, AccessTokenValidator validator, TokenFamilies families, IssuerUri issuer, TimeProvider time)
+internal sealed class IntrospectionHandler(ServerDbContext db, TokenRecords records, AccessTokenValidator validator, IssuerUri issuer, TimeProvider time)
 {
     private static readonly Dictionary<string, object> Inactive = new() { ["active"] = false };
 
     public async Task<IReadOnlyDictionary<string, object>> IntrospectAsync(string value, Client client, CancellationToken ct)
     {
         if (value.Length > 8192) return Inactive;
-        if (!PresentedTokens.LooksLikeJwt(value))
+        ValidatedAccessToken? token;
+        if (PresentedTokens.LooksLikeJwt(value))
+            (token, _) = await validator.ValidateAsync(value, ct);
+        else
         {
-            var hash = OpaqueTokens.Hash(value);
-            var row = await db.Tokens.AsNoTracking().Where(t => t.Hash == hash).Select(t => new { t.Type, t.ClientId }).SingleOrDefaultAsync(ct);
-            if (row?.Type == TokenType.RefreshToken)
-                return row.ClientId == client.ClientId ? await RefreshTokenAsync(hash, ct) : Inactive;
+            // One read by hash answers for every kind of opaque token.
+            var record = await records.FindByHashAsync(db, OpaqueTokens.Hash(value), ct);
+            if (record?.Token.Type == TokenType.RefreshToken)
+                return record.Token.ClientId == client.ClientId ? RefreshToken(record) : Inactive;
+            (token, _) = validator.ValidateReference(record, time.GetUtcNow());
         }
-        var (token, _) = await validator.ValidateAsync(value, ct);
         if (token is null) return Inactive;
-        var response = await DescribeAsync(token.SubjectId, token.ClientId, token.Scopes, token.IssuedAt, token.ExpiresAt, ct);
+        var response = Describe(token.SubjectId, token.ClientId, token.Scopes, token.IssuedAt, token.ExpiresAt, token.User);
         response["jti"] = token.Id.ToString("N");
         response["aud"] = token.Audiences.Count == 1 ? token.Audiences[0] : token.Audiences;
         response["token_type"] = "Bearer";
         return response;
     }
 
-    private async Task<IReadOnlyDictionary<string, object>> RefreshTokenAsync(byte[] hash, CancellationToken ct)
+    private IReadOnlyDictionary<string, object> RefreshToken(TokenRecord record)
     {
         var now = time.GetUtcNow();
-        if (await families.FindByHashAsync(hash, TokenType.RefreshToken, ct) is not var (token, family)
+        if (record is not { Token: var token, Family: { } family }
             || token.Status != TokenStatus.Valid || family.Status != AuthorizationStatus.Valid || token.ExpiresAt <= now || family.ExpiresAt <= now)
             return Inactive;
-        var response = await DescribeAsync(token.SubjectId, token.ClientId, token.Scopes, token.CreatedAt, token.ExpiresAt, ct);
+        var response = Describe(token.SubjectId, token.ClientId, token.Scopes, token.CreatedAt, token.ExpiresAt, record.User);
         response["token_type"] = "refresh_token";
         return response;
     }
 
-    private async Task<Dictionary<string, object>> DescribeAsync(string subject, string clientId, string[] scopes,
-        DateTimeOffset issuedAt, DateTimeOffset expiresAt, CancellationToken ct)
+    private Dictionary<string, object> Describe(string subject, string clientId, string[] scopes, DateTimeOffset issuedAt, DateTimeOffset expiresAt,
+        ApplicationUser? user)
     {
         var response = new Dictionary<string, object>
         {
@@ -58,8 +61,7 @@ internal sealed class IntrospectionHandler(ServerDbContext db, AccessTokenValida
             ["iat"] = issuedAt.ToUnixTimeSeconds(),
             ["nbf"] = issuedAt.ToUnixTimeSeconds(),
         };
-        if (subject != clientId && await db.Users.AsNoTracking().Where(u => u.Id == subject).Select(u => u.UserName).SingleOrDefaultAsync(ct) is { } userName)
-            response["username"] = userName;
+        if (user?.UserName is { } userName) response["username"] = userName;
         return response;
     }
 }

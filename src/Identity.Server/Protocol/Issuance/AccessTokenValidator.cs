@@ -1,6 +1,6 @@
+using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Scopes;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -8,9 +8,12 @@ namespace Identity.Server.Protocol.Issuance;
 
 public enum AccessTokenProblem { None, Malformed, Expired, Revoked, Invalid }
 
-/// <summary>An access token that passed every check, with what the server knows about it.</summary>
+/// <summary>
+/// An access token that passed every check, with what the server knows about it: its row and, for a token issued to a
+/// person, that person as read in the same statement (null for client_credentials, or when the user was deleted).
+/// </summary>
 internal sealed record ValidatedAccessToken(Guid Id, string SubjectId, string ClientId, string[] Scopes, IReadOnlyList<string> Audiences,
-    DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, Guid? AuthorizationId, bool IsJwt)
+    DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, Guid? AuthorizationId, bool IsJwt, ApplicationUser? User)
 {
     public bool HasScope(string scope) => Scopes.Contains(scope);
 }
@@ -18,9 +21,10 @@ internal sealed record ValidatedAccessToken(Guid Id, string SubjectId, string Cl
 /// <summary>
 /// Validates an access token — a JWT by signature, issuer, type and lifetime, a reference token by its hash — and then
 /// always by its row, so that a revoked token is refused on the very next request on any node. The row lookup is one
-/// primary-key read: correct without any cross-node cache invalidation (docs/resource-servers.md).
+/// indexed read that brings the user along: correct without any cross-node cache invalidation
+/// (docs/resource-servers.md).
 /// </summary>
-internal sealed class AccessTokenValidator(ServerDbContext db, SigningKeyStore keys, IssuerUri issuer, ScopeCatalog scopes, TimeProvider time)
+internal sealed class AccessTokenValidator(ServerDbContext db, TokenRecords records, SigningKeyStore keys, IssuerUri issuer, ScopeCatalog scopes, TimeProvider time)
 {
     private static readonly JsonWebTokenHandler Handler = new();
 
@@ -28,7 +32,19 @@ internal sealed class AccessTokenValidator(ServerDbContext db, SigningKeyStore k
     {
         if (string.IsNullOrEmpty(value) || value.Length > 8192) return (null, AccessTokenProblem.Malformed);
         var now = time.GetUtcNow();
-        return PresentedTokens.LooksLikeJwt(value) ? await ValidateJwtAsync(value, now, ct) : await ValidateReferenceAsync(value, now, ct);
+        return PresentedTokens.LooksLikeJwt(value)
+            ? await ValidateJwtAsync(value, now, ct)
+            : ValidateReference(await records.FindByHashAsync(db, OpaqueTokens.Hash(value), ct), now);
+    }
+
+    /// <summary>A reference access token's row, already read by its hash (introspection reads it once for every kind).</summary>
+    public (ValidatedAccessToken?, AccessTokenProblem) ValidateReference(TokenRecord? record, DateTimeOffset now)
+    {
+        if (record?.Token is not { Type: TokenType.AccessToken } row) return (null, AccessTokenProblem.Invalid);
+        if (row.ExpiresAt <= now) return (null, AccessTokenProblem.Expired);
+        if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
+        return (new ValidatedAccessToken(row.Id, row.SubjectId, row.ClientId, row.Scopes, scopes.AudiencesOf(row.Scopes, issuer.Value), row.CreatedAt,
+            row.ExpiresAt, row.AuthorizationId, false, record.User), AccessTokenProblem.None);
     }
 
     private async Task<(ValidatedAccessToken?, AccessTokenProblem)> ValidateJwtAsync(string value, DateTimeOffset now, CancellationToken ct)
@@ -43,22 +59,10 @@ internal sealed class AccessTokenValidator(ServerDbContext db, SigningKeyStore k
         if (expires <= now) return (null, AccessTokenProblem.Expired);
         if (new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero) > now + TimeSpan.FromSeconds(30)) return (null, AccessTokenProblem.Invalid);
 
-        var row = await db.Tokens.AsNoTracking().Where(t => t.Id == id && t.Type == TokenType.AccessToken)
-            .Select(t => new { t.Status, t.SubjectId, t.ClientId, t.Scopes, t.CreatedAt, t.AuthorizationId }).SingleOrDefaultAsync(ct);
-        if (row is null) return (null, AccessTokenProblem.Invalid);
+        var record = await records.FindByIdAsync(db, id, ct);
+        if (record?.Token is not { Type: TokenType.AccessToken } row) return (null, AccessTokenProblem.Invalid);
         if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
-        return (new ValidatedAccessToken(id, row.SubjectId, row.ClientId, row.Scopes, jwt.Audiences.ToList(), row.CreatedAt, expires, row.AuthorizationId, true),
-            AccessTokenProblem.None);
-    }
-
-    private async Task<(ValidatedAccessToken?, AccessTokenProblem)> ValidateReferenceAsync(string value, DateTimeOffset now, CancellationToken ct)
-    {
-        var hash = OpaqueTokens.Hash(value);
-        var row = await db.Tokens.AsNoTracking().Where(t => t.Hash == hash && t.Type == TokenType.AccessToken).SingleOrDefaultAsync(ct);
-        if (row is null) return (null, AccessTokenProblem.Invalid);
-        if (row.ExpiresAt <= now) return (null, AccessTokenProblem.Expired);
-        if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
-        return (new ValidatedAccessToken(row.Id, row.SubjectId, row.ClientId, row.Scopes, scopes.AudiencesOf(row.Scopes, issuer.Value), row.CreatedAt,
-            row.ExpiresAt, row.AuthorizationId, false), AccessTokenProblem.None);
+        return (new ValidatedAccessToken(id, row.SubjectId, row.ClientId, row.Scopes, jwt.Audiences.ToList(), row.CreatedAt, expires, row.AuthorizationId, true,
+            record.User), AccessTokenProblem.None);
     }
 }

@@ -1,20 +1,20 @@
+using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Protocol.Issuance;
 
 /// <summary>Revocation of whole authorizations (token families): reuse detection, revocation, password changes.</summary>
-internal sealed class TokenFamilies(ServerDbContext db)
+internal sealed class TokenFamilies(ServerDbContext db, TokenRecords records)
 {
-    /// <summary>An opaque token's row (by hash) with the authorization it belongs to; null if unknown or family-less.</summary>
-    public async Task<(Token Token, Authorization Family)?> FindByHashAsync(byte[] hash, TokenType type, CancellationToken ct)
-    {
-        var row = await (from t in db.Tokens.AsNoTracking()
-                         join a in db.Authorizations.AsNoTracking() on t.AuthorizationId equals a.Id
-                         where t.Hash == hash && t.Type == type
-                         select new { Token = t, Family = a }).SingleOrDefaultAsync(ct);
-        return row is null ? null : (row.Token, row.Family);
-    }
+    /// <summary>
+    /// An opaque token of a family (refresh token, authorization code) by hash, with its authorization and its person;
+    /// null if unknown, of another type, or family-less.
+    /// </summary>
+    public async Task<(Token Token, Authorization Family, ApplicationUser? User)?> FindByHashAsync(byte[] hash, TokenType type, CancellationToken ct) =>
+        await records.FindByHashAsync(db, hash, ct) is { Token.Type: var found, Family: { } family } record && found == type
+            ? (record.Token, family, record.User)
+            : null;
 
     /// <summary>Revokes the authorization and every token issued from it that is not revoked yet.</summary>
     public async Task RevokeAsync(Guid authorizationId, DateTimeOffset now, CancellationToken ct)

@@ -22,7 +22,7 @@ internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIss
         if (request.Code.Length > 512) return OAuthError.InvalidGrant("code too long to be ours");
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(request.Code);
-        if (await families.FindByHashAsync(hash, TokenType.AuthorizationCode, ct) is not var (code, family) || code.ClientId != client.ClientId)
+        if (await families.FindByHashAsync(hash, TokenType.AuthorizationCode, ct) is not var (code, family, owner) || code.ClientId != client.ClientId)
             return OAuthError.InvalidGrant("unknown code, or another client's");
         var payload = CodePayload.Parse(code.Payload)!;
 
@@ -42,7 +42,7 @@ internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIss
             return await ReusedAsync(family.Id, client, now, ct);
         if (code.ExpiresAt <= now) return OAuthError.InvalidGrant("expired code");
 
-        var user = await signIn.FindUserWhoCanSignInAsync(code.SubjectId);
+        var user = signIn.CanSignIn(owner);
         if (user is null) return OAuthError.InvalidGrant("user deleted, locked out or unconfirmed");
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var redeemed = await db.Tokens.Where(t => t.Id == code.Id && t.Status == TokenStatus.Valid)

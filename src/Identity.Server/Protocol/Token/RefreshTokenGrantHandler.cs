@@ -26,7 +26,7 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         var now = time.GetUtcNow();
         var hash = OpaqueTokens.Hash(request.RefreshToken);
         var found = await families.FindByHashAsync(hash, TokenType.RefreshToken, ct);
-        if (found is not var (token, family) || token.ClientId != client.ClientId)
+        if (found is not var (token, family, owner) || token.ClientId != client.ClientId)
             return OAuthError.InvalidGrant("unknown refresh token, or issued to another client");
         if (token.Status == TokenStatus.Revoked || family.Status == AuthorizationStatus.Revoked)
             return OAuthError.InvalidGrant("revoked refresh token");
@@ -41,7 +41,7 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
             if (scopes.Length == 0 || scopes.Any(s => !token.Scopes.Contains(s)))
                 return OAuthError.InvalidScope("scope wider than the refresh token's");
         }
-        var user = await signIn.FindUserWhoCanSignInAsync(token.SubjectId);
+        var user = signIn.CanSignIn(owner);
         if (user is null) return OAuthError.InvalidGrant("user deleted, locked out or unconfirmed");
         var issue = new IssueRequest(client, token.SubjectId, scopes, now) { Authorization = family, User = user, GrantedScopes = token.Scopes };
 
