@@ -48,10 +48,12 @@ internal static class ProtocolRegistration
         services.AddScoped<TokenIssuer>();
         services.AddScoped<TokenFamilies>();
         services.AddSingleton<TokenRecords>();
-        services.AddScoped<ITokenGrantHandler, PasswordGrantHandler>();
-        services.AddScoped<ITokenGrantHandler, RefreshTokenGrantHandler>();
-        services.AddScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>();
-        services.AddScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>();
+        services.AddSingleton<TokenRowWriter>();
+        // Keyed by grant type, so that a request builds only its own handler and that handler's dependencies.
+        services.AddKeyedScoped<ITokenGrantHandler, PasswordGrantHandler>(GrantTypes.Password);
+        services.AddKeyedScoped<ITokenGrantHandler, RefreshTokenGrantHandler>(GrantTypes.RefreshToken);
+        services.AddKeyedScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>(GrantTypes.ClientCredentials);
+        services.AddKeyedScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>(GrantTypes.AuthorizationCode);
         services.AddSingleton<AuthorizeRequestValidator>();
         services.AddScoped<AuthorizationCodes>();
         services.AddScoped<AuthorizeEndpoint>();

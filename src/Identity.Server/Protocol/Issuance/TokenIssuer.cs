@@ -33,7 +33,7 @@ internal sealed record IssueRequest(Client Client, string SubjectId, string[] Sc
 /// Issues access tokens (RFC 9068 JWTs or opaque reference tokens), refresh tokens and id_tokens, and records a row
 /// for each, which is what makes revocation and introspection truthful.
 /// </summary>
-internal sealed class TokenIssuer(ServerDbContext db, SigningKeyStore keys, ScopeCatalog scopes, IssuerUri issuer, IOptions<TokenOptions> options)
+internal sealed class TokenIssuer(ServerDbContext db, TokenRowWriter writer, SigningKeyStore keys, ScopeCatalog scopes, IssuerUri issuer, IOptions<TokenOptions> options)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -71,8 +71,14 @@ internal sealed class TokenIssuer(ServerDbContext db, SigningKeyStore keys, Scop
         if (request.User is { } user && request.Scopes.Contains(StandardScopes.OpenId))
             idToken = Handler.CreateToken(IdTokenDescriptor(request, user, accessToken, keySet.Signing));
 
-        if (request.Persist)
+        if (request.Persist && request.Authorization is null)
         {
+            // A client's token for itself: a row with nothing to commit alongside, so it joins a group commit.
+            await writer.WriteAsync(Row(request, accessTokenId, TokenType.AccessToken, accessTokenHash, now + lifetime, request.Scopes), ct);
+        }
+        else if (request.Persist)
+        {
+            // A person's tokens commit with their authorization and, for a refresh, with the redemption of the old one.
             db.Tokens.Add(Row(request, accessTokenId, TokenType.AccessToken, accessTokenHash, now + lifetime, request.Scopes));
             if (refreshToken is not null)
                 db.Tokens.Add(Row(request, Guid.CreateVersion7(now), TokenType.RefreshToken, OpaqueTokens.Hash(refreshToken), refreshExpires, granted));

@@ -3,7 +3,7 @@ using Identity.Server.Protocol.Clients;
 namespace Identity.Server.Protocol.Token;
 
 /// <summary>POST /connect/token: parses, authenticates the client, dispatches to the grant's handler, maps the result.</summary>
-internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IEnumerable<ITokenGrantHandler> grants)
+internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IServiceProvider services)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
@@ -11,7 +11,7 @@ internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests 
         if (formError is not null) return requests.Reject(formError);
         var request = TokenRequest.From(form!, http);
         if (request.GrantType is null) return requests.Reject(OAuthError.InvalidRequest("The grant_type parameter is required."));
-        var grant = grants.FirstOrDefault(g => g.GrantType == request.GrantType);
+        var grant = services.GetKeyedService<ITokenGrantHandler>(request.GrantType);
         if (grant is null) return requests.Reject(OAuthError.UnsupportedGrantType());
 
         var authentication = await clients.AuthenticateAsync(http.Request, form!, ct);

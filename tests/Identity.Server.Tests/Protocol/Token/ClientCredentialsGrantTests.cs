@@ -1,5 +1,9 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Issuance;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Identity.Server.Tests.Protocol.Token;
@@ -65,4 +69,45 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
 
         Assert.Equal("ES256", new JsonWebToken(result.AccessToken).Alg);
     }
+
+    [Fact]
+    public async Task ConcurrentGrants_EachTokenIsKnownTheMomentItIsIssued()
+    {
+        // Rows of concurrent client_credentials grants are committed in groups; none may leave before its row is in.
+        var (api, client) = (await data.ClientAsync(grants: ["client_credentials"], allowIntrospection: true), await data.ClientAsync(grants: ["client_credentials"]));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ =>
+        {
+            var issued = await protocol.ClientCredentialsAsync(client);
+            Assert.Equal(HttpStatusCode.OK, issued.Status);
+            return (await protocol.IntrospectAsync(api, issued.AccessToken!)).Json.GetProperty("active").GetBoolean();
+        }));
+
+        Assert.All(answers, Assert.True);
+    }
+
+    [Fact]
+    public async Task GroupCommit_ARowTheDatabaseRefuses_FailsOnlyItsOwnWrite()
+    {
+        var writer = server.Services.GetRequiredService<TokenRowWriter>();
+        var existing = Row(Guid.CreateVersion7());
+        await writer.WriteAsync(existing, CancellationToken.None);
+
+        // Queued together, so that they share a group: a duplicate key and a good row.
+        var duplicate = writer.WriteAsync(Row(existing.Id), CancellationToken.None);
+        var good = Row(Guid.CreateVersion7());
+        var written = writer.WriteAsync(good, CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<DbUpdateException>(() => duplicate);
+        await written;
+        using var scope = server.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        Assert.True(await db.Tokens.AnyAsync(t => t.Id == good.Id));
+    }
+
+    private static Server.Protocol.Issuance.Token Row(Guid id) => new()
+    {
+        Id = id, ClientId = "group-commit-test", SubjectId = "group-commit-test", Type = TokenType.AccessToken, Status = TokenStatus.Valid,
+        Scopes = ["api1"], CreatedAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(5),
+    };
 }
