@@ -56,11 +56,14 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            // The conditional update is the arbiter: concurrent uses queue on the row lock and all but one update nothing.
-            var redeemed = await db.Tokens.Where(t => t.Id == token.Id && t.Status == TokenStatus.Valid)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, TokenStatus.Redeemed)
-                    .SetProperty(t => t.RedeemedAt, issue.Now).SetProperty(t => t.SuccessorSeed, seed), ct);
-            if (redeemed == 0) return null;
+            // One batch in our own transaction: there is nothing to roll back to in between, so no savepoint round trips.
+            db.Database.AutoSavepointsEnabled = false;
+            // The redemption is a conditional update (Status is a concurrency token) sent in the same batch as the new
+            // rows. Concurrent uses queue on the row lock; all but the first update nothing and fail as a conflict.
+            db.Tokens.Attach(token);
+            token.Status = TokenStatus.Redeemed;
+            token.RedeemedAt = issue.Now;
+            token.SuccessorSeed = seed;
             var response = await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented) }, ct);
             await transaction.CommitAsync(ct);
             return response;
@@ -68,7 +71,7 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         catch (DbUpdateException)
         {
             db.ChangeTracker.Clear();
-            return null; // lost a race on the same rows: answered below from what the winner committed
+            return null; // lost the race (a conflict, or the same rows): answered below from what the winner committed
         }
     }
 
