@@ -18,7 +18,7 @@ internal sealed record TokenRecord(Token Token, Authorization? Family, Applicati
 /// </summary>
 internal sealed class TokenRecords
 {
-    private readonly Func<ServerDbContext, Guid, CancellationToken, Task<TokenRecord?>> ById = EF.CompileAsyncQuery(
+    private readonly Func<ServerDbContext, Guid, CancellationToken, Task<TokenRecord?>> byId = EF.CompileAsyncQuery(
         (ServerDbContext db, Guid id, CancellationToken ct) =>
             (from t in db.Tokens.AsNoTracking()
              where t.Id == id
@@ -27,7 +27,7 @@ internal sealed class TokenRecords
              from u in db.Users.AsNoTracking().Where(u => u.Id == t.SubjectId && t.AuthorizationId != null).DefaultIfEmpty()
              select new TokenRecord(t, a, u)).SingleOrDefault());
 
-    private readonly Func<ServerDbContext, byte[], CancellationToken, Task<TokenRecord?>> ByHash = EF.CompileAsyncQuery(
+    private readonly Func<ServerDbContext, byte[], CancellationToken, Task<TokenRecord?>> byHash = EF.CompileAsyncQuery(
         (ServerDbContext db, byte[] hash, CancellationToken ct) =>
             (from t in db.Tokens.AsNoTracking()
              where t.Hash == hash
@@ -35,8 +35,8 @@ internal sealed class TokenRecords
              from u in db.Users.AsNoTracking().Where(u => u.Id == t.SubjectId && t.AuthorizationId != null).DefaultIfEmpty()
              select new TokenRecord(t, a, u)).SingleOrDefault());
 
-    public Task<TokenRecord?> FindByIdAsync(ServerDbContext db, Guid id, CancellationToken ct) => ById(db, id, ct);
+    public Task<TokenRecord?> FindByIdAsync(ServerDbContext db, Guid id, CancellationToken ct) => byId(db, id, ct);
 
     /// <summary>An opaque token (reference access token, refresh token, authorization code) by the SHA-256 of its value.</summary>
-    public Task<TokenRecord?> FindByHashAsync(ServerDbContext db, byte[] hash, CancellationToken ct) => ByHash(db, hash, ct);
+    public Task<TokenRecord?> FindByHashAsync(ServerDbContext db, byte[] hash, CancellationToken ct) => byHash(db, hash, ct);
 }
