@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Identity.Server.Accounts;
 using Identity.Server.Tests.Infrastructure;
 
 namespace Identity.Server.Tests.Protocol;
@@ -106,6 +107,23 @@ public sealed class IntrospectionTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
         Assert.Equal("invalid_client", result.Error);
+    }
+
+    [Fact]
+    public async Task ClientCredentialsToken_DescribesTheClient_WithNoUserName()
+    {
+        // The token's person is read with its row, but only for tokens of an authorization: a client's own token has
+        // none, even when a user happens to have the client's id as theirs.
+        var (api, caller) = (await ResourceServerAsync(), await data.ClientAsync(grants: ["client_credentials"]));
+        await data.UsersAsync(async users => Assert.True((await users.CreateAsync(
+            new ApplicationUser { Id = caller.ClientId, UserName = $"namesake-{caller.ClientId}", Email = $"{caller.ClientId}@namesake.test" })).Succeeded));
+        var token = (await protocol.ClientCredentialsAsync(caller)).AccessToken!;
+
+        var json = (await protocol.IntrospectAsync(api, token)).Json;
+
+        Assert.True(json.GetProperty("active").GetBoolean());
+        Assert.Equal(caller.ClientId, json.GetProperty("sub").GetString());
+        Assert.False(json.TryGetProperty("username", out _));
     }
 
     [Fact]

@@ -122,4 +122,17 @@ public sealed class UserInfoTests(ServerFixture server)
         var token = (await protocol.ClientCredentialsAsync(client)).AccessToken!;
         Assert.Equal(HttpStatusCode.Forbidden, (await protocol.UserInfoAsync(token)).Status);
     }
+
+    [Fact]
+    public async Task DeletedUser_Is401InvalidToken()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid profile")).AccessToken!;
+        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+
+        var result = await protocol.UserInfoAsync(token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Contains("error=\"invalid_token\"", result.Response.Headers.WwwAuthenticate.ToString());
+    }
 }
