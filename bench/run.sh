@@ -39,7 +39,7 @@ dotnet publish ../src/Identity.Server -c Release -o "$work/server" --nologo -v q
 dotnet build Ceilings -c Release --nologo -v q >/dev/null
 
 export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT \
-  Database__Provider=Postgres ConnectionStrings__Identity="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=identity;Maximum Pool Size=200" \
+  Database__Provider=Postgres ConnectionStrings__Identity="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=identity" \
   Identity__Issuer=http://127.0.0.1:$PORT/ Identity__RequireHttps=false Accounts__RequireConfirmedEmail=false \
   Identity__RateLimits__PasswordGrant__PerClientPerMinute=10000000 Identity__RateLimits__PasswordGrant__PerAddressPerMinute=10000000 \
   Identity__RateLimits__PasswordGrant__PerUserNamePerMinute=10000000 Jobs__Prune__Enabled=false Logging__LogLevel__Default=Warning \

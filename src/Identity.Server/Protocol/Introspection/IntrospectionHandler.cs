@@ -1,5 +1,4 @@
 using Identity.Server.Accounts;
-using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Issuance;
 
@@ -10,7 +9,7 @@ namespace Identity.Server.Protocol.Introspection;
 /// are for. Refresh tokens only to the client they were issued to. Anything invalid, expired, revoked or foreign is
 /// exactly {"active":false} (§2.2), so the answer says nothing about why.
 /// </summary>
-internal sealed class IntrospectionHandler(ServerDbContext db, TokenRecords records, AccessTokenValidator validator, IssuerUri issuer, TimeProvider time)
+internal sealed class IntrospectionHandler(TokenRecords records, AccessTokenValidator validator, IssuerUri issuer, TimeProvider time)
 {
     private static readonly Dictionary<string, object> Inactive = new() { ["active"] = false };
 
@@ -23,7 +22,7 @@ internal sealed class IntrospectionHandler(ServerDbContext db, TokenRecords reco
         else
         {
             // One read by hash answers for every kind of opaque token.
-            var record = await records.FindByHashAsync(db, OpaqueTokens.Hash(value), ct);
+            var record = await records.FindByHashAsync(OpaqueTokens.Hash(value), ct);
             if (record?.Token.Type == TokenType.RefreshToken)
                 return record.Token.ClientId == client.ClientId ? RefreshToken(record) : Inactive;
             (token, _) = validator.ValidateReference(record, time.GetUtcNow());

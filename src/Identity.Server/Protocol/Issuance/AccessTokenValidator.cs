@@ -1,5 +1,4 @@
 using Identity.Server.Accounts;
-using Identity.Server.Persistence;
 using Identity.Server.Protocol.Scopes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -24,7 +23,7 @@ internal sealed record ValidatedAccessToken(Guid Id, string SubjectId, string Cl
 /// indexed read that brings the user along: correct without any cross-node cache invalidation
 /// (docs/resource-servers.md).
 /// </summary>
-internal sealed class AccessTokenValidator(ServerDbContext db, TokenRecords records, SigningKeyStore keys, IssuerUri issuer, ScopeCatalog scopes, TimeProvider time)
+internal sealed class AccessTokenValidator(TokenRecords records, SigningKeyStore keys, IssuerUri issuer, ScopeCatalog scopes, TimeProvider time)
 {
     private static readonly JsonWebTokenHandler Handler = new();
 
@@ -34,7 +33,7 @@ internal sealed class AccessTokenValidator(ServerDbContext db, TokenRecords reco
         var now = time.GetUtcNow();
         return PresentedTokens.LooksLikeJwt(value)
             ? await ValidateJwtAsync(value, now, ct)
-            : ValidateReference(await records.FindByHashAsync(db, OpaqueTokens.Hash(value), ct), now);
+            : ValidateReference(await records.FindByHashAsync(OpaqueTokens.Hash(value), ct), now);
     }
 
     /// <summary>A reference access token's row, already read by its hash (introspection reads it once for every kind).</summary>
@@ -59,7 +58,7 @@ internal sealed class AccessTokenValidator(ServerDbContext db, TokenRecords reco
         if (expires <= now) return (null, AccessTokenProblem.Expired);
         if (new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero) > now + TimeSpan.FromSeconds(30)) return (null, AccessTokenProblem.Invalid);
 
-        var record = await records.FindByIdAsync(db, id, ct);
+        var record = await records.FindByIdAsync(id, ct);
         if (record?.Token is not { Type: TokenType.AccessToken } row) return (null, AccessTokenProblem.Invalid);
         if (row.Status != TokenStatus.Valid) return (null, AccessTokenProblem.Revoked);
         return (new ValidatedAccessToken(id, row.SubjectId, row.ClientId, row.Scopes, jwt.Audiences.ToList(), row.CreatedAt, expires, row.AuthorizationId, true,

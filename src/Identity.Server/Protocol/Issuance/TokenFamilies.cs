@@ -12,7 +12,7 @@ internal sealed class TokenFamilies(ServerDbContext db, TokenRecords records)
     /// null if unknown, of another type, or family-less.
     /// </summary>
     public async Task<(Token Token, Authorization Family, ApplicationUser? User)?> FindByHashAsync(byte[] hash, TokenType type, CancellationToken ct) =>
-        await records.FindByHashAsync(db, hash, ct) is { Token.Type: var found, Family: { } family } record && found == type
+        await records.FindByHashAsync(hash, ct) is { Token.Type: var found, Family: { } family } record && found == type
             ? (record.Token, family, record.User)
             : null;
 

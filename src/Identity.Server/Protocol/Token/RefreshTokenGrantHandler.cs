@@ -55,18 +55,15 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         var seed = RandomNumberGenerator.GetBytes(32);
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            // One batch in our own transaction: there is nothing to roll back to in between, so no savepoint round trips.
-            db.Database.AutoSavepointsEnabled = false;
-            // The redemption is a conditional update (Status is a concurrency token) sent in the same batch as the new
-            // rows. Concurrent uses queue on the row lock; all but the first update nothing and fail as a conflict.
+            // The redemption is a conditional update (Status is a concurrency token) that SaveChanges sends in one batch
+            // and one transaction with the new rows, after the tokens are signed: the database connection is held only
+            // for that batch and its commit. Concurrent uses queue on the row lock; all but the first update nothing and
+            // fail as a conflict, which rolls their batch back.
             db.Tokens.Attach(token);
             token.Status = TokenStatus.Redeemed;
             token.RedeemedAt = issue.Now;
             token.SuccessorSeed = seed;
-            var response = await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented) }, ct);
-            await transaction.CommitAsync(ct);
-            return response;
+            return await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented) }, ct);
         }
         catch (DbUpdateException)
         {
