@@ -11,14 +11,13 @@ namespace Identity.Server.Persistence;
 /// </summary>
 internal sealed class SharedReads(IServiceProvider services)
 {
-    private PooledDbContextFactory<ServerDbContext>? factory;
-
-    public ServerDbContext Rent() => (factory ??= new PooledDbContextFactory<ServerDbContext>(Options())).CreateDbContext();
-
-    private DbContextOptions<ServerDbContext> Options()
+    // Built on first use, so that configuration added by a test host or the command line is seen.
+    private readonly Lazy<PooledDbContextFactory<ServerDbContext>> factory = new(() =>
     {
-        var builder = new DbContextOptionsBuilder<ServerDbContext>();
-        PersistenceRegistration.Configure(builder, services, shared: true);
-        return builder.Options;
-    }
+        var options = new DbContextOptionsBuilder<ServerDbContext>();
+        PersistenceRegistration.Configure(options, services, shared: true);
+        return new PooledDbContextFactory<ServerDbContext>(options.Options);
+    });
+
+    public ServerDbContext Rent() => factory.Value.CreateDbContext();
 }
