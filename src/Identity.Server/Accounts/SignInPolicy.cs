@@ -39,10 +39,13 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
         return (SignInOutcome.Succeeded, user);
     }
 
-    /// <summary>Re-checked on every refresh: the user still exists, is not locked out, and is confirmed if required.</summary>
+    /// <summary>The user still exists, is not locked out, and is confirmed if required (the authorize endpoint's session).</summary>
     public async Task<ApplicationUser?> FindUserWhoCanSignInAsync(string userId) => CanSignIn(await users.FindByIdAsync(userId));
 
-    /// <summary>The same check on a user already read (with the token presented, in one statement); null if not.</summary>
+    /// <summary>
+    /// The same check on a user already read — by the refresh and code grants, with the presented token in one
+    /// statement, so it is re-checked on every refresh; null if the user may not sign in.
+    /// </summary>
     public ApplicationUser? CanSignIn(ApplicationUser? user)
     {
         if (user is null || IsLockedOut(user)) return null;

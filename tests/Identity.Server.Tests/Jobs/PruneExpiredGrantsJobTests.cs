@@ -89,9 +89,9 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
             _ = (a.Server, b.Server);
             // Each node declares the schedule as it starts (B's declaration may fire once more at once), so count
             // from when both schedulers are running.
-            for (var i = 0; i < 100 && log.Entries.Count(e => e.EventId.Id == 5002) < 2; i++) await Task.Delay(100);
+            await Eventually.TrueAsync(() => Task.FromResult(log.Entries.Count(e => e.EventId.Id == 5002) >= 2), 100, TimeSpan.FromMilliseconds(100));
             var since = DateTimeOffset.UtcNow.AddMilliseconds(1500);
-            for (var i = 0; i < 100 && Runs(log, since).Count < 5; i++) await Task.Delay(100);
+            await Eventually.TrueAsync(() => Task.FromResult(Runs(log, since).Count >= 5), 100, TimeSpan.FromMilliseconds(100));
             runs = Runs(log, since);
         }
 
