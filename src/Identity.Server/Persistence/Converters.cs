@@ -9,8 +9,12 @@ internal sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffse
 
 /// <summary>Scopes, URIs and origins contain no spaces, so a space-separated column is portable and readable.</summary>
 internal sealed class SpaceSeparatedConverter() : ValueConverter<string[], string>(
-    value => string.Join(' ', value),
-    value => value.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    value => Join(value),
+    value => value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+{
+    /// <summary>The stored form, for the writes that bypass EF Core.</summary>
+    public static string Join(string[] value) => string.Join(' ', value);
+}
 
 internal sealed class SpaceSeparatedComparer() : ValueComparer<string[]>(
     (a, b) => a == null ? b == null : b != null && a.SequenceEqual(b),

@@ -25,6 +25,8 @@ internal sealed record IssueRequest(Client Client, string SubjectId, string[] Sc
     /// keeps the original scope (RFC 6749 §6).
     /// </summary>
     public string[]? GrantedScopes { get; init; }
+    /// <summary>Set for a refresh: the token whose redemption commits with the new rows, or not at all.</summary>
+    public Redemption? Redeems { get; init; }
     /// <summary>False when re-answering a retry inside the reuse leeway: the rows exist already.</summary>
     public bool Persist { get; init; } = true;
 }
@@ -71,18 +73,21 @@ internal sealed class TokenIssuer(ServerDbContext db, TokenRowWriter writer, Sig
         if (request.User is { } user && request.Scopes.Contains(StandardScopes.OpenId))
             idToken = Handler.CreateToken(IdTokenDescriptor(request, user, accessToken, keySet.Signing));
 
-        if (request.Persist && request.Authorization is null)
+        if (request.Persist)
         {
-            // A client's token for itself: a row with nothing to commit alongside, so it joins a group commit.
-            await writer.WriteAsync(Row(request, accessTokenId, TokenType.AccessToken, accessTokenHash, now + lifetime, request.Scopes), ct);
-        }
-        else if (request.Persist)
-        {
-            // A person's tokens commit with their authorization and, for a refresh, with the redemption of the old one.
-            db.Tokens.Add(Row(request, accessTokenId, TokenType.AccessToken, accessTokenHash, now + lifetime, request.Scopes));
+            List<Token> rows = [Row(request, accessTokenId, TokenType.AccessToken, accessTokenHash, now + lifetime, request.Scopes)];
             if (refreshToken is not null)
-                db.Tokens.Add(Row(request, Guid.CreateVersion7(now), TokenType.RefreshToken, OpaqueTokens.Hash(refreshToken), refreshExpires, granted));
-            await db.SaveChangesAsync(ct);
+                rows.Add(Row(request, Guid.CreateVersion7(now), TokenType.RefreshToken, OpaqueTokens.Hash(refreshToken), refreshExpires, granted));
+            // A client's token for itself, and a refresh, need nothing else of the request committed with them: they join
+            // a group commit (a refresh's rows only if its redemption commits). A new authorization's first tokens commit
+            // with it, in the request's own context.
+            if (request.Redeems is { } redemption) await writer.RedeemAsync(redemption, rows, ct);
+            else if (request.Authorization is null) await writer.WriteAsync(rows.Single(), ct);
+            else
+            {
+                db.Tokens.AddRange(rows);
+                await db.SaveChangesAsync(ct);
+            }
         }
         return new TokenResponse(accessToken, "Bearer", (long)lifetime.TotalSeconds, scope, refreshToken, idToken);
     }

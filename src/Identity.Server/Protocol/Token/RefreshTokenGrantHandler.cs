@@ -55,20 +55,14 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         var seed = RandomNumberGenerator.GetBytes(32);
         try
         {
-            // The redemption is a conditional update (Status is a concurrency token) that SaveChanges sends in one batch
-            // and one transaction with the new rows, after the tokens are signed: the database connection is held only
-            // for that batch and its commit. Concurrent uses queue on the row lock; all but the first update nothing and
-            // fail as a conflict, which rolls their batch back.
-            db.Tokens.Attach(token);
-            token.Status = TokenStatus.Redeemed;
-            token.RedeemedAt = issue.Now;
-            token.SuccessorSeed = seed;
-            return await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented) }, ct);
+            // The redemption commits with the successors' rows, after the tokens are signed; of concurrent uses all but
+            // the first redeem nothing and fail as a conflict.
+            var redemption = new Redemption(token.Id, issue.Now, seed);
+            return await issuer.IssueAsync(issue with { Successor = OpaqueTokens.Successor(seed, presented), Redeems = redemption }, ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateConcurrencyException)
         {
-            db.ChangeTracker.Clear();
-            return null; // lost the race (a conflict, or the same rows): answered below from what the winner committed
+            return null; // lost the race: answered below from what the winner committed
         }
     }
 

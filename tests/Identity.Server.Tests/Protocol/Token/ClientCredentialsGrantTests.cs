@@ -1,9 +1,5 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
-using Identity.Server.Persistence;
-using Identity.Server.Protocol.Issuance;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Identity.Server.Tests.Protocol.Token;
@@ -85,29 +81,4 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
 
         Assert.All(answers, Assert.True);
     }
-
-    [Fact]
-    public async Task GroupCommit_ARowTheDatabaseRefuses_FailsOnlyItsOwnWrite()
-    {
-        var writer = server.Services.GetRequiredService<TokenRowWriter>();
-        var existing = Row(Guid.CreateVersion7());
-        await writer.WriteAsync(existing, CancellationToken.None);
-
-        // Queued together, so that they share a group: a duplicate key and a good row.
-        var duplicate = writer.WriteAsync(Row(existing.Id), CancellationToken.None);
-        var good = Row(Guid.CreateVersion7());
-        var written = writer.WriteAsync(good, CancellationToken.None);
-
-        await Assert.ThrowsAnyAsync<DbUpdateException>(() => duplicate);
-        await written;
-        using var scope = server.Services.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        Assert.True(await db.Tokens.AnyAsync(t => t.Id == good.Id));
-    }
-
-    private static Server.Protocol.Issuance.Token Row(Guid id) => new()
-    {
-        Id = id, ClientId = "group-commit-test", SubjectId = "group-commit-test", Type = TokenType.AccessToken, Status = TokenStatus.Valid,
-        Scopes = ["api1"], CreatedAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(5),
-    };
 }
