@@ -33,9 +33,8 @@ psql_() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -q "$@";
 psql_ -c "CREATE DATABASE identity" -c "CREATE DATABASE ceiling"
 
 echo "== build (Release)"
-# Published as the Dockerfile does (JIT, no ReadyToRun: ReadyToRun starts faster but ran 15-20 % slower under load
-# here; docs/performance.md).
-dotnet publish ../src/Identity.Server -c Release -o "$work/server" --nologo -v q >/dev/null
+# Published as the Dockerfile does: for this platform, so precompiled (ReadyToRun).
+dotnet publish ../src/Identity.Server -c Release --use-current-runtime --self-contained false -o "$work/server" --nologo -v q >/dev/null
 dotnet build Ceilings -c Release --nologo -v q >/dev/null
 
 export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT \
