@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Threading.Channels;
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -80,7 +79,7 @@ internal sealed class TokenRowWriter : IAsyncDisposable
             }
             catch (DbUpdateException) when (group.Count > 1)
             {
-                // A constraint one row broke fails that request alone.
+                // A constraint one row broke fails that request alone; after a deadlock each write succeeds alone.
                 foreach (var pending in group) await SaveAloneAsync(pending);
             }
             catch (Exception e)
@@ -183,9 +182,11 @@ internal sealed class TokenRowWriter : IAsyncDisposable
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync()) redeemed.Add(reader.GetGuid(0));
         }
-        catch (PostgresException e) when (!e.IsTransient)
+        catch (PostgresException e) when (!e.IsTransient || e.SqlState == PostgresErrorCodes.DeadlockDetected)
         {
-            // Reported as EF Core reports a refused write, which is what callers and the per-row retry expect.
+            // Reported as EF Core reports a refused write, which is what callers and the per-row retry expect. A deadlock
+            // (two groups each holding a token the other redeems too) is retried the same way: a write alone holds one
+            // token's lock and waits for nothing after it, so it cannot deadlock again.
             throw new DbUpdateException("The database refused a token write.", e);
         }
         finally
