@@ -53,9 +53,7 @@ internal sealed class TokenConfiguration : IEntityTypeConfiguration<Token>
         token.Property(t => t.ClientId).HasMaxLength(100);
         token.Property(t => t.SubjectId).HasMaxLength(450);
         token.Property(t => t.Type).HasConversion<string>().HasMaxLength(30);
-        // A concurrency token: a tracked change to a token (a refresh token's redemption) applies only if its status is
-        // still the one that was read, so of N concurrent uses exactly one commits.
-        token.Property(t => t.Status).HasConversion<string>().HasMaxLength(20).IsConcurrencyToken();
+        token.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
         token.HasIndex(t => t.Hash).IsUnique();
         token.HasIndex(t => t.AuthorizationId);
         token.HasIndex(t => new { t.SubjectId, t.Type });
