@@ -6,6 +6,7 @@
 #   1,000,000-token prune benchmark)
 set -euo pipefail
 bench_started=$(date +%s)
+phase() { echo "== $* [$(( $(date +%s) - bench_started )) s]"; }
 cd "$(dirname "$0")"
 DURATION=${BENCH_DURATION:-15}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-2}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
 SCENARIOS=${BENCH_SCENARIOS:-"discovery client_credentials_rs256 introspection userinfo refresh password client_credentials_es256"}
@@ -25,14 +26,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== PostgreSQL cluster on port $PGPORT"
+phase "PostgreSQL cluster on port $PGPORT"
 mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
 as_pg initdb -D "$work/pg" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
 as_pg pg_ctl -D "$work/pg" -l "$work/pg/server.log" -w -o "-p $PGPORT -k $work/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null
 psql_() { psql -h 127.0.0.1 -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
 psql_ -c "CREATE DATABASE identity" -c "CREATE DATABASE ceiling"
 
-echo "== build (Release)"
+phase "build (Release)"
 # Published as the Dockerfile does: for this platform, so precompiled (ReadyToRun).
 dotnet publish ../src/Identity.Server -c Release --use-current-runtime --self-contained false -o "$work/server" --nologo -v q >/dev/null
 dotnet build Ceilings -c Release --nologo -v q >/dev/null
@@ -87,9 +88,9 @@ scenario() { # name script path [per-run preparation]
     for _ in $(seq 1 "$RUNS"); do $prepare "$c"; run_wrk "$name" "$c" "$script" "$BASE$path"; done
   done
 }
-fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )); }
+fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )) | psql_ -d identity; }
 
-echo "== cold start to ready on SQLite"
+phase "cold start to ready on SQLite"
 cold=$(python3 - "$work/server/Identity.Server.dll" "$work/cold.db" <<'PY'
 import os, subprocess, sys, time, urllib.request
 env = dict(os.environ, Database__Provider='Sqlite', ConnectionStrings__Identity=f'Data Source={sys.argv[2]}', ASPNETCORE_URLS='http://127.0.0.1:5999')
@@ -103,32 +104,32 @@ PY
 )
 echo "{\"kind\":\"extra\",\"name\":\"cold_start_to_ready_sqlite_s\",\"value\":$cold}" >> "$raw"; echo "   $cold s"
 
-echo "== server (RS256) and seed data"
+phase "server (RS256) and seed data"
 start_server RS256
 python3 seed.py "$BASE" "$BENCH_DATA" users 32
 python3 seed.py "$BASE" "$BENCH_DATA" access 200
 
-echo "== scenarios (${DURATION}s × $RUNS per concurrency, after ${WARMUP}s warm-up)"
+phase "scenarios (${DURATION}s × $RUNS per concurrency, after ${WARMUP}s warm-up)"
 scenario discovery lua/get.lua /.well-known/openid-configuration
 scenario client_credentials_rs256 lua/client_credentials.lua /connect/token
 scenario introspection lua/introspection.lua /connect/introspect
 scenario userinfo lua/userinfo.lua /connect/userinfo
 scenario refresh lua/refresh.lua /connect/token fresh_refresh_tokens
 scenario password lua/password.lua /connect/token
-echo "== ceiling: Kestrel (/health/live)"
-run_wrk kestrel_hello 32 lua/get.lua "$BASE/health/live" 0 | tee "$work/hello.txt"
+phase "ceiling: Kestrel (/health/live)"
+DURATION=${BENCH_CEILING_DURATION:-8} run_wrk kestrel_hello 32 lua/get.lua "$BASE/health/live" 0 | tee "$work/hello.txt"
 python3 -c "import json,sys; l=open(sys.argv[1]).read(); r=json.loads(l[l.index('{'):l.rindex('}')+1]); print(json.dumps({'kind':'ceiling','name':'kestrel_hello','rps':r['rps']}))" "$work/hello.txt" >> "$raw"
 stop_server
 
 if [[ " $SCENARIOS " == *" client_credentials_es256 "* ]]; then
-  echo "== server (ES256)"
+  phase "server (ES256)"
   start_server ES256
   scenario client_credentials_es256 lua/client_credentials.lua /connect/token
   stop_server
 fi
 
 if [ "${BENCH_PEER:-1}" = 1 ]; then
-  echo "== peer: node-oidc-provider (in memory), 32 connections"
+  phase "peer: node-oidc-provider (in memory), 32 connections"
   [ -d peer/node_modules ] || (cd peer && npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null)
   PEER_PORT=$((PORT + 1)); PEER_SEED_PORT=$((PORT + 2)); peer_data=$work/peer-data; mkdir -p "$peer_data"
   peer_scenario() { # name format script path
@@ -154,7 +155,7 @@ if [ "${BENCH_PEER:-1}" = 1 ]; then
   peer_scenario refresh opaque lua/refresh.lua /token
 fi
 
-echo "== ceilings: hashing and signing per core, PostgreSQL"
+phase "ceilings: hashing and signing per core, PostgreSQL"
 dotnet Ceilings/bin/Release/net10.0/Ceilings.dll 210000 3 | python3 -c "
 import json, sys
 for k, v in json.load(sys.stdin).items(): print(json.dumps({'kind': 'ceiling', 'name': k, 'rps': v}))" >> "$raw"
@@ -168,7 +169,7 @@ for name in select insert; do
 done
 
 if [ "${BENCH_PRUNE:-0}" = 1 ]; then
-  echo "== prune: 1,000,000 prunable tokens across 100,000 authorizations"
+  phase "prune: 1,000,000 prunable tokens across 100,000 authorizations"
   start_server RS256
   psql_ -d identity -c "
     INSERT INTO \"Authorizations\" (\"Id\", \"ClientId\", \"SubjectId\", \"Scopes\", \"Kind\", \"Status\", \"CreatedAt\", \"ExpiresAt\")

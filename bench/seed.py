@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Seeds a running server through its public API only: users (registration), then tokens (password grant).
+"""Seeds a running server: users through registration, access tokens through the token endpoint, and fresh refresh
+tokens as rows (SQL for psql on stdout), the way a password grant leaves them — each of those grants would spend the
+configured 210,000 PBKDF2 iterations, and the refresh scenario needs two fresh tokens per connection for every run.
 
 usage: seed.py BASE_URL DATA_DIR users N           -> users.txt ("name<TAB>password")
-       seed.py BASE_URL DATA_DIR access N          -> access.txt (N access tokens)
-       seed.py BASE_URL DATA_DIR refresh THREADS N -> refresh-<i>.txt (N fresh refresh tokens per wrk thread)
+       seed.py BASE_URL DATA_DIR access N          -> access.txt (N access tokens: a few sign-ins, then refresh chains)
+       seed.py BASE_URL DATA_DIR refresh THREADS N -> refresh-<i>.txt (N fresh refresh tokens per wrk thread); prints the
+                                                      SQL that creates their authorizations and rows (pipe it to psql)
 """
-import json, sys, urllib.parse, urllib.request
+import base64, hashlib, json, secrets, sys, urllib.parse, urllib.request, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 base, data, what = sys.argv[1].rstrip('/'), sys.argv[2], sys.argv[3]
@@ -41,15 +44,36 @@ if what == 'users':
 else:
     USERS = users()
     if what == 'access':
-        count = int(sys.argv[4])
+        count, chains = int(sys.argv[4]), 8
+        def chain(i):
+            # Every refresh returns a new access token and rotates the refresh token; the access tokens stay valid.
+            grant, tokens = sign_in(i), []
+            for _ in range(i, count, chains):
+                tokens.append(grant['access_token'])
+                grant = post('/connect/token', {'grant_type': 'refresh_token', 'client_id': 'bench-spa', 'refresh_token': grant['refresh_token']})
+            return tokens
         with ThreadPoolExecutor(4) as pool:
-            tokens = list(pool.map(sign_in, range(count)))
+            tokens = [t for c in pool.map(chain, range(chains)) for t in c]
         with open(f'{data}/access.txt', 'w') as f:
-            f.writelines(t['access_token'] + '\n' for t in tokens)
+            f.writelines(t + '\n' for t in tokens)
     elif what == 'refresh':
         threads, count = int(sys.argv[4]), int(sys.argv[5])
-        with ThreadPoolExecutor(4) as pool:
-            tokens = list(pool.map(sign_in, range(threads * count)))
+        scopes = 'openid profile email offline_access api1'
+        rows = []
         for t in range(threads):
+            tokens = [base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b'=').decode() for _ in range(count)]
             with open(f'{data}/refresh-{t}.txt', 'w') as f:
-                f.writelines(x['refresh_token'] + '\n' for x in tokens[t * count:(t + 1) * count])
+                f.writelines(x + '\n' for x in tokens)
+            rows += [(uuid.uuid4(), len(rows) + i, hashlib.sha256(x.encode()).hexdigest()) for i, x in enumerate(tokens)]
+        values = ',\n'.join(f"('{family}'::uuid, {n}, '\\x{digest}'::bytea)" for family, n, digest in rows)
+        print(f"""
+WITH seed(family, n, hash) AS (VALUES {values}),
+people AS (SELECT "Id", row_number() OVER (ORDER BY "Id") - 1 AS i, count(*) OVER () AS total FROM "AspNetUsers"),
+families AS (
+  INSERT INTO "Authorizations" ("Id", "ClientId", "SubjectId", "Scopes", "Kind", "Status", "CreatedAt", "ExpiresAt", "AuthenticatedAt")
+  SELECT s.family, 'bench-spa', p."Id", '{scopes}', 'AdHoc', 'Valid', now(), now() + interval '30 days', now()
+  FROM seed s JOIN people p ON p.i = s.n % p.total
+  RETURNING "Id", "SubjectId")
+INSERT INTO "Tokens" ("Id", "AuthorizationId", "ClientId", "SubjectId", "Type", "Status", "Hash", "Scopes", "CreatedAt", "ExpiresAt")
+SELECT gen_random_uuid(), f."Id", 'bench-spa', f."SubjectId", 'RefreshToken', 'Valid', s.hash, '{scopes}', now(), now() + interval '7 days'
+FROM families f JOIN seed s ON s.family = f."Id";""")
