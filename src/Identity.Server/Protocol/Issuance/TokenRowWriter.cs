@@ -111,7 +111,7 @@ internal sealed class TokenRowWriter : IAsyncDisposable
     {
         foreach (var pending in group)
         {
-            if (pending.Redeems is null || redeemed.Contains(pending.Redeems.TokenId)) pending.Committed.TrySetResult();
+            if (pending.CommittedWith(redeemed)) pending.Committed.TrySetResult();
             else pending.Committed.TrySetException(new DbUpdateConcurrencyException("The refresh token was already redeemed or revoked."));
         }
     }
@@ -208,7 +208,7 @@ internal sealed class TokenRowWriter : IAsyncDisposable
                     .SetProperty(t => t.RedeemedAt, redemption.At).SetProperty(t => t.SuccessorSeed, redemption.Seed));
             if (updated == 1) redeemed.Add(redemption.TokenId);
         }
-        db.Tokens.AddRange(group.Where(p => p.Redeems is null || redeemed.Contains(p.Redeems.TokenId)).SelectMany(p => p.Rows));
+        db.Tokens.AddRange(group.Where(p => p.CommittedWith(redeemed)).SelectMany(p => p.Rows));
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
         return redeemed;
@@ -226,5 +226,8 @@ internal sealed class TokenRowWriter : IAsyncDisposable
     private sealed record Pending(IReadOnlyList<Token> Rows, Redemption? Redeems)
     {
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Whether this write's rows are in, given the tokens its group redeemed.</summary>
+        public bool CommittedWith(HashSet<Guid> redeemed) => Redeems is null || redeemed.Contains(Redeems.TokenId);
     }
 }
