@@ -1,21 +1,16 @@
-using Microsoft.EntityFrameworkCore;
-
 namespace Identity.Server.Persistence;
 
-/// <summary>Command-line verbs: <c>migrate</c> applies migrations and exits; <c>schema</c> prints the model's full DDL,
-/// the starting point for writing the next migration script; <c>prune</c> runs the prune job once (for cron or a
-/// one-off clean-up) and prints what it removed.</summary>
+/// <summary>Command-line verbs: <c>migrate</c> applies migrations and exits; <c>prune</c> runs the prune job once (for
+/// cron or a one-off clean-up) and prints what it removed.</summary>
 internal static class DatabaseCommands
 {
     public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
     {
         var verb = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
-        if (verb is not ("migrate" or "schema" or "prune")) return false;
+        if (verb is not ("migrate" or "prune")) return false;
         await using var scope = app.Services.CreateAsyncScope();
         if (verb == "migrate")
             await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
-        else if (verb == "schema")
-            Console.Out.Write(scope.ServiceProvider.GetRequiredService<ServerDbContext>().Database.GenerateCreateScript());
         else
         {
             var result = await scope.ServiceProvider.GetRequiredService<Jobs.PruneExpiredGrantsJob>().RunAsync(CancellationToken.None);

@@ -10,8 +10,12 @@ internal static class PersistenceRegistration
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
-        // Resolved lazily, so that configuration added by a test host or the command line is seen.
-        builder.Services.AddDbContextPool<ServerDbContext>((services, options) => Configure(options, services, shared: false));
+        // The provider decides the context type (each has its own migrations), so it is read here; the connection
+        // string is resolved lazily, so that configuration added by a test host or the command line is seen.
+        if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
+            builder.Services.AddDbContextPool<ServerDbContext, PostgresServerDbContext>((services, options) => Configure(options, services, shared: false));
+        else
+            builder.Services.AddDbContextPool<ServerDbContext, SqliteServerDbContext>((services, options) => Configure(options, services, shared: false));
         builder.Services.AddSingleton<SharedReads>();
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
@@ -29,6 +33,9 @@ internal static class PersistenceRegistration
         else
             options.UseSqlite(connectionString);
     }
+
+    public static DatabaseProvider ProviderOf(IConfiguration configuration) =>
+        configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
 
     public static string ConnectionString(IServiceProvider services) =>
         services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName) ?? DatabaseOptions.DefaultConnectionString;

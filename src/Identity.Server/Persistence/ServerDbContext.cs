@@ -7,8 +7,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Persistence;
 
-/// <summary>The one unit of work: ASP.NET Core Identity's tables plus the protocol's.</summary>
-public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) : IdentityDbContext<ApplicationUser>(options)
+/// <summary>
+/// The one unit of work: ASP.NET Core Identity's tables, OpenIddict's (applications, authorizations, scopes, tokens;
+/// <see cref="Guid"/> keys) and ours. One subclass per provider, because each provider has its own migrations.
+/// </summary>
+public abstract class ServerDbContext(DbContextOptions options) : IdentityDbContext<ApplicationUser>(options)
 {
     public DbSet<Client> Clients => Set<Client>();
     public DbSet<Authorization> Authorizations => Set<Authorization>();
@@ -18,20 +21,28 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
-    {
-        // SQLite has no instant type; as Unix milliseconds, range queries (expiry, pruning) still translate to SQL.
-        if (Database.IsSqlite())
-        {
-            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
-            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UnixMillisecondsConverter>();
-        }
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Properties<string[]>().HaveConversion<SpaceSeparatedConverter, SpaceSeparatedComparer>();
-    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        builder.UseOpenIddict<Guid>();
         builder.ApplyConfigurationsFromAssembly(typeof(ServerDbContext).Assembly);
+    }
+}
+
+/// <summary>PostgreSQL: production, several nodes. Migrations in Migrations/Postgres.</summary>
+public sealed class PostgresServerDbContext(DbContextOptions<PostgresServerDbContext> options) : ServerDbContext(options);
+
+/// <summary>SQLite: the embedded default, one node. Migrations in Migrations/Sqlite.</summary>
+public sealed class SqliteServerDbContext(DbContextOptions<SqliteServerDbContext> options) : ServerDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+        // SQLite has no instant type; as Unix milliseconds, range queries (expiry, pruning) still translate to SQL.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UnixMillisecondsConverter>();
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Persistence;
 
@@ -12,12 +13,18 @@ namespace Identity.Server.Persistence;
 internal sealed class SharedReads(IServiceProvider services)
 {
     // Built on first use, so that configuration added by a test host or the command line is seen.
-    private readonly Lazy<PooledDbContextFactory<ServerDbContext>> factory = new(() =>
-    {
-        var options = new DbContextOptionsBuilder<ServerDbContext>();
-        PersistenceRegistration.Configure(options, services, shared: true);
-        return new PooledDbContextFactory<ServerDbContext>(options.Options);
-    });
+    private readonly Lazy<Func<ServerDbContext>> factory = new(() =>
+        services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+            ? Pool<PostgresServerDbContext>(services)
+            : Pool<SqliteServerDbContext>(services));
 
-    public ServerDbContext Rent() => factory.Value.CreateDbContext();
+    public ServerDbContext Rent() => factory.Value();
+
+    private static Func<ServerDbContext> Pool<T>(IServiceProvider services) where T : ServerDbContext
+    {
+        var options = new DbContextOptionsBuilder<T>();
+        PersistenceRegistration.Configure(options, services, shared: true);
+        var pool = new PooledDbContextFactory<T>(options.Options);
+        return pool.CreateDbContext;
+    }
 }

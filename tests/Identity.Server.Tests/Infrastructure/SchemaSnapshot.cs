@@ -5,7 +5,7 @@ namespace Identity.Server.Tests.Infrastructure;
 /// <summary>Reads a database's tables, columns, indexes and constraints as comparable text lines.</summary>
 public static class SchemaSnapshot
 {
-    private const string Excluded = "'__SchemaMigrations'";
+    private const string Excluded = "'__EFMigrationsHistory'";
 
     public static async Task<List<string>> PostgresAsync(DbConnection connection) =>
         await LinesAsync(connection, $"""
@@ -19,7 +19,7 @@ public static class SchemaSnapshot
             UNION ALL
             SELECT 'constraint ' || c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
               FROM pg_constraint c
-             WHERE c.connamespace = 'public'::regnamespace AND c.conrelid::regclass::text NOT IN ({Excluded}, '"__SchemaMigrations"')
+             WHERE c.connamespace = 'public'::regnamespace AND c.conrelid::regclass::text NOT IN ({Excluded}, '"__EFMigrationsHistory"')
                AND c.conrelid::regclass::text NOT LIKE 'qrtz%'
             ORDER BY 1
             """);
@@ -28,12 +28,12 @@ public static class SchemaSnapshot
         await LinesAsync(connection, $"""
             SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p."notnull" || ' pk=' || p.pk || ' default=' || coalesce(p.dflt_value, '')
               FROM sqlite_master m JOIN pragma_table_info(m.name) p
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> {Excluded}
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN ({Excluded}, '__EFMigrationsLock')
             UNION ALL
             SELECT 'index ' || m.name || ' ' || il.name || ' unique=' || il."unique" || ' partial=' || il.partial || ' ('
                    || (SELECT group_concat(ii.name, ',') FROM pragma_index_info(il.name) ii) || ')'
               FROM sqlite_master m JOIN pragma_index_list(m.name) il
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> {Excluded}
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN ({Excluded}, '__EFMigrationsLock')
             UNION ALL
             SELECT 'foreign key ' || m.name || '.' || f."from" || ' -> ' || f."table" || '.' || f."to" || ' ' || f.on_delete
               FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
