@@ -1,5 +1,6 @@
 using System.Reflection;
-using Identity.Server.Protocol.Bearer;
+using Identity.Server.Protocol.Validation;
+using OpenIddict.Abstractions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Controllers;
 
@@ -20,7 +21,8 @@ internal abstract class AccountControllerBase : ControllerBase
     /// <summary>The signed-in user's id, from the bearer token's sub.</summary>
     protected string UserId => User.FindFirst("sub")!.Value;
 
-    protected Guid? CurrentAuthorization => HttpContext.Features.Get<Protocol.Issuance.ValidatedAccessToken>()?.AuthorizationId;
+    /// <summary>The sign-in (OpenIddict authorization) the bearer token belongs to.</summary>
+    protected string? CurrentAuthorization => User.GetAuthorizationId();
 
     protected const string BearerPolicy = BearerPolicies.User;
 }

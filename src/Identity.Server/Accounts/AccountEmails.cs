@@ -1,6 +1,6 @@
 using System.Net;
 using Identity.Server.Email;
-using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol;
 
 namespace Identity.Server.Accounts;
 

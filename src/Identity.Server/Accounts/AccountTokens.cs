@@ -1,5 +1,4 @@
 using Identity.Server.Persistence;
-using Identity.Server.Protocol.Issuance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,14 +12,14 @@ internal sealed class AccountTokens(ServerDbContext db, IOptions<AccountsOptions
         var now = time.GetUtcNow();
         await db.AccountTokens.Where(t => t.UserId == userId && t.Purpose == purpose && t.UsedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
-        var value = OpaqueTokens.New();
+        var value = LinkTokens.New();
         var lifetime = purpose == AccountTokenPurpose.ConfirmEmail ? options.Value.EmailConfirmationLinkLifetime : options.Value.PasswordResetLinkLifetime;
         db.AccountTokens.Add(new AccountToken
         {
             Id = Guid.CreateVersion7(now),
             UserId = userId,
             Purpose = purpose,
-            Hash = OpaqueTokens.Hash(value),
+            Hash = LinkTokens.Hash(value),
             Email = email,
             CreatedAt = now,
             ExpiresAt = now + lifetime,
@@ -32,7 +31,7 @@ internal sealed class AccountTokens(ServerDbContext db, IOptions<AccountsOptions
     public Task<AccountToken?> FindAsync(string userId, string value, AccountTokenPurpose purpose, CancellationToken ct)
     {
         if (value.Length > 200) return Task.FromResult<AccountToken?>(null);
-        var hash = OpaqueTokens.Hash(value);
+        var hash = LinkTokens.Hash(value);
         return db.AccountTokens.AsNoTracking().SingleOrDefaultAsync(t => t.Hash == hash && t.UserId == userId && t.Purpose == purpose, ct);
     }
 

@@ -1,27 +1,27 @@
 using Identity.Server.Email;
 using Identity.Server.Persistence;
-using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol.Authorization;
 using Microsoft.AspNetCore.Identity;
 
 namespace Identity.Server.Accounts;
 
 /// <summary>POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3).</summary>
-internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, TokenFamilies families, TimeProvider time)
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, Sessions sessions)
 {
-    public async Task<AccountError?> ChangeAsync(string userId, Guid? currentAuthorization, string current, string next, CancellationToken ct)
+    public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return AccountError.Field("", "The account no longer exists.");
         var changed = await users.ChangePasswordAsync(user, current, next);
         if (!changed.Succeeded) return AccountError.FromIdentity(changed, "newPassword");
-        await families.RevokeAllOfUserAsync(userId, except: currentAuthorization, time.GetUtcNow(), ct);
+        await sessions.EndAllAsync(userId, except: currentAuthorization, ct);
         return null;
     }
 }
 
 /// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>
 internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
-    EmailOutbox outbox, EmailRateLimiter limiter, TokenFamilies families, TimeProvider time)
+    EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
 {
     /// <summary>Queues a reset email if the account exists; says nothing either way.</summary>
     public async Task ForgotAsync(string email, CancellationToken ct)
@@ -61,7 +61,7 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
         user.LockoutEnd = null;
         user.UpdatedAt = time.GetUtcNow();
         await users.UpdateSecurityStampAsync(user);
-        await families.RevokeAllOfUserAsync(userId, except: null, time.GetUtcNow(), ct);
+        await sessions.EndAllAsync(userId, except: null, ct);
         return null;
     }
 }

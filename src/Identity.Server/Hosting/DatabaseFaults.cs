@@ -5,7 +5,9 @@ using Npgsql;
 
 namespace Identity.Server.Hosting;
 
-/// <summary>Tells an unreachable or overloaded database (answer 503 and let the client retry) from a bug (500).</summary>
+/// <summary>
+/// Tells an unreachable or overloaded database, or a server not ready yet (answer 503 and let the client retry), from a bug (500).
+/// </summary>
 internal static class DatabaseFaults
 {
     public static bool IsUnavailable(Exception exception)
@@ -19,6 +21,7 @@ internal static class DatabaseFaults
                 case SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
                 case SocketException:
                 case TimeoutException:
+                case ServiceNotReadyException:
                     return true;
                 case DbException { IsTransient: true }:
                     return true;

@@ -1,17 +1,20 @@
 using System.Diagnostics;
 using Identity.Server.Persistence;
-using Identity.Server.Protocol.Issuance;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.EntityFrameworkCore.Models;
 using Quartz;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Server.Jobs;
 
 /// <summary>
-/// Deletes what can no longer matter: tokens past their expiry by more than the retention age (a redeemed or revoked
-/// token always expires within its lifetime, and validation refuses a token whose row is gone), then token families
-/// left empty, used email links and sent email. In batches through the ExpiresAt index, up to a cap per run. With
-/// several nodes, Quartz's clustered store fires each run on one of them.
+/// Deletes what can no longer matter: OpenIddict's token rows past their expiry by more than the retention age (a
+/// redeemed or revoked token always expires within its lifetime, and validation refuses a token whose row is gone;
+/// within the retention age a redeemed refresh token stays, so that its reuse is still recognised), then ad-hoc
+/// authorizations left without tokens, rotation successors past their leeway, used email links and sent email. In
+/// batches through the expiry indexes, up to a cap per run. With several nodes, Quartz's clustered store fires each
+/// run on one of them.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOptions> options, TimeProvider time,
@@ -23,15 +26,19 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
     {
         var o = options.Value.Prune;
         var clock = Stopwatch.StartNew();
-        var cutoff = time.GetUtcNow() - o.RetentionAge;
-        var tokens = await DeleteInBatchesAsync(() => db.Tokens.Where(t => t.ExpiresAt < cutoff), o, 0, ct);
-        // A sign-in's family with no token left can never issue again. (Its tokens are written in the same transaction
-        // as the family, so no family is ever seen empty on its way to getting them.)
-        var families = await DeleteInBatchesAsync(() => db.Authorizations.Where(a => a.Kind == AuthorizationKind.AdHoc
-            && a.CreatedAt < cutoff && !db.Tokens.Any(t => t.AuthorizationId == a.Id)), o, tokens, ct);
+        var now = time.GetUtcNow();
+        var cutoff = now - o.RetentionAge;
+        var cutoffUtc = cutoff.UtcDateTime;
+        var tokenRows = db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>();
+        var tokens = await DeleteInBatchesAsync(() => tokenRows.Where(t => t.ExpirationDate < cutoffUtc), o, 0, ct);
+        // A sign-in with no token left can never issue again; its tokens are written after it, so an authorization is
+        // only empty on its way to getting them if it is younger than the retention age.
+        var authorizations = await DeleteInBatchesAsync(() => db.Set<OpenIddictEntityFrameworkCoreAuthorization<Guid>>()
+            .Where(a => a.Type == AuthorizationTypes.AdHoc && a.CreationDate < cutoffUtc && !tokenRows.Any(t => t.Authorization!.Id == a.Id)), o, tokens, ct);
+        var successors = await db.RefreshTokenSuccessors.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var links = await db.AccountTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
         var mail = await db.OutboxMessages.Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(ct);
-        var result = new PruneResult(tokens, families, links + mail, clock.Elapsed);
+        var result = new PruneResult(tokens, authorizations, successors + links + mail, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
         return result;
     }

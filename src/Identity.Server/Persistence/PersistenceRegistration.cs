@@ -13,23 +13,19 @@ internal static class PersistenceRegistration
         // The provider decides the context type (each has its own migrations), so it is read here; the connection
         // string is resolved lazily, so that configuration added by a test host or the command line is seen.
         if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
-            builder.Services.AddDbContextPool<ServerDbContext, PostgresServerDbContext>((services, options) => Configure(options, services, shared: false));
+            builder.Services.AddDbContextPool<ServerDbContext, PostgresServerDbContext>((services, options) => Configure(options, services));
         else
-            builder.Services.AddDbContextPool<ServerDbContext, SqliteServerDbContext>((services, options) => Configure(options, services, shared: false));
-        builder.Services.AddSingleton<SharedReads>();
+            builder.Services.AddDbContextPool<ServerDbContext, SqliteServerDbContext>((services, options) => Configure(options, services));
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
     }
 
-    /// <param name="shared">
-    /// On PostgreSQL, whether statements share physical connections (Npgsql multiplexing). See <see cref="Tuned"/>.
-    /// </param>
-    internal static void Configure(DbContextOptionsBuilder options, IServiceProvider services, bool shared)
+    internal static void Configure(DbContextOptionsBuilder options, IServiceProvider services)
     {
         var provider = services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider;
         var connectionString = ConnectionString(services);
         if (provider == DatabaseProvider.Postgres)
-            options.UseNpgsql(Tuned(connectionString, shared));
+            options.UseNpgsql(Tuned(connectionString));
         else
             options.UseSqlite(connectionString);
     }
@@ -45,33 +41,19 @@ internal static class PersistenceRegistration
     /// connection attempts time out after 5 s (Npgsql: 15 s). The server keeps no session state on a connection, so
     /// the reset on every return to the pool is skipped, and the few hot statements are prepared once per connection.
     /// </summary>
-    /// <param name="shared">
-    /// Multiplexing: concurrent requests' statements are pipelined over a few physical connections instead of each
-    /// request holding one, which cuts round trips, syscalls and PostgreSQL backend wake-ups per statement (on the
-    /// 2-vCPU bench, introspection went from ~4,000/s to ~7,000/s and the database's CPU per request fell by two
-    /// thirds). The cap on physical connections is what makes statements share them, so it is small by default.
-    /// Only for single statements outside transactions (<see cref="SharedReads"/>): a transaction needs a physical
-    /// connection to itself, and waits for one to fall idle, which under load it may not do for a long time (100
-    /// concurrent client_credentials grants and introspections stalled for over a minute when the token writes shared
-    /// the pool); nor may anything on it use synchronous calls, session state or long statements.
-    /// </param>
-    internal static string Tuned(string connectionString, bool shared = false)
+    internal static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!Key("timeout").IsMatch(connectionString)) builder.Timeout = 5;
         if (!Key("command timeout").IsMatch(connectionString)) builder.CommandTimeout = 15;
         if (!Key("no reset on close").IsMatch(connectionString)) builder.NoResetOnClose = true;
         if (!Key("max auto prepare").IsMatch(connectionString)) builder.MaxAutoPrepare = 64;
-        // The ordinary pool never multiplexes, whatever the connection string says: it carries the transactions.
-        if (!shared) builder.Multiplexing = false;
-        else if (!Key("multiplexing").IsMatch(connectionString)) builder.Multiplexing = true;
-        if (shared && builder.Multiplexing && !Key("maximum pool size").IsMatch(connectionString))
-            builder.MaxPoolSize = SharedConnections;
+        // Never multiplexed, whatever the connection string says: the pool carries transactions, and a transaction on
+        // a multiplexed pool waits for a physical connection to fall idle (100 concurrent grants stalled for over a
+        // minute when tried).
+        builder.Multiplexing = false;
         return builder.ConnectionString;
     }
-
-    /// <summary>Physical connections per node when they are shared: enough to keep PostgreSQL's cores busy.</summary>
-    internal static int SharedConnections => Math.Max(8, 4 * Environment.ProcessorCount);
 
     private static Regex Key(string name) => new($@"(^|;)\s*{name.Replace(" ", @"\s*")}\s*=", RegexOptions.IgnoreCase);
 }

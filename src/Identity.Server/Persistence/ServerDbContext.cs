@@ -1,7 +1,7 @@
 using Identity.Server.Accounts;
 using Identity.Server.Email;
-using Identity.Server.Protocol.Clients;
-using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,10 +13,8 @@ namespace Identity.Server.Persistence;
 /// </summary>
 public abstract class ServerDbContext(DbContextOptions options) : IdentityDbContext<ApplicationUser>(options)
 {
-    public DbSet<Client> Clients => Set<Client>();
-    public DbSet<Authorization> Authorizations => Set<Authorization>();
-    public DbSet<Token> Tokens => Set<Token>();
-    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+    public DbSet<ProtocolKey> ProtocolKeys => Set<ProtocolKey>();
+    public DbSet<RefreshTokenSuccessor> RefreshTokenSuccessors => Set<RefreshTokenSuccessor>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();

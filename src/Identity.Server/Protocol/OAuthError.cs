@@ -1,3 +1,5 @@
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
 namespace Identity.Server.Protocol;
 
 /// <summary>An expected protocol failure (RFC 6749 §5.2): the code, a description the client may see, a detail for logs only.</summary>
@@ -8,13 +10,12 @@ public sealed record OAuthError(string Code, string Description, int StatusCode 
     /// <summary>Sent as Retry-After (429, 503).</summary>
     public TimeSpan? RetryAfter { get; init; }
 
-    public static OAuthError InvalidRequest(string description) => new("invalid_request", description);
-    public static OAuthError InvalidClient() => new("invalid_client", "Client authentication failed.", StatusCodes.Status401Unauthorized);
-    public static OAuthError InvalidGrant(string detail) => new("invalid_grant", "The grant is invalid, expired or revoked.") { Detail = detail };
-    public static OAuthError InvalidGrantDescribed(string description, string detail) => new("invalid_grant", description) { Detail = detail };
-    public static OAuthError UnauthorizedClient() => new("unauthorized_client", "The client is not allowed to use this grant type.");
-    public static OAuthError UnsupportedGrantType() => new("unsupported_grant_type", "The grant type is not supported.");
-    public static OAuthError InvalidScope(string detail) => new("invalid_scope", "The requested scope is invalid, unknown, or not allowed for this client.") { Detail = detail };
+    public static OAuthError InvalidGrant(string detail) => new(Errors.InvalidGrant, "The grant is invalid, expired or revoked.") { Detail = detail };
+    public static OAuthError InvalidGrantDescribed(string description, string detail) => new(Errors.InvalidGrant, description) { Detail = detail };
+    public static OAuthError InvalidScope(string detail) =>
+        new(Errors.InvalidScope, "The requested scope is invalid, unknown, or not allowed for this client.") { Detail = detail };
+    public static OAuthError InsufficientScope(string description) => new(Errors.InsufficientScope, description, StatusCodes.Status403Forbidden);
+    public static OAuthError InvalidToken(string description) => new(Errors.InvalidToken, description, StatusCodes.Status401Unauthorized);
     public static OAuthError TooManyRequests(TimeSpan retryAfter) =>
-        new("slow_down", "Too many requests; retry later.", StatusCodes.Status429TooManyRequests) { RetryAfter = retryAfter };
+        new(Errors.SlowDown, "Too many requests; retry later.", StatusCodes.Status429TooManyRequests) { RetryAfter = retryAfter };
 }

@@ -1,44 +1,48 @@
+using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using OpenIddict.Server.AspNetCore;
 
 namespace Identity.Server.Protocol;
 
-/// <summary>The one place that knows the protocol's wire format.</summary>
+/// <summary>
+/// The one place that speaks OpenIddict's ASP.NET Core properties: what a passthrough endpoint returns becomes a
+/// sign-in (tokens, a code) or an error OpenIddict writes in the endpoint's RFC format.
+/// </summary>
 internal static class OAuthResults
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    public static IResult SignIn(ClaimsPrincipal principal) =>
+        Results.SignIn(principal, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+
+    /// <summary>
+    /// Refuses through OpenIddict (RFC 6749 §5.2 at the token endpoint, a redirect at the authorization endpoint, a
+    /// Bearer challenge at userinfo), or answers 429 itself: OpenIddict has no rate-limited answer.
+    /// </summary>
+    public static IResult Reject(OAuthError error) => error.RetryAfter is { } retryAfter
+        ? new TooManyRequests(error, retryAfter)
+        : Results.Forbid(Properties(error), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    /// <summary>A Bearer challenge (RFC 6750 §3) written by OpenIddict: 401 with the error in WWW-Authenticate.</summary>
+    public static IResult Challenge(OAuthError error) =>
+        Results.Challenge(Properties(error), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    private static AuthenticationProperties Properties(OAuthError error) => new(new Dictionary<string, string?>
     {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+        [OpenIddictServerAspNetCoreConstants.Properties.Error] = error.Code,
+        [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = error.Description,
+    });
 
-    /// <summary>RFC 6749 §5.1: token responses must not be cached.</summary>
-    public static IResult NoStore<T>(T body, int statusCode = StatusCodes.Status200OK) => new JsonNoStoreResult<T>(body, statusCode, null);
-
-    /// <summary>RFC 6749 §5.2; a 401 invalid_client after Basic authentication carries WWW-Authenticate (§5.2, RFC 7617).</summary>
-    public static IResult Error(OAuthError error, bool basicAuthenticationUsed = false)
-    {
-        var headers = new Dictionary<string, string>();
-        if (error.StatusCode == StatusCodes.Status401Unauthorized)
-            headers["WWW-Authenticate"] = basicAuthenticationUsed ? "Basic realm=\"identity\", charset=\"UTF-8\"" : "Basic realm=\"identity\"";
-        if (error.RetryAfter is { } retry)
-            headers["Retry-After"] = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString();
-        return new JsonNoStoreResult<ErrorBody>(new ErrorBody(error.Code, error.Description), error.StatusCode, headers);
-    }
-
-    public sealed record ErrorBody(
-        [property: JsonPropertyName("error")] string Error,
-        [property: JsonPropertyName("error_description")] string Description);
-
-    private sealed class JsonNoStoreResult<T>(T body, int statusCode, Dictionary<string, string>? headers) : IResult
+    private sealed class TooManyRequests(OAuthError error, TimeSpan retryAfter) : IResult
     {
         public Task ExecuteAsync(HttpContext context)
         {
             var response = context.Response;
-            response.StatusCode = statusCode;
+            response.StatusCode = error.StatusCode;
             response.Headers.CacheControl = "no-store";
             response.Headers.Pragma = "no-cache";
-            foreach (var (name, value) in headers ?? []) response.Headers[name] = value;
-            return response.WriteAsJsonAsync(body, Json, "application/json;charset=UTF-8");
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
+            return response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = error.Code, ["error_description"] = error.Description },
+                JsonSerializerOptions.Web, "application/json;charset=UTF-8");
         }
     }
 }

@@ -1,21 +1,23 @@
 using Identity.Server.Accounts;
 using Identity.Server.Persistence;
-using Identity.Server.Protocol.Authorize;
-using Identity.Server.Protocol.Bearer;
-using Identity.Server.Protocol.EndSession;
-using Identity.Server.Protocol.Introspection;
-using Identity.Server.Protocol.Revocation;
-using Identity.Server.Protocol.UserInfo;
-using Microsoft.AspNetCore.Authentication;
+using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.Clients;
-using Identity.Server.Protocol.Discovery;
-using Identity.Server.Protocol.Transport;
-using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol.EndSession;
+using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Protocol.Token;
+using Identity.Server.Protocol.Token.Rotation;
+using Identity.Server.Protocol.Transport;
+using Identity.Server.Protocol.UserInfo;
+using Identity.Server.Protocol.Validation;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
+using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Server;
+using OpenIddict.Validation;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Server.Protocol;
 
@@ -36,72 +38,103 @@ internal static class ProtocolRegistration
         services.AddDataProtection().SetApplicationName("Identity.Server");
         services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
 
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<ServerDbContext>().ReplaceDefaultEntities<Guid>();
+                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, ApplicationManager>();
+            })
+            .AddServer(server =>
+            {
+                server.SetAuthorizationEndpointUris(ProtocolPaths.Authorization[1..])
+                    .SetTokenEndpointUris(ProtocolPaths.Token[1..])
+                    .SetRevocationEndpointUris(ProtocolPaths.Revocation[1..])
+                    .SetIntrospectionEndpointUris(ProtocolPaths.Introspection[1..])
+                    .SetUserInfoEndpointUris(ProtocolPaths.UserInfo[1..])
+                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..]);
+                server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
+                // RFC 9068 access tokens, signed and readable by resource servers; refresh tokens opaque (a random
+                // reference, only its hash stored); codes are always opaque.
+                server.DisableAccessTokenEncryption();
+                server.UseReferenceRefreshTokens();
+                server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableErrorPassthrough()
+                    .SuppressJsonResponseIndentation();
+                server.AddOurHandlers();
+            })
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
+                validation.EnableAuthorizationEntryValidation();
+                validation.AddOurHandlers();
+            });
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerOptionsSetup>();
+        // Our handler filters, resolved by OpenIddict's dispatcher like its own.
+        services.AddSingleton<RequireRefreshTokenGrant>();
+        services.AddSingleton<RequireNoRefreshTokenGrant>();
+        // After the local-server integration's own Configure: token entries are checked whatever the token format
+        // (it would check them only with reference access tokens everywhere), and the keys are the ring's.
+        services.Configure<OpenIddictValidationOptions>(o => o.EnableTokenEntryValidation = true);
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<KeyRingLoader>();
+        services.AddSingleton<KeyOptionsSetup>();
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
+        services.AddSingleton<IConfigureOptions<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
+        services.AddSingleton<KeyRingChangeTokens>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
+
         services.AddHttpContextAccessor();
-        services.AddSingleton<ScopeCatalog>();
-        services.AddSingleton<ClientStore>();
-        services.AddSingleton<ClientAuthenticator>();
-        services.AddSingleton<ClientRequests>();
-        services.AddSingleton<SigningKeyStore>();
-        services.AddSingleton<PasswordGrantRateLimiter>();
         services.AddSingleton<IssuerUri>();
+        services.AddSingleton<ScopeCatalog>();
+        services.AddSingleton<ClientOrigins>();
+        services.AddSingleton<PasswordGrantRateLimiter>();
         services.AddScoped<ClientSeeder>();
-        services.AddScoped<TokenIssuer>();
-        services.AddScoped<TokenFamilies>();
-        services.AddSingleton<TokenRecords>();
-        services.AddSingleton<TokenRowWriter>();
+        services.AddScoped<ScopeSeeder>();
+        services.AddScoped<ClientScopes>();
+        services.AddScoped<Sessions>();
+        services.AddScoped<Consents>();
+        services.AddScoped<PresentedGrant>();
+        services.AddScoped<RefreshSuccessors>();
         // Keyed by grant type, so that a request builds only its own handler and that handler's dependencies.
         services.AddKeyedScoped<ITokenGrantHandler, PasswordGrantHandler>(GrantTypes.Password);
         services.AddKeyedScoped<ITokenGrantHandler, RefreshTokenGrantHandler>(GrantTypes.RefreshToken);
         services.AddKeyedScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>(GrantTypes.ClientCredentials);
         services.AddKeyedScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>(GrantTypes.AuthorizationCode);
-        services.AddSingleton<AuthorizeRequestValidator>();
-        services.AddScoped<AuthorizationCodes>();
-        services.AddScoped<AuthorizeEndpoint>();
-        services.AddScoped<EndSessionEndpoint>();
         services.AddScoped<TokenEndpoint>();
-        services.AddSingleton<DiscoveryEndpoint>();
-        services.AddSingleton<JwksEndpoint>();
-        services.AddScoped<AccessTokenValidator>();
-        services.AddScoped<PresentedTokens>();
-        services.AddScoped<RevocationHandler>();
-        services.AddScoped<RevocationEndpoint>();
-        services.AddScoped<IntrospectionHandler>();
-        services.AddScoped<IntrospectionEndpoint>();
+        services.AddScoped<AuthorizationEndpoint>();
+        services.AddScoped<EndSessionEndpoint>();
         services.AddScoped<UserInfoEndpoint>();
 
-        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null)
-            .AddPeopleSessions();
-        services.AddAuthorizationBuilder()
-            .AddPolicy(BearerPolicies.OpenId, policy => policy.AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
-                .RequireAuthenticatedUser().RequireClaim("scope", "openid"))
-            .AddPolicy(BearerPolicies.User, policy => policy.AddAuthenticationSchemes(BearerAuthenticationHandler.SchemeName)
-                .RequireAuthenticatedUser().RequireClaim("token_use", "user"));
+        services.AddAuthentication().AddPeopleSessions();
+        services.AddAuthorizationBuilder().AddBearerPolicies();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbidWithInsufficientScope>();
         return builder;
     }
 
     public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) => app.UseMiddleware<ProtocolGuards>();
 
+    /// <summary>The passthrough endpoints: OpenIddict has validated the request when these run.</summary>
     public static void MapProtocol(this WebApplication app)
     {
-        app.MapPost("/connect/token", (TokenEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
-        app.MapGet("/.well-known/openid-configuration", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
-        app.MapGet("/.well-known/oauth-authorization-server", (DiscoveryEndpoint endpoint, HttpContext http) => endpoint.Handle(http));
-        app.MapGet("/.well-known/jwks", (JwksEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
-        app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post],
-            (AuthorizeEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
-        app.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post],
-            (EndSessionEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
-        app.MapPost("/connect/revoke", (RevocationEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
-        app.MapPost("/connect/introspect", (IntrospectionEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
-        app.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post],
-                (UserInfoEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct))
-            .RequireAuthorization(BearerPolicies.OpenId);
+        app.MapPost(ProtocolPaths.Token, (TokenEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct));
+        app.MapMethods(ProtocolPaths.Authorization, [HttpMethods.Get, HttpMethods.Post],
+            (AuthorizationEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
+        app.MapMethods(ProtocolPaths.EndSession, [HttpMethods.Get, HttpMethods.Post],
+            (EndSessionEndpoint endpoint, HttpContext http) => endpoint.HandleAsync(http)).DisableAntiforgery();
+        app.MapMethods(ProtocolPaths.UserInfo, [HttpMethods.Get, HttpMethods.Post],
+            (UserInfoEndpoint endpoint, HttpContext http, CancellationToken ct) => endpoint.HandleAsync(http, ct)).DisableAntiforgery();
     }
 
     /// <summary>
-    /// Start-up work that needs the schema: declared clients and a signing key before the first request. When the
-    /// migrations are left to a separate <c>migrate</c> step that has not run yet, it waits for them in the background.
+    /// Start-up work that needs the schema: scopes, declared clients and the key ring before the first request. When
+    /// the migrations are left to a separate <c>migrate</c> step that has not run yet, it waits for them in the
+    /// background (protocol requests answer 503 meanwhile).
     /// </summary>
     public static async Task PrepareProtocolAsync(this WebApplication app)
     {
@@ -130,9 +163,36 @@ internal static class ProtocolStartup
     {
         await using var scope = services.CreateAsyncScope();
         if ((await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct)).Count > 0) return false;
+        await scope.ServiceProvider.GetRequiredService<ScopeSeeder>().SeedAsync(ct);
         await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(ct);
-        await Accounts.AccountsRegistration.EnsureSelfServiceRolesAsync(services, ct);
-        await services.GetRequiredService<SigningKeyStore>().GetAsync(ct);
+        await AccountsRegistration.EnsureSelfServiceRolesAsync(services, ct);
+        await services.GetRequiredService<KeyRingLoader>().GetAsync(ct);
         return true;
+    }
+}
+
+/// <summary>
+/// OpenIddict's server options from ours (SPEC §2, §5): lifetimes, the reuse leeway, the issuer, the scopes and claims
+/// discovery lists, S256 as the only PKCE method, and the client authentication methods we support.
+/// </summary>
+internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions<ProtocolOptions> protocol, ScopeCatalog scopes)
+    : IConfigureOptions<OpenIddictServerOptions>
+{
+    public void Configure(OpenIddictServerOptions options)
+    {
+        var t = tokens.Value;
+        options.AccessTokenLifetime = t.AccessTokenLifetime;
+        options.RefreshTokenLifetime = t.RefreshTokenLifetime;
+        options.AuthorizationCodeLifetime = t.AuthorizationCodeLifetime;
+        options.IdentityTokenLifetime = t.IdTokenLifetime;
+        options.RefreshTokenReuseLeeway = t.RefreshTokenReuseLeeway;
+        options.Issuer = protocol.Value.Issuer;
+        options.Scopes.UnionWith(scopes.Names);
+        options.Claims.UnionWith([Claims.Subject, Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.AuthenticationTime,
+            Claims.Nonce, Claims.AccessTokenHash, "sid", Claims.Name, Claims.GivenName, Claims.FamilyName, Claims.PreferredUsername,
+            Claims.UpdatedAt, Claims.Email, Claims.EmailVerified, Claims.Role]);
+        // RFC 7636 §4.2: "plain" protects nothing against an attacker who can read the authorization request.
+        options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+        options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
     }
 }

@@ -59,7 +59,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         });
         // Registration code reads some settings (job schedules) before ConfigureAppConfiguration applies; UseSetting is seen early.
         foreach (var (key, value) in EarlySettings) builder.UseSetting(key, value);
-        builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
+        // TEST_LOGS=Warning (or any level) shows the server's logs from that level up on the console, for debugging.
+        builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(level =>
+            Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("TEST_LOGS"), out var minimum) && level >= minimum).AddConsole());
     }
 
     private IEnumerable<KeyValuePair<string, string?>> EarlySettings =>

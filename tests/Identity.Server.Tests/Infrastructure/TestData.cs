@@ -3,12 +3,23 @@ using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Tests.Infrastructure;
 
 public sealed record TestClient(string ClientId, string? Secret);
 public sealed record TestUser(string Id, string UserName, string Email, string Password);
+
+/// <summary>A token row as OpenIddict stores it: its type (OpenIddictConstants.TokenTypeIdentifiers) and status.</summary>
+public sealed record TokenRow(string Type, string Status)
+{
+    public const string AccessToken = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.AccessToken;
+    public const string RefreshToken = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken;
+    public const string Valid = OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid;
+    public const string Revoked = OpenIddict.Abstractions.OpenIddictConstants.Statuses.Revoked;
+}
 
 /// <summary>Creates each test's own clients and users, with unique ids, directly through the server's services.</summary>
 public sealed class TestData(WebApplicationFactory<Program> server)
@@ -20,7 +31,7 @@ public sealed class TestData(WebApplicationFactory<Program> server)
     public async Task<TestClient> ClientAsync(
         string[]? grants = null, string[]? scopes = null, bool isPublic = false, string format = "jwt",
         bool allowIntrospection = false, string[]? corsOrigins = null, TimeSpan? accessTokenLifetime = null,
-        string[]? redirectUris = null, bool requireConsent = true)
+        string[]? redirectUris = null, bool requireConsent = true, string[]? postLogoutRedirectUris = null)
     {
         var id = $"client-{Guid.NewGuid():N}";
         var secret = isPublic ? null : $"secret-{Guid.NewGuid():N}-{Guid.NewGuid():N}";
@@ -29,21 +40,18 @@ public sealed class TestData(WebApplicationFactory<Program> server)
             ClientId = id,
             ClientSecret = secret,
             Type = isPublic ? "public" : "confidential",
-            AllowedGrantTypes = grants ?? [GrantTypes.Password, GrantTypes.RefreshToken],
+            AllowedGrantTypes = grants ?? ["password", "refresh_token"],
             AllowedScopes = scopes ?? ["openid", "profile", "email", "offline_access", "roles", ApiScope],
             AccessTokenFormat = format,
             AllowIntrospection = allowIntrospection,
             AllowedCorsOrigins = corsOrigins ?? [],
             AccessTokenLifetime = accessTokenLifetime,
             RedirectUris = redirectUris ?? [],
+            PostLogoutRedirectUris = postLogoutRedirectUris ?? [],
             RequireConsent = requireConsent,
         };
-        var client = new Client { ClientId = id, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
-        ClientSeeder.Apply(definition, client);
         await using var scope = server.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        db.Clients.Add(client);
-        await db.SaveChangesAsync();
+        await scope.ServiceProvider.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None);
         return new TestClient(id, secret);
     }
 
@@ -73,6 +81,10 @@ public sealed class TestData(WebApplicationFactory<Program> server)
         await using var scope = server.Services.CreateAsyncScope();
         return await work(scope.ServiceProvider.GetRequiredService<ServerDbContext>());
     }
+
+    /// <summary>The type and status of every token row of a subject (a user, or a client for itself), oldest first.</summary>
+    public Task<List<TokenRow>> TokensAsync(string subject) => DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
+        .Where(t => t.Subject == subject).OrderBy(t => t.CreationDate).Select(t => new TokenRow(t.Type!, t.Status!)).ToListAsync());
 
     public async Task UsersAsync(Func<UserManager<ApplicationUser>, Task> work)
     {

@@ -1,5 +1,5 @@
 using Identity.Server.Jobs;
-using Identity.Server.Protocol.Issuance;
+using OpenIddict.EntityFrameworkCore.Models;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -28,9 +28,9 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         // Two access and two refresh tokens of the old session, in batches of two; other tests' old rows may go too.
         Assert.True(result.Tokens >= 4, $"{result.Tokens} tokens");
         Assert.True(result.Authorizations >= 1, $"{result.Authorizations} authorizations");
-        Assert.Equal(0, await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == old.Id)));
-        Assert.Equal(0, await data.DbAsync(db => db.Authorizations.CountAsync(a => a.SubjectId == old.Id)));
-        Assert.Equal(2, await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == recent.Id)));
+        Assert.Empty(await data.TokensAsync(old.Id));
+        Assert.Equal(0, await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreAuthorization<Guid>>().CountAsync(a => a.Subject == old.Id)));
+        Assert.Equal(2, (await data.TokensAsync(recent.Id)).Count);
         Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, oldTokens.RefreshToken!)).Error);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await protocol.RefreshAsync(client, recentTokens.RefreshToken!)).Status);
     }
@@ -66,8 +66,8 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         await RunAsync(host);
 
         // With the default 14 days the expired access token would stay; with no retention it goes at once.
-        var left = await data.DbAsync(db => db.Tokens.Where(t => t.SubjectId == user.Id).Select(t => t.Type).ToListAsync());
-        Assert.Equal([TokenType.RefreshToken], left);
+        var left = await data.TokensAsync(user.Id);
+        Assert.Equal([TokenRow.RefreshToken], left.Select(r => r.Type));
     }
 
     [Fact]

@@ -122,17 +122,9 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         Assert.Null(response.Headers.Location);
     }
 
-    private async Task<TestClient> CodeClientAsync(bool requireConsent = true)
-    {
-        var client = await data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [redirectUri], requireConsent: requireConsent);
-        await data.DbAsync(async db =>
-        {
-            var entity = await db.Clients.FindAsync(client.ClientId);
-            entity!.PostLogoutRedirectUris = [new Uri(host.BaseAddress, "/signed-out").ToString()];
-            return await db.SaveChangesAsync();
-        });
-        return client;
-    }
+    private Task<TestClient> CodeClientAsync(bool requireConsent = true) =>
+        data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [redirectUri], requireConsent: requireConsent,
+            postLogoutRedirectUris: [new Uri(host.BaseAddress, "/signed-out").ToString()]);
 
     private string AuthorizeUrl(TestClient client, string verifier, string? nonce = null) =>
         QueryHelpers.AddQueryString(new Uri(host.BaseAddress, "/connect/authorize").ToString(), new Dictionary<string, string?>

@@ -73,7 +73,12 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     {
         var client = await ClientAsync();
         var url = Url(client.ClientId).Replace("response_type=code", "response_type=token");
-        Assert.Equal("unsupported_response_type", (await RedirectQueryAsync(url))["error"]);
+        // An implicit-flow request's responses go in the fragment (OAuth 2.0 Multiple Response Type Encoding Practices §2.1).
+        var response = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.StartsWith(RedirectUri, location.ToString());
+        Assert.Equal("unsupported_response_type", QueryHelpers.ParseQuery(location.Fragment.TrimStart('#'))["error"]);
     }
 
     [Fact]

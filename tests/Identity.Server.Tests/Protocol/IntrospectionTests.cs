@@ -83,7 +83,7 @@ public sealed class IntrospectionTests(ServerFixture server)
         var foreign = await protocol.IntrospectAsync(await ResourceServerAsync(), tokens.RefreshToken!);
 
         Assert.True(own.Json.GetProperty("active").GetBoolean());
-        Assert.Equal("refresh_token", own.Json.GetProperty("token_type").GetString());
+        Assert.Equal("refresh_token", own.Json.GetProperty("token_usage").GetString()); // RFC 7662 token_type is for access tokens
         AssertExactlyInactive(foreign);
     }
 
@@ -134,7 +134,7 @@ public sealed class IntrospectionTests(ServerFixture server)
 
         var result = await protocol.IntrospectAsync(caller, token);
 
-        Assert.Equal(HttpStatusCode.Forbidden, result.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
         Assert.Equal("unauthorized_client", result.Error);
     }
 

@@ -89,7 +89,7 @@ public sealed class UserInfoTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task ExpiredToken_Is401SayingExpired()
+    public async Task ExpiredToken_Is401InvalidToken()
     {
         var time = new TestTimeProvider();
         await using var host = server.WithTime(time);
@@ -102,7 +102,7 @@ public sealed class UserInfoTests(ServerFixture server)
         var result = await hostProtocol.UserInfoAsync(token);
 
         Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
-        Assert.Contains("expired", result.Response.Headers.WwwAuthenticate.ToString());
+        Assert.Contains("error=\"invalid_token\"", result.Response.Headers.WwwAuthenticate.ToString());
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using Identity.Server.Accounts;
-using Identity.Server.Protocol.Clients;
-using Identity.Server.Protocol.Issuance;
+using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -17,57 +17,25 @@ internal sealed class ApplicationUserConfiguration : IEntityTypeConfiguration<Ap
     }
 }
 
-internal sealed class ClientConfiguration : IEntityTypeConfiguration<Client>
+internal sealed class ProtocolKeyConfiguration : IEntityTypeConfiguration<ProtocolKey>
 {
-    public void Configure(EntityTypeBuilder<Client> client)
+    public void Configure(EntityTypeBuilder<ProtocolKey> key)
     {
-        client.ToTable("Clients");
-        client.HasKey(c => c.ClientId);
-        client.Property(c => c.ClientId).HasMaxLength(100);
-        client.Property(c => c.DisplayName).HasMaxLength(200);
-        client.Property(c => c.Type).HasConversion<string>().HasMaxLength(20);
-        client.Property(c => c.AccessTokenFormat).HasConversion<string>().HasMaxLength(20);
-        client.Ignore(c => c.IsPublic);
-    }
-}
-
-internal sealed class AuthorizationConfiguration : IEntityTypeConfiguration<Authorization>
-{
-    public void Configure(EntityTypeBuilder<Authorization> authorization)
-    {
-        authorization.ToTable("Authorizations");
-        authorization.Property(a => a.ClientId).HasMaxLength(100);
-        authorization.Property(a => a.SubjectId).HasMaxLength(450);
-        authorization.Property(a => a.Kind).HasConversion<string>().HasMaxLength(20);
-        authorization.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
-        authorization.HasIndex(a => new { a.SubjectId, a.ClientId });
-        authorization.HasIndex(a => a.CreatedAt);
-    }
-}
-
-internal sealed class TokenConfiguration : IEntityTypeConfiguration<Token>
-{
-    public void Configure(EntityTypeBuilder<Token> token)
-    {
-        token.ToTable("Tokens");
-        token.Property(t => t.ClientId).HasMaxLength(100);
-        token.Property(t => t.SubjectId).HasMaxLength(450);
-        token.Property(t => t.Type).HasConversion<string>().HasMaxLength(30);
-        token.Property(t => t.Status).HasConversion<string>().HasMaxLength(20);
-        token.HasIndex(t => t.Hash).IsUnique();
-        token.HasIndex(t => t.AuthorizationId);
-        token.HasIndex(t => new { t.SubjectId, t.Type });
-        token.HasIndex(t => t.ExpiresAt);
-    }
-}
-
-internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<SigningKey>
-{
-    public void Configure(EntityTypeBuilder<SigningKey> key)
-    {
-        key.ToTable("SigningKeys");
+        key.ToTable("ProtocolKeys");
         key.Property(k => k.Id).HasMaxLength(64);
-        key.Property(k => k.Algorithm).HasMaxLength(10);
+        key.Property(k => k.Use).HasMaxLength(10);
+        key.Property(k => k.Algorithm).HasMaxLength(20);
+    }
+}
+
+internal sealed class RefreshTokenSuccessorConfiguration : IEntityTypeConfiguration<RefreshTokenSuccessor>
+{
+    public void Configure(EntityTypeBuilder<RefreshTokenSuccessor> successor)
+    {
+        successor.ToTable("RefreshTokenSuccessors");
+        successor.HasKey(s => s.TokenId);
+        successor.Property(s => s.TokenId).ValueGeneratedNever();
+        successor.HasIndex(s => s.ExpiresAt);
     }
 }
 

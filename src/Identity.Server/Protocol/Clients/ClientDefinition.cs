@@ -1,3 +1,5 @@
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
 namespace Identity.Server.Protocol.Clients;
 
 /// <summary>One entry of "Identity:Clients" (SPEC §5). Declared clients are created or updated at start-up.</summary>
@@ -17,13 +19,13 @@ public sealed class ClientDefinition
     public bool RequireConsent { get; set; } = true;
     public TimeSpan? AccessTokenLifetime { get; set; }
     public TimeSpan? RefreshTokenLifetime { get; set; }
+
+    public bool IsPublic => string.Equals(Type, "public", StringComparison.OrdinalIgnoreCase);
 }
 
-public static class GrantTypes
+/// <summary>The grant types a client may be given (SPEC §2).</summary>
+public static class SupportedGrantTypes
 {
-    public const string Password = "password";
-    public const string RefreshToken = "refresh_token";
-    public const string ClientCredentials = "client_credentials";
-    public const string AuthorizationCode = "authorization_code";
-    public static readonly IReadOnlyList<string> All = [AuthorizationCode, ClientCredentials, Password, RefreshToken];
+    public static readonly IReadOnlyList<string> All =
+        [GrantTypes.AuthorizationCode, GrantTypes.ClientCredentials, GrantTypes.Password, GrantTypes.RefreshToken];
 }

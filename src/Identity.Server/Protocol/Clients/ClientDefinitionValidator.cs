@@ -1,3 +1,4 @@
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using Identity.Server.Protocol.Scopes;
 using Microsoft.Extensions.Options;
 
@@ -6,7 +7,7 @@ namespace Identity.Server.Protocol.Clients;
 /// <summary>Invalid client configuration stops start-up, each message naming the key to fix.</summary>
 internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes) : IValidateOptions<List<ClientDefinition>>
 {
-    /// <summary>Client secrets are machine-generated; this length makes a fast hash safe (see SecretHasher).</summary>
+    /// <summary>Client secrets are machine-generated; this length makes a fast hash safe (see ApplicationManager).</summary>
     public const int MinimumSecretLength = 32;
     public static readonly TimeSpan MaximumAccessTokenLifetime = TimeSpan.FromDays(1);
 
@@ -34,7 +35,7 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
             if (!isPublic && (client.ClientSecret?.Length ?? 0) < MinimumSecretLength)
                 Fail("ClientSecret", $"a confidential client needs a secret of at least {MinimumSecretLength} characters.");
 
-            foreach (var grant in client.AllowedGrantTypes.Where(g => !GrantTypes.All.Contains(g)))
+            foreach (var grant in client.AllowedGrantTypes.Where(g => !SupportedGrantTypes.All.Contains(g)))
                 Fail("AllowedGrantTypes", $"unknown grant type '{grant}'.");
             if (isPublic && client.AllowedGrantTypes.Contains(GrantTypes.ClientCredentials))
                 Fail("AllowedGrantTypes", "client_credentials needs a confidential client.");

@@ -1,53 +1,65 @@
-using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Server.Protocol.Clients;
 
-/// <summary>Creates or updates the clients declared in configuration; idempotent, so every node may run it at start.</summary>
-internal sealed class ClientSeeder(ServerDbContext db, IOptions<List<ClientDefinition>> declared, TimeProvider time, ILogger<ClientSeeder> logger)
+/// <summary>
+/// Creates or updates the clients declared in configuration through OpenIddict's application manager; idempotent, so
+/// every node may run it at start.
+/// </summary>
+internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        foreach (var definition in declared.Value)
-        {
-            var client = await db.Clients.SingleOrDefaultAsync(c => c.ClientId == definition.ClientId, ct);
-            if (client is null)
-            {
-                client = new Client { ClientId = definition.ClientId, CreatedAt = now };
-                db.Clients.Add(client);
-            }
-            Apply(definition, client);
-            client.UpdatedAt = now;
-        }
+        foreach (var definition in declared.Value) await UpsertAsync(definition, ct);
+        if (declared.Value.Count > 0) logger.ClientsSeeded(declared.Value.Count);
+    }
+
+    public async Task UpsertAsync(ClientDefinition definition, CancellationToken ct)
+    {
+        var descriptor = Describe(definition);
         try
         {
-            var changed = await db.SaveChangesAsync(ct);
-            if (changed > 0) logger.ClientsSeeded(declared.Value.Count);
+            if (await applications.FindByClientIdAsync(definition.ClientId, ct) is { } existing)
+                await applications.UpdateAsync(existing, descriptor, ct);
+            else
+                await applications.CreateAsync(descriptor, ct);
         }
-        catch (DbUpdateException) when (declared.Value.Count > 0)
+        catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
         {
-            // Another node inserted the same client at the same moment; its values are the same configuration.
-            db.ChangeTracker.Clear();
+            // Another node wrote the same client at the same moment; its values are the same configuration.
         }
     }
 
-    internal static void Apply(ClientDefinition definition, Client client)
+    internal static OpenIddictApplicationDescriptor Describe(ClientDefinition definition)
     {
-        client.Type = string.Equals(definition.Type, "public", StringComparison.OrdinalIgnoreCase) ? ClientType.Public : ClientType.Confidential;
-        client.SecretHash = string.IsNullOrEmpty(definition.ClientSecret) ? null : SecretHasher.Hash(definition.ClientSecret);
-        client.DisplayName = definition.DisplayName ?? definition.ClientId;
-        client.AllowedGrantTypes = definition.AllowedGrantTypes;
-        client.AllowedScopes = definition.AllowedScopes;
-        client.RedirectUris = definition.RedirectUris;
-        client.PostLogoutRedirectUris = definition.PostLogoutRedirectUris;
-        client.AllowedCorsOrigins = definition.AllowedCorsOrigins.Select(o => o.TrimEnd('/')).ToArray();
-        client.AllowIntrospection = definition.AllowIntrospection;
-        client.RequireConsent = definition.RequireConsent;
-        client.AccessTokenFormat = string.Equals(definition.AccessTokenFormat, "reference", StringComparison.OrdinalIgnoreCase)
-            ? AccessTokenFormat.Reference : AccessTokenFormat.Jwt;
-        client.AccessTokenLifetime = definition.AccessTokenLifetime;
-        client.RefreshTokenLifetime = definition.RefreshTokenLifetime;
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = definition.ClientId,
+            ClientSecret = string.IsNullOrEmpty(definition.ClientSecret) ? null : definition.ClientSecret,
+            ClientType = definition.IsPublic ? ClientTypes.Public : ClientTypes.Confidential,
+            DisplayName = definition.DisplayName ?? definition.ClientId,
+            ConsentType = definition.RequireConsent ? ConsentTypes.Explicit : ConsentTypes.Implicit,
+        };
+        foreach (var uri in definition.RedirectUris) descriptor.RedirectUris.Add(new Uri(uri));
+        foreach (var uri in definition.PostLogoutRedirectUris) descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
+
+        var grants = definition.AllowedGrantTypes;
+        // Revocation is how every client signs out, so every client may revoke its own tokens.
+        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
+        if (grants.Length > 0) descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        if (definition.AllowIntrospection) descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        if (grants.Contains(GrantTypes.AuthorizationCode))
+        {
+            descriptor.Permissions.UnionWith([Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession, Permissions.ResponseTypes.Code]);
+        }
+        foreach (var grant in grants) descriptor.Permissions.Add(Permissions.Prefixes.GrantType + grant);
+        foreach (var scope in definition.AllowedScopes) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        // SPEC §2: public clients must prove possession of the code (RFC 7636; RFC 9700 §2.1.1).
+        if (definition.IsPublic) descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+        foreach (var (name, value) in ClientSettings.Of(definition)) descriptor.Settings[name] = value;
+        return descriptor;
     }
 }

@@ -1,22 +1,24 @@
+using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Clients;
-using Identity.Server.Protocol.Issuance;
 using Identity.Server.Protocol.Scopes;
+using OpenIddict.Abstractions;
 
 namespace Identity.Server.Protocol.Token;
 
-/// <summary>RFC 6749 §4.4: a confidential client acting for itself; sub is the client; no refresh token (§4.4.3).</summary>
-internal sealed class ClientCredentialsGrantHandler(ScopeCatalog scopes, TokenIssuer issuer, TimeProvider time) : ITokenGrantHandler
+/// <summary>
+/// RFC 6749 §4.4: a confidential client acting for itself (OpenIddict refuses public clients; RejectPersonalScopesForClients
+/// scopes about a person); the subject is the client; no refresh token (§4.4.3) and no id_token.
+/// </summary>
+internal sealed class ClientCredentialsGrantHandler(ClientScopes clientScopes, ScopeCatalog catalog, IssuerUri issuer) : ITokenGrantHandler
 {
-    /// <summary>Scopes about a person mean nothing when no person is involved.</summary>
-    private static readonly HashSet<string> UserScopes = [.. StandardScopes.All];
-
-    public string GrantType => GrantTypes.ClientCredentials;
-
-    public async Task<GrantResult> HandleAsync(TokenRequest request, Client client, CancellationToken ct)
+    public async Task<GrantResult> HandleAsync(OpenIddictRequest request, HttpContext http, CancellationToken ct)
     {
-        if (client.IsPublic) return OAuthError.UnauthorizedClient() with { Detail = "client_credentials needs a confidential client" };
-        var scope = scopes.Resolve(request.Scope, client.AllowedScopes.Where(s => !UserScopes.Contains(s)).ToArray());
-        if (scope.Error is not null) return scope.Error;
-        return await issuer.IssueAsync(new IssueRequest(client, client.ClientId, scope.Scopes!, time.GetUtcNow()), ct);
+        IReadOnlyList<string> scopes = request.GetScopes() is { Length: > 0 } requested
+            ? requested
+            : (await clientScopes.AllowedAsync(request.ClientId!, ct)).Where(s => !StandardScopes.All.Contains(s)).ToList();
+        var principal = Principals.ForClient(request.ClientId!);
+        principal.SetScopes(scopes);
+        principal.SetResources(catalog.AudiencesOf(scopes.ToHashSet(StringComparer.Ordinal), issuer.Value));
+        return principal;
     }
 }

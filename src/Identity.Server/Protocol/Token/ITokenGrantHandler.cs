@@ -1,26 +1,20 @@
-using System.Net;
-using Identity.Server.Protocol.Clients;
+using System.Security.Claims;
+using OpenIddict.Abstractions;
 
 namespace Identity.Server.Protocol.Token;
 
+/// <summary>
+/// One grant's decision at the token endpoint, reached after OpenIddict has authenticated the client, checked its
+/// grant and scope permissions and (for refresh tokens and codes) validated the presented token.
+/// </summary>
 public interface ITokenGrantHandler
 {
-    string GrantType { get; }
-    Task<GrantResult> HandleAsync(TokenRequest request, Client client, CancellationToken ct);
+    Task<GrantResult> HandleAsync(OpenIddictRequest request, HttpContext http, CancellationToken ct);
 }
 
-public readonly record struct GrantResult(TokenResponse? Response, OAuthError? Error)
+/// <summary>Who signs in, or why not.</summary>
+public readonly record struct GrantResult(ClaimsPrincipal? Principal, OAuthError? Error)
 {
-    public static implicit operator GrantResult(TokenResponse response) => new(response, null);
+    public static implicit operator GrantResult(ClaimsPrincipal principal) => new(principal, null);
     public static implicit operator GrantResult(OAuthError error) => new(null, error);
-}
-
-/// <summary>The token endpoint's parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 7636 §4.5).</summary>
-public sealed record TokenRequest(
-    string? GrantType, string? Scope, string? Username, string? Password, string? RefreshToken,
-    string? Code, string? RedirectUri, string? CodeVerifier, IPAddress? RemoteAddress)
-{
-    internal static TokenRequest From(ProtocolForm form, HttpContext http) => new(
-        form["grant_type"], form["scope"], form["username"], form["password"], form["refresh_token"],
-        form["code"], form["redirect_uri"], form["code_verifier"], http.Connection.RemoteIpAddress);
 }

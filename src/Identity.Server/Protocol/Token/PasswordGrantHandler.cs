@@ -1,31 +1,29 @@
 using Identity.Server.Accounts;
-using Identity.Server.Persistence;
+using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Clients;
-using Identity.Server.Protocol.Issuance;
 using Identity.Server.Protocol.Scopes;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Server.Protocol.Token;
 
 /// <summary>
 /// RFC 6749 §4.3. Only for first-party clients that are explicitly allowed it (RFC 9700 §2.4 deprecates the grant),
-/// behind lockout and rate limits.
+/// behind lockout and rate limits. Every sign-in opens an authorization: the session its tokens belong to, which a
+/// refresh token reused, a revocation or a password change ends as a whole.
 /// </summary>
-internal sealed class PasswordGrantHandler(ServerDbContext db, SignInPolicy signIn, PasswordGrantRateLimiter limiter, ScopeCatalog scopes,
-    TokenIssuer issuer, IOptions<TokenOptions> options, TimeProvider time, ILogger<PasswordGrantHandler> logger) : ITokenGrantHandler
+internal sealed class PasswordGrantHandler(SignInPolicy signIn, PasswordGrantRateLimiter limiter, ClientScopes clientScopes, ScopeCatalog catalog,
+    UserManager<ApplicationUser> users, Sessions sessions, IssuerUri issuer, TimeProvider time, ILogger<PasswordGrantHandler> logger) : ITokenGrantHandler
 {
-    public string GrantType => GrantTypes.Password;
-
-    public async Task<GrantResult> HandleAsync(TokenRequest request, Client client, CancellationToken ct)
+    public async Task<GrantResult> HandleAsync(OpenIddictRequest request, HttpContext http, CancellationToken ct)
     {
-        if (request.Username is null || request.Password is null)
-            return OAuthError.InvalidRequest("The username and password parameters are required.");
-        if (limiter.TryAcquire(client.ClientId, request.Username, request.RemoteAddress) is { } retryAfter)
+        // OpenIddict has already refused a request without username or password (invalid_request).
+        if (limiter.TryAcquire(request.ClientId!, request.Username!, http.Connection.RemoteIpAddress) is { } retryAfter)
             return OAuthError.TooManyRequests(retryAfter);
-        var scope = scopes.Resolve(request.Scope, client.AllowedScopes);
-        if (scope.Error is not null) return scope.Error;
 
-        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username, request.Password);
+        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username!, request.Password!);
         switch (outcome)
         {
             case SignInOutcome.InvalidCredentials:
@@ -37,20 +35,14 @@ internal sealed class PasswordGrantHandler(ServerDbContext db, SignInPolicy sign
                 return OAuthError.InvalidGrantDescribed("The email address has not been confirmed.", "email not confirmed");
         }
 
-        var now = time.GetUtcNow();
-        var family = new Authorization
-        {
-            Id = Guid.CreateVersion7(now),
-            ClientId = client.ClientId,
-            SubjectId = user!.Id,
-            Scopes = scope.Scopes!,
-            Kind = AuthorizationKind.AdHoc,
-            Status = AuthorizationStatus.Valid,
-            CreatedAt = now,
-            AuthenticatedAt = now,
-            ExpiresAt = now + options.Value.RefreshTokenAbsoluteLifetime,
-        };
-        db.Authorizations.Add(family);
-        return await issuer.IssueAsync(new IssueRequest(client, user.Id, scope.Scopes!, now) { Authorization = family, User = user }, ct);
+        // RFC 6749 §3.3: an omitted scope means the pre-defined default, here everything the client may have.
+        IReadOnlyList<string> scopes = request.GetScopes() is { Length: > 0 } requested ? requested : await clientScopes.AllowedAsync(request.ClientId!, ct);
+        var granted = scopes.ToHashSet(StringComparer.Ordinal);
+        var roles = granted.Contains(StandardScopes.Roles) ? await users.GetRolesAsync(user!) : [];
+        var principal = Principals.ForUser(user!, [.. roles], granted, time.GetUtcNow(), Sessions.NewId());
+        principal.SetScopes(scopes);
+        principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
+        await sessions.OpenAsync(principal, request.ClientId!, ct);
+        return principal;
     }
 }

@@ -1,24 +1,22 @@
-using Identity.Server.Protocol.Clients;
+using Microsoft.AspNetCore;
+using OpenIddict.Server.AspNetCore;
 
 namespace Identity.Server.Protocol.Token;
 
-/// <summary>POST /connect/token: parses, authenticates the client, dispatches to the grant's handler, maps the result.</summary>
-internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IServiceProvider services)
+/// <summary>
+/// POST /connect/token, reached only after OpenIddict has parsed the request, authenticated the client and checked
+/// its grant permission. Chooses the grant's handler and turns its answer into a sign-in (tokens) or an RFC 6749 §5.2
+/// error.
+/// </summary>
+internal sealed class TokenEndpoint(IServiceProvider services, ILogger<TokenEndpoint> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
-        var (form, formError) = await ProtocolForm.ReadAsync(http.Request, ct);
-        if (formError is not null) return requests.Reject(formError);
-        var request = TokenRequest.From(form!, http);
-        if (request.GrantType is null) return requests.Reject(OAuthError.InvalidRequest("The grant_type parameter is required."));
-        var grant = services.GetKeyedService<ITokenGrantHandler>(request.GrantType);
-        if (grant is null) return requests.Reject(OAuthError.UnsupportedGrantType());
-
-        var authentication = await clients.AuthenticateAsync(http.Request, form!, ct);
-        if (authentication.Client is not { } client) return requests.Reject(authentication.Error!, null, authentication.UsedBasic);
-        if (!client.AllowsGrant(grant.GrantType)) return requests.Reject(OAuthError.UnauthorizedClient(), client.ClientId);
-
-        var result = await grant.HandleAsync(request, client, ct);
-        return result.Error is { } error ? requests.Reject(error, client.ClientId) : OAuthResults.NoStore(result.Response!);
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The token request was not parsed by OpenIddict.");
+        var grant = services.GetRequiredKeyedService<ITokenGrantHandler>(request.GrantType!);
+        var result = await grant.HandleAsync(request, http, ct);
+        if (result.Error is not { } error) return OAuthResults.SignIn(result.Principal!);
+        logger.TokenRequestRejected(request.ClientId, error.Code, error.Detail ?? error.Description);
+        return OAuthResults.Reject(error);
     }
 }

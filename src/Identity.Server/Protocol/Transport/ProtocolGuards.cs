@@ -1,28 +1,21 @@
-using Identity.Server.Hosting;
 using Identity.Server.Protocol.Clients;
-using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Protocol.Transport;
 
 /// <summary>
-/// SPEC §2 "Browsers and transport": HTTPS on the protocol endpoints when required, and CORS for exactly the origins
-/// clients list in AllowedCorsOrigins — the matching origin echoed, any other (including "null") given no headers.
+/// SPEC §2 "Browsers and transport", before OpenIddict sees the request (it does no CORS, and would answer a preflight
+/// with 400): the endpoints browsers call answer preflights and requests from exactly the origins clients list in
+/// AllowedCorsOrigins — the matching origin echoed — and any other origin, including "null", gets no CORS headers.
 /// </summary>
-internal sealed class ProtocolGuards(RequestDelegate next, IOptions<ProtocolOptions> options)
+internal sealed class ProtocolGuards(RequestDelegate next)
 {
     private static readonly string[] CorsPaths =
         ["/connect/token", "/connect/revoke", "/connect/introspect", "/connect/userinfo", "/.well-known", "/api/account"];
 
-    public async Task InvokeAsync(HttpContext http, ClientStore clients)
+    public async Task InvokeAsync(HttpContext http, ClientOrigins origins)
     {
-        var path = http.Request.Path;
-        if (options.Value.RequireHttps && !http.Request.IsHttps && IsProtocolPath(path))
-        {
-            await OAuthResults.Error(OAuthError.InvalidRequest("HTTPS is required.")).ExecuteAsync(http);
-            return;
-        }
-        if (http.Request.Headers.Origin is [{ } origin] && CorsPaths.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
-            && await clients.IsAllowedOriginAsync(origin, http.RequestAborted))
+        if (http.Request.Headers.Origin is [{ } origin] && CorsPaths.Any(p => http.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
+            && await origins.IsAllowedAsync(origin, http.RequestAborted))
         {
             var headers = http.Response.Headers;
             headers.AccessControlAllowOrigin = origin;
@@ -39,9 +32,4 @@ internal sealed class ProtocolGuards(RequestDelegate next, IOptions<ProtocolOpti
         }
         await next(http);
     }
-
-    private static bool IsProtocolPath(PathString path) =>
-        EndpointFamilies.Of(path) == EndpointFamily.Protocol
-        || path.StartsWithSegments("/connect/authorize", StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments("/connect/endsession", StringComparison.OrdinalIgnoreCase);
 }

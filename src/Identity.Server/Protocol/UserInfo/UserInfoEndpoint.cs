@@ -1,46 +1,51 @@
 using Identity.Server.Persistence;
-using Identity.Server.Protocol.Issuance;
 using Identity.Server.Protocol.Scopes;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Identity.Server.Protocol.UserInfo;
 
-/// <summary>GET and POST /connect/userinfo (OIDC Core §5.3): the person's claims, as far as the token's scopes reach.</summary>
+/// <summary>
+/// GET and POST /connect/userinfo (OIDC Core §5.3), reached after OpenIddict validated the access token (signature,
+/// expiry, revocation): the person's claims as they are now, as far as the token's scopes reach. RFC 6750 §3.1: a
+/// token without openid is insufficient_scope (403); one whose person is gone is invalid_token (401).
+/// </summary>
 internal sealed class UserInfoEndpoint(ServerDbContext db)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
-        var token = http.Features.Get<ValidatedAccessToken>()!;
-        // Read with the token's row by the bearer handler, in the same statement.
-        if (token.User is not { } user)
-        {
-            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"identity\", error=\"invalid_token\", error_description=\"The user no longer exists.\"";
-            return Results.StatusCode(StatusCodes.Status401Unauthorized);
-        }
+        var token = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal!;
+        if (!token.HasScope(StandardScopes.OpenId))
+            return OAuthResults.Reject(OAuthError.InsufficientScope("The access token does not grant the openid scope."));
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == token.GetClaim(Claims.Subject), ct);
+        if (user is null) return OAuthResults.Challenge(OAuthError.InvalidToken("The user no longer exists."));
 
-        var claims = new Dictionary<string, object?> { ["sub"] = user.Id };
+        var claims = new Dictionary<string, object?> { [Claims.Subject] = user.Id };
         if (token.HasScope(StandardScopes.Profile))
         {
             var name = string.Join(' ', new[] { user.FirstName, user.LastName }.Where(n => !string.IsNullOrWhiteSpace(n)));
-            claims["name"] = name.Length > 0 ? name : user.UserName;
-            claims["given_name"] = user.FirstName;
-            claims["family_name"] = user.LastName;
-            claims["preferred_username"] = user.UserName;
-            claims["updated_at"] = user.UpdatedAt.ToUnixTimeSeconds();
+            claims[Claims.Name] = name.Length > 0 ? name : user.UserName;
+            claims[Claims.GivenName] = user.FirstName;
+            claims[Claims.FamilyName] = user.LastName;
+            claims[Claims.PreferredUsername] = user.UserName;
+            claims[Claims.UpdatedAt] = user.UpdatedAt.ToUnixTimeSeconds();
         }
         if (token.HasScope(StandardScopes.Email))
         {
-            claims["email"] = user.Email;
-            claims["email_verified"] = user.EmailConfirmed;
+            claims[Claims.Email] = user.Email;
+            claims[Claims.EmailVerified] = user.EmailConfirmed;
         }
         if (token.HasScope(StandardScopes.Roles))
         {
-            claims["role"] = await (from userRole in db.UserRoles
-                                    join role in db.Roles on userRole.RoleId equals role.Id
-                                    where userRole.UserId == user.Id
-                                    select role.Name).ToListAsync(ct);
+            claims[Claims.Role] = await (from userRole in db.UserRoles
+                                         join role in db.Roles on userRole.RoleId equals role.Id
+                                         where userRole.UserId == user.Id
+                                         select role.Name).ToListAsync(ct);
         }
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Json(claims.Where(c => c.Value is not null).ToDictionary(), OAuthResults.Json);
+        return Results.Json(claims.Where(c => c.Value is not null).ToDictionary(), System.Text.Json.JsonSerializerOptions.Web);
     }
 }

@@ -1,17 +1,14 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Identity.Server.Protocol.Authorize;
-using Identity.Server.Protocol.Clients;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Identity.Server.Tests.Protocol.Token;
 
-/// <summary>The token endpoint's side of the code flow; codes come from the server's own issuer, as /connect/authorize makes them.</summary>
+/// <summary>The token endpoint's side of the code flow; codes come from /connect/authorize, for a person signed in on the login page.</summary>
 [Collection(ServerCollection.Name)]
 public sealed class AuthorizationCodeGrantTests(ServerFixture server)
 {
@@ -53,22 +50,22 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task WrongOrMissingVerifier_IsInvalidGrant_AndDoesNotBurnTheCode()
+    public async Task WrongOrMissingVerifier_IsRefused_AndDoesNotBurnTheCode()
     {
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         var (code, verifier) = await IssueCodeAsync(server, client, user);
 
-        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, NewVerifier())).Error);
-        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, null)).Error);
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, NewVerifier())).Error); // RFC 7636 §4.6
+        Assert.Equal("invalid_request", (await RedeemAsync(protocol, client, code, null)).Error); // a missing parameter
         Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, client, code, verifier)).Status);
     }
 
     [Fact]
-    public async Task VerifierForACodeWithoutChallenge_IsInvalidGrant()
+    public async Task VerifierForACodeWithoutChallenge_IsRefused()
     {
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         var (code, _) = await IssueCodeAsync(server, client, user, withPkce: false);
-        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, NewVerifier())).Error);
+        Assert.Equal("invalid_request", (await RedeemAsync(protocol, client, code, NewVerifier())).Error);
     }
 
     [Fact]
@@ -97,7 +94,7 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
         await using var host = server.WithTime(time);
         var hostData = new TestData(host);
         var hostProtocol = new ProtocolClient(host.HttpsClient());
-        var (client, user) = (await hostData.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri]), await hostData.UserAsync());
+        var (client, user) = (await hostData.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri], requireConsent: false), await hostData.UserAsync());
         var (code, verifier) = await IssueCodeAsync(host, client, user);
 
         time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
@@ -108,28 +105,21 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     [Fact]
     public async Task PublicClient_RedeemsWithClientIdAndVerifier()
     {
-        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [RedirectUri]), await data.UserAsync());
-        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        // Without the refresh_token grant, offline_access is not the client's to ask for.
+        var (code, verifier) = await CodeFlow.IssueCodeAsync(server, client, user, RedirectUri, scope: "openid profile");
         Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, client, code, verifier)).Status);
     }
 
-    private Task<TestClient> CodeClientAsync() => data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri]);
+    private Task<TestClient> CodeClientAsync() =>
+        data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri], requireConsent: false);
 
-    internal static string NewVerifier() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+    internal static string NewVerifier() => CodeFlow.NewVerifier();
 
-    internal static string Challenge(string verifier) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+    internal static string Challenge(string verifier) => CodeFlow.Challenge(verifier);
 
-    private static async Task<(string Code, string Verifier)> IssueCodeAsync(WebApplicationFactory<Program> host, TestClient testClient, TestUser user,
-        string? nonce = null, bool withPkce = true)
-    {
-        var verifier = NewVerifier();
-        await using var scope = host.Services.CreateAsyncScope();
-        var client = (await scope.ServiceProvider.GetRequiredService<ClientStore>().FindAsync(testClient.ClientId, default))!;
-        var request = new AuthorizeRequest(client, RedirectUri, true, "query", ["openid", "profile", "offline_access"], "state", nonce,
-            withPkce ? Challenge(verifier) : null, new HashSet<string>(), null);
-        var code = await scope.ServiceProvider.GetRequiredService<AuthorizationCodes>().IssueAsync(request, user.Id, DateTimeOffset.UtcNow, default);
-        return (code, verifier);
-    }
+    private static Task<(string Code, string Verifier)> IssueCodeAsync(WebApplicationFactory<Program> host, TestClient client, TestUser user,
+        string? nonce = null, bool withPkce = true) => CodeFlow.IssueCodeAsync(host, client, user, RedirectUri, nonce, withPkce);
 
     private static Task<TokenResult> RedeemAsync(ProtocolClient protocol, TestClient client, string code, string? verifier) =>
         protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code), ("redirect_uri", RedirectUri), ("code_verifier", verifier)));

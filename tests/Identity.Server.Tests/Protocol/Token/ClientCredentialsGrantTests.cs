@@ -1,6 +1,10 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Tests.Protocol.Token;
 
@@ -28,6 +32,33 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AccessToken_IsRfc9068_WithItsRowIdAsJti_AndNotBefore()
+    {
+        var client = await data.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope]);
+
+        var token = new JsonWebToken((await protocol.ClientCredentialsAsync(client, TestData.ApiScope)).AccessToken);
+
+        Assert.Equal("at+jwt", token.Typ);
+        Assert.Equal(token.IssuedAt, token.ValidFrom);
+        var rows = await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
+            .Where(t => t.Subject == client.ClientId).Select(t => t.Id).ToListAsync());
+        Assert.Equal(Guid.Parse(token.Id), Assert.Single(rows));
+    }
+
+    [Fact]
+    public async Task ClientSecret_IsStoredAsAHash()
+    {
+        var client = await data.ClientAsync(grants: ["client_credentials"]);
+
+        var stored = await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().AsNoTracking()
+            .Where(a => a.ClientId == client.ClientId).Select(a => a.ClientSecret).SingleAsync());
+
+        Assert.DoesNotContain(client.Secret!, stored);
+        Assert.Equal("sha256:" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(client.Secret!))), stored);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(client)).Status);
+    }
+
+    [Fact]
     public async Task UserScopes_AreInvalidScope()
     {
         var client = await data.ClientAsync(grants: ["client_credentials"]);
@@ -36,22 +67,29 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task PublicClient_IsUnauthorizedClient()
+    public async Task PublicClient_GetsNoToken()
     {
+        // Configuration refuses a public client with this grant; one stored anyway still has no secret to prove who it
+        // is, and OpenIddict asks for one (invalid_request).
         var client = await data.ClientAsync(grants: ["client_credentials"], isPublic: true);
         var result = await protocol.ClientCredentialsAsync(client);
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
-        Assert.Equal("unauthorized_client", result.Error);
+        Assert.Equal("invalid_request", result.Error);
+        Assert.Null(result.AccessToken);
     }
 
     [Fact]
-    public async Task ReferenceFormatClient_GetsAnOpaqueToken()
+    public async Task ReferenceFormatClient_GetsAnOpaqueToken_WhosePayloadIsStoredEncrypted()
     {
         var client = await data.ClientAsync(grants: ["client_credentials"], format: "reference");
         var result = await protocol.ClientCredentialsAsync(client);
         Assert.Equal(HttpStatusCode.OK, result.Status);
         Assert.DoesNotContain('.', result.AccessToken!);
         Assert.True(result.AccessToken!.Length >= 43);
+
+        var row = await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking().SingleAsync(t => t.Subject == client.ClientId));
+        Assert.NotEqual(result.AccessToken, row.ReferenceId); // only its hash is stored
+        Assert.Equal(5, row.Payload!.Split('.').Length); // a JWE, not a signed JWT a database reader could replay
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using Identity.Server.Protocol.Issuance;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -55,10 +54,9 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.Single(results.Select(r => r.RefreshToken).Distinct());
         Assert.Single(results.Select(r => r.AccessToken).Distinct());
-        var refreshRows = await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == user.Id && t.Type == TokenType.RefreshToken));
-        var accessRows = await data.DbAsync(db => db.Tokens.CountAsync(t => t.SubjectId == user.Id && t.Type == TokenType.AccessToken));
-        Assert.Equal(2, refreshRows);
-        Assert.Equal(2, accessRows);
+        var rows = await data.TokensAsync(user.Id);
+        Assert.Equal(2, rows.Count(r => r.Type == TokenRow.RefreshToken));
+        Assert.Equal(2, rows.Count(r => r.Type == TokenRow.AccessToken));
         Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, results[0].RefreshToken!)).Status);
     }
 
@@ -78,9 +76,9 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
 
         Assert.Equal("invalid_grant", reuse.Error);
         Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(client, third.RefreshToken!)).Error);
-        var statuses = await hostData.DbAsync(db => db.Tokens.Where(t => t.SubjectId == user.Id).Select(t => t.Status).ToListAsync());
-        Assert.All(statuses, s => Assert.Equal(TokenStatus.Revoked, s));
-        Assert.Equal(6, statuses.Count); // three access tokens and three refresh tokens, the newest included
+        var rows = await hostData.TokensAsync(user.Id);
+        Assert.All(rows, r => Assert.Equal(TokenRow.Revoked, r.Status));
+        Assert.Equal(6, rows.Count); // three access tokens and three refresh tokens, the newest included
     }
 
     [Fact]

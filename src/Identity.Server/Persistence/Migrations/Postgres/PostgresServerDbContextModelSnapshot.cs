@@ -214,125 +214,7 @@ namespace Identity.Server.Persistence.Migrations.Postgres
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Identity.Server.Protocol.Clients.Client", b =>
-                {
-                    b.Property<string>("ClientId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<string>("AccessTokenFormat")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<TimeSpan?>("AccessTokenLifetime")
-                        .HasColumnType("interval");
-
-                    b.Property<bool>("AllowIntrospection")
-                        .HasColumnType("boolean");
-
-                    b.Property<string>("AllowedCorsOrigins")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("AllowedGrantTypes")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("AllowedScopes")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("DisplayName")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)");
-
-                    b.Property<string>("PostLogoutRedirectUris")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("RedirectUris")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<TimeSpan?>("RefreshTokenLifetime")
-                        .HasColumnType("interval");
-
-                    b.Property<bool>("RequireConsent")
-                        .HasColumnType("boolean");
-
-                    b.Property<byte[]>("SecretHash")
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.HasKey("ClientId");
-
-                    b.ToTable("Clients", (string)null);
-                });
-
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.Authorization", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
-                    b.Property<DateTimeOffset?>("AuthenticatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("ClientId")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTimeOffset?>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Scopes")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<string>("SubjectId")
-                        .IsRequired()
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("CreatedAt");
-
-                    b.HasIndex("SubjectId", "ClientId");
-
-                    b.ToTable("Authorizations", (string)null);
-                });
-
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.SigningKey", b =>
+            modelBuilder.Entity("Identity.Server.Protocol.Keys.ProtocolKey", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(64)
@@ -343,8 +225,8 @@ namespace Identity.Server.Persistence.Migrations.Postgres
 
                     b.Property<string>("Algorithm")
                         .IsRequired()
-                        .HasMaxLength(10)
-                        .HasColumnType("character varying(10)");
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -352,31 +234,27 @@ namespace Identity.Server.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("ProtectedPrivateKey")
+                    b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset>("RetiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Use")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
                     b.HasKey("Id");
 
-                    b.ToTable("SigningKeys", (string)null);
+                    b.ToTable("ProtocolKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.Token", b =>
+            modelBuilder.Entity("Identity.Server.Protocol.Token.Rotation.RefreshTokenSuccessor", b =>
                 {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
+                    b.Property<Guid>("TokenId")
                         .HasColumnType("uuid");
-
-                    b.Property<Guid?>("AuthorizationId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("ClientId")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -384,49 +262,15 @@ namespace Identity.Server.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<byte[]>("Hash")
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
                         .HasColumnType("bytea");
 
-                    b.Property<string>("Payload")
-                        .HasColumnType("text");
-
-                    b.Property<DateTimeOffset?>("RedeemedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Scopes")
-                        .IsRequired()
-                        .HasColumnType("text");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)");
-
-                    b.Property<string>("SubjectId")
-                        .IsRequired()
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
-
-                    b.Property<byte[]>("SuccessorSeed")
-                        .HasColumnType("bytea");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(30)
-                        .HasColumnType("character varying(30)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("AuthorizationId");
+                    b.HasKey("TokenId");
 
                     b.HasIndex("ExpiresAt");
 
-                    b.HasIndex("Hash")
-                        .IsUnique();
-
-                    b.HasIndex("SubjectId", "Type");
-
-                    b.ToTable("Tokens", (string)null);
+                    b.ToTable("RefreshTokenSuccessors", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

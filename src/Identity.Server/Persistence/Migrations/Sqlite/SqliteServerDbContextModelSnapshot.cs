@@ -207,125 +207,7 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Identity.Server.Protocol.Clients.Client", b =>
-                {
-                    b.Property<string>("ClientId")
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("AccessTokenFormat")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
-
-                    b.Property<TimeSpan?>("AccessTokenLifetime")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("AllowIntrospection")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("AllowedCorsOrigins")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("AllowedGrantTypes")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("AllowedScopes")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("DisplayName")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PostLogoutRedirectUris")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("RedirectUris")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<TimeSpan?>("RefreshTokenLifetime")
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("RequireConsent")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<byte[]>("SecretHash")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("UpdatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ClientId");
-
-                    b.ToTable("Clients", (string)null);
-                });
-
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.Authorization", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("AuthenticatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("ClientId")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long?>("ExpiresAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("RevokedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Scopes")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("SubjectId")
-                        .IsRequired()
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("CreatedAt");
-
-                    b.HasIndex("SubjectId", "ClientId");
-
-                    b.ToTable("Authorizations", (string)null);
-                });
-
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.SigningKey", b =>
+            modelBuilder.Entity("Identity.Server.Protocol.Keys.ProtocolKey", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(64)
@@ -336,7 +218,7 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
 
                     b.Property<string>("Algorithm")
                         .IsRequired()
-                        .HasMaxLength(10)
+                        .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
@@ -345,30 +227,26 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("ProtectedPrivateKey")
+                    b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<long>("RetiresAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Use")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
-                    b.ToTable("SigningKeys", (string)null);
+                    b.ToTable("ProtocolKeys", (string)null);
                 });
 
-            modelBuilder.Entity("Identity.Server.Protocol.Issuance.Token", b =>
+            modelBuilder.Entity("Identity.Server.Protocol.Token.Rotation.RefreshTokenSuccessor", b =>
                 {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid?>("AuthorizationId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ClientId")
-                        .IsRequired()
-                        .HasMaxLength(100)
+                    b.Property<Guid>("TokenId")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAt")
@@ -377,49 +255,15 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<byte[]>("Hash")
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
                         .HasColumnType("BLOB");
 
-                    b.Property<string>("Payload")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long?>("RedeemedAt")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Scopes")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(20)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("SubjectId")
-                        .IsRequired()
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("SuccessorSeed")
-                        .HasColumnType("BLOB");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(30)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("AuthorizationId");
+                    b.HasKey("TokenId");
 
                     b.HasIndex("ExpiresAt");
 
-                    b.HasIndex("Hash")
-                        .IsUnique();
-
-                    b.HasIndex("SubjectId", "Type");
-
-                    b.ToTable("Tokens", (string)null);
+                    b.ToTable("RefreshTokenSuccessors", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

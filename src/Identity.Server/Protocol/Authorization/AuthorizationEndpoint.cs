@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore;
+using Identity.Server.Accounts;
+using Identity.Server.Protocol.Identities;
+using Identity.Server.Protocol.Scopes;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.WebUtilities;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Identity.Server.Protocol.Authorization;
+
+/// <summary>
+/// GET and POST /connect/authorize, reached once OpenIddict has validated the request (client, redirect URI, response
+/// type, scopes, PKCE). Makes sure a person is signed in recently enough (prompt, max_age) and has consented — the
+/// consent page posts its decision back here — then signs in: OpenIddict issues the code and sends it to the client.
+/// Errors it could not send to the client (an unknown client or redirect URI) are shown to the person instead.
+/// </summary>
+internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<ApplicationUser> users, Consents consents, ScopeCatalog catalog,
+    IssuerUri issuer, IAntiforgery antiforgery, TimeProvider time)
+{
+    public const string DecisionParameter = "consent_decision";
+
+    public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
+    {
+        if (http.GetOpenIddictServerResponse() is { Error: { } error } refused)
+            return ErrorPages.Refused(refused.ErrorDescription ?? error);
+        var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The authorization request was not parsed by OpenIddict.");
+
+        var session = await http.AuthenticateAsync(PeopleSessions.Scheme);
+        var authenticatedAt = session.Succeeded ? PeopleSessions.AuthenticatedAt(session.Principal) : null;
+        var tooOld = request.MaxAge is { } maxAge && authenticatedAt is { } at && time.GetUtcNow() - at > TimeSpan.FromSeconds(maxAge);
+        var user = session.Succeeded ? await signIn.FindUserWhoCanSignInAsync(session.Principal.FindFirst("sub")!.Value) : null;
+        if (user is null || authenticatedAt is null || tooOld || request.HasPromptValue(PromptValues.Login))
+        {
+            if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user is not signed in."));
+            // Back here after signing in, without prompt=login, or the person would be asked forever.
+            return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", ReturnUrl(http, request, without: PromptValues.Login)));
+        }
+
+        var scopes = request.GetScopes();
+        if (http.Request.HasFormContentType && (await http.Request.ReadFormAsync(ct))[DecisionParameter] is [{ } decision])
+        {
+            // The consent page's answer: a form post of the person's, so it must carry the page's anti-forgery token,
+            // which is bound to the signed-in person as the page saw them.
+            http.User = session.Principal!;
+            if (!await antiforgery.IsRequestValidAsync(http)) return ErrorPages.Refused("The consent form expired; start again from the application.");
+            if (decision != "allow") return OAuthResults.Reject(new OAuthError(Errors.AccessDenied, "The user denied the request."));
+            await consents.GrantAsync(user.Id, request.ClientId!, scopes, ct);
+        }
+        else if (await consents.IsRequiredAsync(user.Id, request.ClientId!, scopes, ct) || request.HasPromptValue(PromptValues.Consent))
+        {
+            if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.ConsentRequired, "The user has not consented."));
+            return Results.Redirect(QueryHelpers.AddQueryString("/connect/consent", "returnUrl", ReturnUrl(http, request, without: PromptValues.Consent)));
+        }
+
+        var granted = scopes.ToHashSet(StringComparer.Ordinal);
+        var roles = granted.Contains(StandardScopes.Roles) ? await users.GetRolesAsync(user) : [];
+        var principal = Principals.ForUser(user, [.. roles], granted, authenticatedAt.Value, session.Principal!.FindFirst("sid")?.Value ?? Sessions.NewId());
+        principal.SetScopes(scopes);
+        principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
+        return OAuthResults.SignIn(principal);
+    }
+
+    /// <summary>The same request as a local URL, minus the prompt value just satisfied (and the consent form's own fields).</summary>
+    private static string ReturnUrl(HttpContext http, OpenIddictRequest request, string without)
+    {
+        var query = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.GetParameters())
+            if (name is not (Parameters.Prompt or DecisionParameter or "__RequestVerificationToken")) query[name] = (string?)value;
+        var remaining = string.Join(' ', request.GetPromptValues().Where(p => p != without));
+        if (remaining.Length > 0) query[Parameters.Prompt] = remaining;
+        return QueryHelpers.AddQueryString(http.Request.PathBase + ProtocolPaths.Authorization, query);
+    }
+}

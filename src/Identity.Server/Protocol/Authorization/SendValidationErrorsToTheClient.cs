@@ -1,0 +1,51 @@
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Identity.Server.Protocol.Authorization;
+
+/// <summary>
+/// RFC 6749 §4.1.2.1: only a missing or invalid client or redirection URI is shown to the person; every other problem
+/// with an authorization request (an unsupported response type, a scope the client may not have, PKCE) goes back to
+/// the client's redirect URI, with its state. OpenIddict shows every validation failure to the person. This notes,
+/// before anything else is checked, whether the request names a redirect URI registered for its client…
+/// </summary>
+internal sealed class RememberRegisteredRedirectUri(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
+{
+    internal static readonly string Property = typeof(RememberRegisteredRedirectUri).FullName!;
+
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
+            .UseScopedHandler<RememberRegisteredRedirectUri>()
+            // Once OpenIddict has authenticated the client (it exists), before any parameter is checked.
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateAuthentication.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
+    {
+        if (string.IsNullOrEmpty(context.ClientId) || context.Request.RedirectUri is not { Length: > 0 } redirectUri) return;
+        if (await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) is { } application
+            && await applications.ValidateRedirectUriAsync(application, redirectUri, context.CancellationToken))
+            context.Transaction.SetProperty(Property, redirectUri);
+    }
+}
+
+/// <summary>…and sends a refusal there when the request failed after all (see <see cref="RememberRegisteredRedirectUri"/>).</summary>
+internal sealed class SendValidationErrorsToTheClient : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+            .UseSingletonHandler<SendValidationErrorsToTheClient>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.AttachRedirectUri.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+    {
+        if (string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
+            && context.Transaction.GetProperty<string>(RememberRegisteredRedirectUri.Property) is { } redirectUri)
+            context.RedirectUri = redirectUri;
+        return ValueTask.CompletedTask;
+    }
+}

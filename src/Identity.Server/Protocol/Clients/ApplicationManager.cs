@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.Core;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Protocol.Clients;
+
+/// <summary>
+/// OpenIddict's application manager with one change, through its two documented virtuals
+/// (<c>ObfuscateClientSecretAsync</c>, <c>ValidateClientSecretAsync</c>): client secrets of at least
+/// <see cref="ClientDefinitionValidator.MinimumSecretLength"/> characters — all of ours, by configuration — are
+/// stored as SHA-256 and compared in constant time. A slow password hash (OpenIddict's PBKDF2, about 2 ms of CPU on
+/// every authenticated request) protects low-entropy secrets against guessing; a long machine-generated secret is
+/// already beyond guessing, so the cost would only cap client_credentials and introspection throughput. Shorter
+/// secrets keep OpenIddict's PBKDF2.
+/// </summary>
+internal sealed class ApplicationManager(
+    IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication<Guid>> cache,
+    ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>>> logger,
+    IOptionsMonitor<OpenIddictCoreOptions> options,
+    IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>> store)
+    : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>>(cache, logger, options, store)
+{
+    private const string Prefix = "sha256:";
+
+    protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default) =>
+        secret.Length >= ClientDefinitionValidator.MinimumSecretLength
+            ? ValueTask.FromResult(Prefix + Convert.ToBase64String(Hash(secret)))
+            : base.ObfuscateClientSecretAsync(secret, cancellationToken);
+
+    protected override ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
+    {
+        if (!comparand.StartsWith(Prefix, StringComparison.Ordinal)) return base.ValidateClientSecretAsync(secret, comparand, cancellationToken);
+        Span<byte> stored = stackalloc byte[32];
+        var valid = Convert.TryFromBase64String(comparand[Prefix.Length..], stored, out var written) && written == 32
+            && CryptographicOperations.FixedTimeEquals(Hash(secret), stored);
+        return ValueTask.FromResult(valid);
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+}

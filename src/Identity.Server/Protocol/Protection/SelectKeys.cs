@@ -1,0 +1,32 @@
+using Identity.Server.Protocol.Keys;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Identity.Server.Protocol.Protection;
+
+/// <summary>
+/// Signs and encrypts with the ring's active keys by token type, whatever order OpenIddict's credential lists end up
+/// in: id_tokens in RS256 (what OIDC clients expect unless they registered otherwise), everything else in the
+/// configured algorithm; refresh tokens and codes sealed with the active symmetric key.
+/// </summary>
+internal sealed class SelectKeys(KeyRing ring, IOptions<TokenOptions> options) : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+            .UseSingletonHandler<SelectKeys>()
+            .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        var keys = ring.Current ?? throw new InvalidOperationException("No keys loaded.");
+        context.SigningCredentials = keys.SigningFor(context.TokenType == TokenTypeIdentifiers.IdentityToken
+            ? SecurityAlgorithms.RsaSha256 : options.Value.SigningAlgorithm);
+        if (context.EncryptionCredentials is not null) context.EncryptionCredentials = keys.ActiveEncryption;
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,36 @@
+using Identity.Server.Protocol.Clients;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Identity.Server.Protocol.Scopes;
+
+/// <summary>
+/// A scope outside the client's AllowedScopes is <c>invalid_scope</c> (RFC 6749 §5.2: "exceeds the scope granted"),
+/// openid and offline_access included: in place of OpenIddict's ValidateScopePermissions, which answers
+/// invalid_request and lets every client ask for those two.
+/// </summary>
+internal sealed class RejectScopesNotAllowed<TContext>(ClientScopes scopes) : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+            .AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()
+            .UseScopedHandler<RejectScopesNotAllowed<TContext>>()
+            .SetOrder(typeof(TContext) == typeof(ValidateTokenRequestContext)
+                ? OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order
+                : OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(TContext context)
+    {
+        var request = context.Transaction.Request!;
+        foreach (var scope in request.GetScopes())
+        {
+            if (await scopes.AllowsAsync(request.ClientId!, scope, context.CancellationToken)) continue;
+            context.Reject(Errors.InvalidScope, $"The client is not allowed the '{(scope.Length <= 40 ? scope : scope[..40] + "…")}' scope.");
+            return;
+        }
+    }
+}

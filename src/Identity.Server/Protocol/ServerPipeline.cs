@@ -1,0 +1,86 @@
+using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.Discovery;
+using Identity.Server.Protocol.Introspection;
+using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Protection;
+using Identity.Server.Protocol.Revocation;
+using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Token;
+using Identity.Server.Protocol.Token.Rotation;
+using Identity.Server.Protocol.Transport;
+using Identity.Server.Protocol.UserInfo;
+using Identity.Server.Protocol.Validation;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Identity.Server.Protocol;
+
+/// <summary>
+/// Every change we make to OpenIddict's pipelines, in pipeline order; a replaced built-in is removed on the line above
+/// its replacement, which takes its order. ServerPipelineTests pins each handler's neighbours.
+/// </summary>
+internal static class ServerPipeline
+{
+    public static OpenIddictServerBuilder AddOurHandlers(this OpenIddictServerBuilder server) => server
+        // Every request
+        .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ValidateTransportSecurityRequirement.Descriptor)
+        .AddEventHandler(RejectPlainHttp.Descriptor)
+        .AddEventHandler(RefreshKeysWhenDue.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractTokenRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractRevocationRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractIntrospectionRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractUserInfoRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
+        // Clients and scopes
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor)
+        .AddEventHandler(RequireClientIdentification.Descriptor)
+        .AddEventHandler(RejectPersonalScopesForClients.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidateTokenRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateGrantedScopes.Descriptor)
+        .AddEventHandler(RejectScopesNotGranted.Descriptor)
+        // Token validation
+        .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
+        // Sign-in: redemption, lifetimes, the response
+        .RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
+        .AddEventHandler(RedeemOrReplayRefreshToken.Descriptor)
+        .AddEventHandler(RedeemOtherTokenEntries.Descriptor)
+        .AddEventHandler(CapRefreshTokenLifetime.Descriptor)
+        .AddEventHandler(CompleteTokenResponse.Descriptor)
+        .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
+        // What goes into a token
+        .AddEventHandler(SelectKeys.Descriptor)
+        .AddEventHandler(SkipIdentityTokenEntries.Descriptor)
+        .AddEventHandler(ApplyClientAccessTokenFormat.Descriptor)
+        .AddEventHandler(AttachJwtIdAndNotBefore.Descriptor)
+        // Authorization endpoint
+        .AddEventHandler(RememberRegisteredRedirectUri.Descriptor)
+        .AddEventHandler(SendValidationErrorsToTheClient.Descriptor)
+        .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.Authentication.ProcessFormPostResponse.Descriptor)
+        .AddEventHandler(WriteFormPostResponse.Descriptor)
+        // Userinfo
+        .AddEventHandler(RejectTokenInHeaderAndBody.Descriptor)
+        // Introspection
+        .AddEventHandler(RejectPublicIntrospectionClients.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Introspection.ValidateTokenType.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor)
+        .AddEventHandler(ValidateIntrospectionCaller.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Introspection.AttachApplicationClaims.Descriptor)
+        .AddEventHandler(DescribeToken.Descriptor)
+        // RFC 7662 §4: an introspection answer is about a live token and must not be cached; OpenIddict's own
+        // Cache-Control handler is registered for the token endpoint only.
+        .AddEventHandler(OpenIddictServerAspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor)
+        // Revocation
+        .AddEventHandler(RevokeAuthorizationWithRefreshToken.Descriptor)
+        // Discovery and JWKS
+        .AddEventHandler(AttachDiscoveryMetadata.Descriptor)
+        .AddEventHandler(AllowCachingOfConfiguration.Descriptor)
+        .AddEventHandler(AllowCachingOfJsonWebKeySet.Descriptor);
+
+    public static OpenIddictValidationBuilder AddOurHandlers(this OpenIddictValidationBuilder validation) => validation
+        .AddEventHandler(WriteProblemDetailsForChallenges.Descriptor);
+}

@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace Identity.Server.Protocol.Transport;
+
+/// <summary>
+/// RFC 6749 §3.1, §3.2: request parameters "MUST NOT be included more than once". OpenIddict keeps a repeated
+/// parameter as an array and reads it as absent (a repeated scope would silently become the client's default scope);
+/// here it is 400 invalid_request, naming the parameter. Runs once OpenIddict has read the form or query.
+/// </summary>
+internal sealed class RejectRepeatedParameters<TContext> : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+            .UseSingletonHandler<RejectRepeatedParameters<TContext>>()
+            .SetOrder(OpenIddictServerAspNetCoreHandlers.ExtractAccessToken<TContext>.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(TContext context)
+    {
+        if (context.Transaction.Request is not { } request) return ValueTask.CompletedTask;
+        foreach (var (name, value) in request.GetParameters())
+        {
+            if (value.GetRawValue() is not ImmutableArray<string?> { Length: > 1 }) continue;
+            context.Reject(Errors.InvalidRequest, $"The '{(name.Length <= 40 ? name : name[..40] + "…")}' parameter is repeated.");
+            break;
+        }
+        return ValueTask.CompletedTask;
+    }
+}

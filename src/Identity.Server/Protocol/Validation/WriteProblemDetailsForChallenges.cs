@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Mvc;
+using OpenIddict.Validation;
+using OpenIddict.Validation.AspNetCore;
+using static OpenIddict.Validation.OpenIddictValidationEvents;
+
+namespace Identity.Server.Protocol.Validation;
+
+/// <summary>
+/// SPEC §3: every error of the account API is RFC 9457 problem details. OpenIddict's validation answers a challenge
+/// with the status and WWW-Authenticate (RFC 6750 §3) and no body; this adds the body before it finishes.
+/// </summary>
+internal sealed class WriteProblemDetailsForChallenges : IOpenIddictValidationHandler<ProcessChallengeContext>
+{
+    public static OpenIddictValidationHandlerDescriptor Descriptor { get; } =
+        OpenIddictValidationHandlerDescriptor.CreateBuilder<ProcessChallengeContext>()
+            .AddFilter<OpenIddictValidationAspNetCoreHandlerFilters.RequireHttpRequest>()
+            .UseSingletonHandler<WriteProblemDetailsForChallenges>()
+            .SetOrder(OpenIddictValidationAspNetCoreHandlers.ProcessChallengeErrorResponse<ProcessChallengeContext>.Descriptor.Order - 500)
+            .SetType(OpenIddictValidationHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(ProcessChallengeContext context)
+    {
+        var response = context.Transaction.GetHttpRequest()!.HttpContext.Response;
+        var status = response.StatusCode;
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = status == StatusCodes.Status403Forbidden ? "Forbidden" : "Unauthorized",
+            Detail = context.Transaction.Response?.ErrorDescription,
+        };
+        await response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.CancellationToken);
+    }
+}

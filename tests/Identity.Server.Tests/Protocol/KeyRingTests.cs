@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using Identity.Server.Protocol.Keys;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Identity.Server.Tests.Protocol;
+
+/// <summary>The keys OpenIddict signs and encrypts with: created once in the shared database, protected there.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class KeyRingTests(ServerFixture server)
+{
+    [Fact]
+    public async Task TwoNodesStartingAtOnce_EndUpWithOneKeySet()
+    {
+        var database = await server.Postgres.CreateDatabaseAsync("keys_race");
+        var settings = new Dictionary<string, string?> { ["Identity:Tokens:SigningAlgorithm"] = "ES256" };
+        await using var a = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), settings);
+        await using var b = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), settings);
+
+        await Task.WhenAll(Task.Run(() => a.Server), Task.Run(() => b.Server));
+
+        var keys = await new TestData(a).DbAsync(db => db.ProtocolKeys.AsNoTracking().ToListAsync());
+        // One per series: ES256 for access tokens, RS256 for id_tokens, AES key wrap for refresh tokens and codes.
+        Assert.Equal(["A256KW", "ES256", "RS256"], keys.Select(k => k.Algorithm).Order());
+        var fromA = await PublishedKeyIdsAsync(a);
+        Assert.Equal(fromA, await PublishedKeyIdsAsync(b));
+        Assert.Equal(2, fromA.Count);
+    }
+
+    [Fact]
+    public async Task PrivateParts_AreProtected_NotStoredInClear()
+    {
+        var keys = await new TestData(server).DbAsync(db => db.ProtocolKeys.AsNoTracking().ToListAsync());
+
+        Assert.NotEmpty(keys);
+        foreach (var key in keys)
+        {
+            var stored = Convert.FromBase64String(key.ProtectedKey);
+            // A Data Protection payload begins with its magic header; raw PKCS #8 or an AES key would not import.
+            Assert.Equal(new byte[] { 0x09, 0xF0, 0xC9, 0xF0 }, stored[..4]);
+            Assert.ThrowsAny<CryptographicException>(() => RSA.Create().ImportPkcs8PrivateKey(stored, out _));
+            Assert.ThrowsAny<CryptographicException>(() => ECDsa.Create().ImportPkcs8PrivateKey(stored, out _));
+        }
+    }
+
+    [Fact]
+    public async Task AccessToken_IsSignedWithAKeyOfTheRing()
+    {
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+        var token = new JsonWebToken((await new ProtocolClient(server.CreateClient()).ClientCredentialsAsync(client)).AccessToken);
+
+        var keys = await new TestData(server).DbAsync(db => db.ProtocolKeys.AsNoTracking().Where(k => k.Use == KeyUses.Signing).ToListAsync());
+        Assert.Contains(token.Kid, keys.Select(k => k.Id));
+    }
+
+    private static async Task<List<string>> PublishedKeyIdsAsync(ConfiguredServer host)
+    {
+        var jwks = System.Text.Json.JsonDocument.Parse(await host.CreateClient().GetStringAsync("/.well-known/jwks")).RootElement;
+        return jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!).Order().ToList();
+    }
+}

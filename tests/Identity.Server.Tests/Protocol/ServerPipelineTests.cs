@@ -1,0 +1,104 @@
+using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.Discovery;
+using Identity.Server.Protocol.Introspection;
+using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Protection;
+using Identity.Server.Protocol.Revocation;
+using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Token;
+using Identity.Server.Protocol.Token.Rotation;
+using Identity.Server.Protocol.Transport;
+using Identity.Server.Protocol.UserInfo;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Server.OpenIddictServerEvents;
+using Handlers = OpenIddict.Server.OpenIddictServerHandlers;
+using AspNetCoreHandlers = OpenIddict.Server.AspNetCore.OpenIddictServerAspNetCoreHandlers;
+
+namespace Identity.Server.Tests.Protocol;
+
+/// <summary>
+/// Pins each of our OpenIddict handlers between the built-ins it was written against (by their orders in the running
+/// pipeline), and that the built-ins it replaces are gone: an OpenIddict upgrade that moves or renames one turns this
+/// red instead of silently reordering ours.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class ServerPipelineTests(ServerFixture server)
+{
+    public static TheoryData<Type, Type?, Type?> Neighbours => new()
+    {
+        // our handler, the built-in just before it, the built-in just after it (in its event's pipeline)
+        { typeof(RejectPlainHttp), typeof(Handlers.InferEndpointType), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(RefreshKeysWhenDue), typeof(Handlers.InferEndpointType), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractTokenRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
+        { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
+        { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
+        { typeof(RejectPersonalScopesForClients), typeof(Handlers.Exchange.ValidateEndpointPermissions), typeof(Handlers.Exchange.ValidateGrantTypePermissions) },
+        { typeof(RejectScopesNotAllowed<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateResourcePermissions) },
+        { typeof(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateResponseTypePermissions), typeof(Handlers.Authentication.ValidateResourcePermissions) },
+        { typeof(RejectScopesNotGranted), typeof(Handlers.Exchange.ValidateCodeVerifier), null },
+        { typeof(RememberRegisteredRedirectUri), typeof(Handlers.Authentication.ValidateAuthentication), typeof(Handlers.Authentication.ValidateRedirectUriParameter) },
+        { typeof(SendValidationErrorsToTheClient), typeof(Handlers.Authentication.AttachRedirectUri), typeof(Handlers.Authentication.InferResponseMode) },
+        { typeof(WriteFormPostResponse), typeof(AspNetCoreHandlers.Authentication.ProcessSelfRedirection), typeof(AspNetCoreHandlers.Authentication.ProcessQueryResponse) },
+        { typeof(RevokeAuthorizationOnReuse), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
+        { typeof(RedeemOrReplayRefreshToken), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },
+        { typeof(RedeemOtherTokenEntries), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },
+        { typeof(CapRefreshTokenLifetime), typeof(Handlers.PrepareRefreshTokenPrincipal), typeof(Handlers.PrepareIdentityTokenPrincipal) },
+        { typeof(CompleteTokenResponse), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Exchange.ApplyTokenResponse<ProcessSignInContext>) },
+        { typeof(CaptureRefreshSuccessor), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Exchange.ApplyTokenResponse<ProcessSignInContext>) },
+        { typeof(SelectKeys), typeof(Handlers.Protection.AttachSecurityCredentials), typeof(Handlers.Protection.CreateTokenEntry) },
+        { typeof(SkipIdentityTokenEntries), typeof(Handlers.Protection.AttachSecurityCredentials), typeof(Handlers.Protection.CreateTokenEntry) },
+        { typeof(ApplyClientAccessTokenFormat), typeof(Handlers.Protection.CreateTokenEntry), typeof(Handlers.Protection.AttachTokenSubject) },
+        { typeof(AttachJwtIdAndNotBefore), typeof(Handlers.Protection.AttachTokenMetadata), typeof(Handlers.Protection.GenerateIdentityModelToken) },
+        { typeof(RejectPublicIntrospectionClients), typeof(Handlers.Introspection.ValidateAuthentication), typeof(Handlers.Introspection.ValidateEndpointPermissions) },
+        { typeof(ValidateIntrospectionCaller), typeof(Handlers.Introspection.ValidateEndpointPermissions), null },
+        { typeof(DescribeToken), typeof(Handlers.Introspection.AttachMetadataClaims), null },
+        { typeof(RevokeAuthorizationWithRefreshToken), typeof(Handlers.Revocation.RevokeToken), null },
+        { typeof(AttachDiscoveryMetadata), typeof(Handlers.Discovery.AttachClientAuthenticationMethods), null },
+        { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
+        { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Neighbours))]
+    public void OurHandler_SitsBetweenTheBuiltInsItWasWrittenAgainst(Type handler, Type? before, Type? after)
+    {
+        var ours = Single(handler);
+        Assert.Equal(OpenIddictServerHandlerType.Custom, ours.Type);
+        if (before is not null)
+        {
+            var built = Single(before);
+            Assert.Equal(ours.ContextType, built.ContextType);
+            Assert.True(built.Order < ours.Order, $"{handler.Name} ({ours.Order}) should run after {before.Name} ({built.Order}).");
+        }
+        if (after is not null)
+        {
+            var built = Single(after);
+            Assert.Equal(ours.ContextType, built.ContextType);
+            Assert.True(ours.Order < built.Order, $"{handler.Name} ({ours.Order}) should run before {after.Name} ({built.Order}).");
+        }
+    }
+
+    private OpenIddictServerHandlerDescriptor Single(Type type) => Handlers().Single(h => h.ServiceDescriptor.ServiceType == type);
+
+    [Theory]
+    [InlineData(typeof(AspNetCoreHandlers.ValidateTransportSecurityRequirement))]
+    [InlineData(typeof(Handlers.RedeemTokenEntry))]
+    [InlineData(typeof(Handlers.Exchange.ValidateClientIdParameter))]
+    [InlineData(typeof(Handlers.Exchange.ValidateScopePermissions))]
+    [InlineData(typeof(Handlers.Authentication.ValidateScopePermissions))]
+    [InlineData(typeof(Handlers.Exchange.ValidateGrantedScopes))]
+    [InlineData(typeof(AspNetCoreHandlers.Authentication.ProcessFormPostResponse))]
+    [InlineData(typeof(Handlers.Introspection.ValidateTokenType))]
+    [InlineData(typeof(Handlers.Introspection.ValidateAuthorizedParty))]
+    [InlineData(typeof(Handlers.Introspection.AttachApplicationClaims))]
+    public void ReplacedBuiltIn_IsGone(Type builtIn) =>
+        Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
+
+    private IReadOnlyList<OpenIddictServerHandlerDescriptor> Handlers() =>
+        server.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.Handlers;
+}
