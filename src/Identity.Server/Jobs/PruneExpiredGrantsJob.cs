@@ -10,7 +10,7 @@ namespace Identity.Server.Jobs;
 /// <summary>
 /// Deletes what can no longer matter: tokens past their expiry by more than the retention age (a redeemed or revoked
 /// token always expires within its lifetime, and validation refuses a token whose row is gone), then token families
-/// left empty, used email links and sent email. In batches through the ExpiresAt index, up to a cap per run. With
+/// left empty, used email links, and email sent or refused for good. In batches through the ExpiresAt index, up to a cap per run. With
 /// several nodes, Quartz's clustered store fires each run on one of them.
 /// </summary>
 [DisallowConcurrentExecution]
@@ -30,7 +30,7 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
         var families = await DeleteInBatchesAsync(() => db.Authorizations.Where(a => a.Kind == AuthorizationKind.AdHoc
             && a.CreatedAt < cutoff && !db.Tokens.Any(t => t.AuthorizationId == a.Id)), o, tokens, ct);
         var links = await db.AccountTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
-        var mail = await db.OutboxMessages.Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(ct);
+        var mail = await db.OutboxMessages.Where(m => (m.SentAt != null && m.SentAt < cutoff) || (m.FailedAt != null && m.FailedAt < cutoff)).ExecuteDeleteAsync(ct);
         var result = new PruneResult(tokens, families, links + mail, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
         return result;

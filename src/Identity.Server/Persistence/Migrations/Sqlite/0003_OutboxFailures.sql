@@ -1,0 +1,2 @@
+-- An email refused for good (a 5xx reply to its recipient or its content) is marked failed and never retried.
+ALTER TABLE "OutboxMessages" ADD COLUMN "FailedAt" INTEGER NULL;
