@@ -29,6 +29,7 @@ await app.PrepareProtocolAsync();
 
 app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
+app.UseProblemDetailsForEmptyApiErrors();
 app.UseMiddleware<SecurityHeaders>();
 app.UseStaticFiles();
 app.UseProtocolGuards();

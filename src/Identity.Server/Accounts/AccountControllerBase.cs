@@ -10,6 +10,7 @@ namespace Identity.Server.Accounts;
 [ApiController]
 [Consumes("application/json")]
 [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
 internal abstract class AccountControllerBase : ControllerBase
 {
     protected ActionResult Problem(AccountError error)

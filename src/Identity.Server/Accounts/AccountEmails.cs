@@ -20,13 +20,23 @@ internal sealed class AccountEmails(IssuerUri issuer)
     private string Link(string page, string userId, string token) =>
         $"{issuer.Endpoint(page)}?userId={Uri.EscapeDataString(userId)}&token={Uri.EscapeDataString(token)}";
 
-    private static EmailMessage Build(string to, string subject, string text, string link, string action) => new(
-        to, subject,
-        $"{text}\r\n\r\n{link}\r\n",
-        $"""
-        <!DOCTYPE html><html lang="en"><body>
-        <p>{WebUtility.HtmlEncode(text)}</p>
-        <p><a href="{WebUtility.HtmlEncode(link)}">{WebUtility.HtmlEncode(action)}</a></p>
-        </body></html>
-        """);
+    /// <summary>
+    /// Plain text for every client, and simple HTML (inline styles only: mail clients drop style sheets) with the link as
+    /// a button and, for clients that do not render it, as text to copy.
+    /// </summary>
+    private static EmailMessage Build(string to, string subject, string text, string link, string action)
+    {
+        var (html, href) = (WebUtility.HtmlEncode(text), WebUtility.HtmlEncode(link));
+        return new EmailMessage(to, subject,
+            $"{text}\r\n\r\n{link}\r\n",
+            $"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{WebUtility.HtmlEncode(subject)}</title></head>
+            <body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a;">
+            <p>{html}</p>
+            <p><a href="{href}" style="display: inline-block; padding: 10px 18px; border-radius: 4px; background: #1f5fbf; color: #ffffff; text-decoration: none;">{WebUtility.HtmlEncode(action)}</a></p>
+            <p style="font-size: 0.9em; color: #555555;">If the button does not work, copy this address into your browser:<br><a href="{href}">{href}</a></p>
+            </body></html>
+            """);
+    }
 }

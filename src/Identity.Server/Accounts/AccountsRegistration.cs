@@ -52,7 +52,12 @@ internal static class AccountsRegistration
         services.AddScoped<ChangePasswordHandler>();
         services.AddScoped<PasswordResetHandler>();
         services.AddScoped<ProfileHandler>();
-        services.AddControllers().ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()));
+        services.AddControllers()
+            .ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()))
+            // SPEC §3: a member given twice ({"email":"a@x","email":"b@x"}) is a 400 naming it, not "the last one wins",
+            // System.Text.Json's default. Names match without regard to case here, so "email" and "Email" are one member.
+            .AddJsonOptions(json => json.JsonSerializerOptions.AllowDuplicateProperties = false)
+            .ConfigureApiBehaviorOptions(api => api.InvalidModelStateResponseFactory = InvalidInput.Problem);
         // /openapi/v1.json describes the account API; the protocol endpoints are described by discovery and their RFCs.
         services.AddOpenApi(options => options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
         return builder;

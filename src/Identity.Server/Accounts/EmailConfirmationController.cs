@@ -6,7 +6,7 @@ namespace Identity.Server.Accounts;
 [Route("api/account/confirm-email")]
 internal sealed class EmailConfirmationController : AccountControllerBase
 {
-    /// <summary>Confirms an address with the token from its link (the link itself opens the page /account/confirm-email).</summary>
+    /// <summary>Confirms an address with the token from its link, once (the link itself opens the page /account/confirm-email).</summary>
     [HttpGet]
     [Consumes("application/json", IsOptional = true)]
     [ProducesResponseType(typeof(MessageResponse), StatusCodes.Status200OK)]
@@ -15,7 +15,9 @@ internal sealed class EmailConfirmationController : AccountControllerBase
         await handler.ConfirmAsync(userId, token, ct) switch
         {
             ConfirmationOutcome.Confirmed => Ok(new MessageResponse("Your email address is confirmed.")),
-            ConfirmationOutcome.AlreadyConfirmed => Ok(new MessageResponse("Your email address was already confirmed.")),
+            // SPEC §3: a link's token works once. The page the link opens words a second visit kindly; an API client
+            // that presents a used token gets the same 400 as for any other token that no longer works.
+            ConfirmationOutcome.AlreadyConfirmed => Problem(AccountError.Field("token", "This link was already used; the address it confirms is confirmed.")),
             _ => Problem(AccountError.Field("token", "The link is invalid or has expired; ask for a new one.")),
         };
 

@@ -7,6 +7,7 @@ internal static class EmailRegistration
     public static WebApplicationBuilder AddEmail(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         builder.Services.AddScoped<EmailOutbox>();
         builder.Services.AddSingleton<IEmailTransport>(services =>
             string.IsNullOrWhiteSpace(services.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp.Host)

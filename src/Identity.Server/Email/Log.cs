@@ -10,4 +10,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Sent email {MessageId}.")]
     public static partial void EmailSent(this ILogger logger, Guid messageId);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Email {MessageId} was refused permanently (attempt {Attempt}) and will not be retried: {Error}")]
+    public static partial void EmailRejected(this ILogger logger, Guid messageId, int attempt, string error);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Debug, Message = "The SMTP server did not answer QUIT ({ExceptionType}); the connection is closed anyway.")]
+    public static partial void SmtpQuitFailed(this ILogger logger, string exceptionType);
 }

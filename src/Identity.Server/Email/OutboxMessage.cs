@@ -18,4 +18,6 @@ public sealed class OutboxMessage
     /// <summary>A node that claimed the message holds it until this instant; another node may take it after a crash.</summary>
     public DateTimeOffset? ClaimedUntil { get; set; }
     public DateTimeOffset? SentAt { get; set; }
+    /// <summary>Set when the message was refused for good (<see cref="LastError"/> says why): it is never tried again.</summary>
+    public DateTimeOffset? FailedAt { get; set; }
 }

@@ -7,8 +7,9 @@ using Quartz;
 namespace Identity.Server.Jobs;
 
 /// <summary>
-/// Sends due outbox messages. Each message is claimed with a conditional update before it is sent, so that with any
-/// number of nodes one node sends it; only a crash between the SMTP send and recording it can repeat a message.
+/// Sends due outbox messages over one connection per run. Each message is claimed with a conditional update before it
+/// is sent, so that with any number of nodes one node sends it; only a crash between the SMTP send and recording it
+/// can repeat a message. A message refused for good is marked failed; any other failure is retried with backoff.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport transport, IOptions<JobsOptions> options,
@@ -19,41 +20,61 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
         var o = options.Value.Email;
         var now = time.GetUtcNow();
         var due = await db.OutboxMessages.AsNoTracking()
-            .Where(m => m.SentAt == null && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .Where(m => m.SentAt == null && m.FailedAt == null && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
             .OrderBy(m => m.NextAttemptAt).Take(o.BatchSize).ToListAsync(ct);
+        if (due.Count == 0) return;
+        await using var batch = transport.BeginBatch();
         foreach (var message in due)
         {
             var claimedUntil = now + o.ClaimLease;
             var claimed = await db.OutboxMessages
-                .Where(m => m.Id == message.Id && m.SentAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                .Where(m => m.Id == message.Id && m.SentAt == null && m.FailedAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, claimedUntil), ct);
             if (claimed == 0) continue; // another node has it
-            await SendAsync(message, o, ct);
+            await RecordAsync(message, await SendAsync(batch, message, ct), o);
         }
     }
 
-    private async Task SendAsync(OutboxMessage message, EmailJobOptions o, CancellationToken ct)
+    private static async Task<DeliveryOutcome> SendAsync(IEmailBatch batch, OutboxMessage message, CancellationToken ct)
     {
         try
         {
-            await transport.SendAsync(new EmailMessage(message.To, message.Subject, message.TextBody, message.HtmlBody), ct);
+            return await batch.SendAsync(message, ct);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            var attempts = message.Attempts + 1;
-            var backoff = TimeSpan.FromTicks(Math.Min(o.MaxBackoff.Ticks, o.FirstBackoff.Ticks * (1L << Math.Min(attempts - 1, 20))));
-            var next = time.GetUtcNow() + backoff;
-            var error = exception.GetBaseException().Message;
-            await db.OutboxMessages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.NextAttemptAt, next)
-                .SetProperty(m => m.LastError, error.Length > 500 ? error[..500] : error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
-            logger.EmailFailed(message.Id, attempts, next, error);
-            return;
+            // A transport reports what it knows as an outcome; anything else (a full disk under the pickup directory,
+            // a bug) is retried too, so that the message is not lost.
+            return DeliveryOutcome.Deferred(exception.GetBaseException().Message);
         }
-        var sentAt = time.GetUtcNow();
-        await db.OutboxMessages.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(m => m.SentAt, sentAt).SetProperty(m => m.Attempts, message.Attempts + 1).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null),
-            CancellationToken.None);
-        logger.EmailSent(message.Id);
+    }
+
+    /// <summary>Written whatever the job's token says: the outcome happened, and the claim must not outlive it.</summary>
+    private async Task RecordAsync(OutboxMessage message, DeliveryOutcome outcome, EmailJobOptions o)
+    {
+        var attempts = message.Attempts + 1;
+        var at = time.GetUtcNow();
+        var error = outcome.Reason is { Length: > 500 } reason ? reason[..500] : outcome.Reason;
+        var row = db.OutboxMessages.Where(m => m.Id == message.Id);
+        switch (outcome.Status)
+        {
+            case DeliveryStatus.Sent:
+                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, at).SetProperty(m => m.Attempts, attempts)
+                    .SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                logger.EmailSent(message.Id);
+                break;
+            case DeliveryStatus.Rejected:
+                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.FailedAt, at).SetProperty(m => m.Attempts, attempts)
+                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                logger.EmailRejected(message.Id, attempts, error!);
+                break;
+            default:
+                var backoff = TimeSpan.FromTicks(Math.Min(o.MaxBackoff.Ticks, o.FirstBackoff.Ticks * (1L << Math.Min(attempts - 1, 20))));
+                var next = at + backoff;
+                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, attempts).SetProperty(m => m.NextAttemptAt, next)
+                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                logger.EmailFailed(message.Id, attempts, next, error!);
+                break;
+        }
     }
 }

@@ -27,6 +27,7 @@ public sealed class EmailJobOptions
 {
     /// <summary>Default 5 seconds.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Default 20: the most messages one run sends, all over one SMTP connection.</summary>
     public int BatchSize { get; set; } = 20;
     /// <summary>Default 10 seconds, doubled per failed attempt up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan FirstBackoff { get; set; } = TimeSpan.FromSeconds(10);

@@ -12,7 +12,8 @@ namespace Identity.Server.Jobs;
 /// Deletes what can no longer matter: OpenIddict's token rows past their expiry by more than the retention age (a
 /// redeemed or revoked token always expires within its lifetime, and validation refuses a token whose row is gone;
 /// within the retention age a redeemed refresh token stays, so that its reuse is still recognised), then ad-hoc
-/// authorizations left without tokens, rotation successors past their leeway, used email links and sent email. In
+/// authorizations left without tokens, rotation successors past their leeway, used email links, and email sent or
+/// refused for good. In
 /// batches through the expiry indexes, up to a cap per run. With several nodes, Quartz's clustered store fires each
 /// run on one of them.
 /// </summary>
@@ -37,7 +38,7 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
             .Where(a => a.Type == AuthorizationTypes.AdHoc && a.CreationDate < cutoffUtc && !tokenRows.Any(t => t.Authorization!.Id == a.Id)), o, tokens, ct);
         var successors = await db.RefreshTokenSuccessors.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var links = await db.AccountTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
-        var mail = await db.OutboxMessages.Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(ct);
+        var mail = await db.OutboxMessages.Where(m => (m.SentAt != null && m.SentAt < cutoff) || (m.FailedAt != null && m.FailedAt < cutoff)).ExecuteDeleteAsync(ct);
         var result = new PruneResult(tokens, authorizations, successors + links + mail, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
         return result;

@@ -12,7 +12,7 @@ public sealed class EmailConfirmationTests(ServerFixture server)
         api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(token ?? link.Token)}");
 
     [Fact]
-    public async Task Link_ConfirmsOnce_ThenSaysAlreadyConfirmed()
+    public async Task Link_ConfirmsOnce_ThenIs400()
     {
         var email = AccountApi.NewEmail();
         await api.RegisterAsync(email);
@@ -23,8 +23,10 @@ public sealed class EmailConfirmationTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Contains("confirmed", json.GetProperty("message").GetString());
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        Assert.Contains("already", again.GetProperty("message").GetString());
+        // SPEC §3: the token is single-use. (The page the link opens may still say "already confirmed".)
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+        Assert.True(again.GetProperty("errors").TryGetProperty("token", out _));
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed class OpenApiTests(ServerFixture server)
         Assert.True(register.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(register.GetProperty("responses").TryGetProperty("201", out _));
         Assert.True(register.GetProperty("responses").TryGetProperty("409", out _));
-        Assert.True(json.GetProperty("components").GetProperty("schemas").TryGetProperty("RegisterRequest", out _));
+        Assert.True(register.GetProperty("responses").TryGetProperty("415", out _));
+        var schemas = json.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.TryGetProperty("RegisterRequest", out _));
+        Assert.True(schemas.GetProperty("ProfileResponse").GetProperty("properties").TryGetProperty("pendingEmail", out _));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
 
 namespace Identity.Server.Tests.Accounts;
@@ -17,6 +18,7 @@ public sealed class ProfileTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(user.UserId, json.GetProperty("id").GetString());
         Assert.True(json.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("pendingEmail").ValueKind);
     }
 
     [Fact]
@@ -69,11 +71,31 @@ public sealed class ProfileTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(user.Email, json.GetProperty("email").GetString());
+        Assert.Equal(newEmail, json.GetProperty("pendingEmail").GetString());
+        var (_, pending) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal(user.Email, pending.GetProperty("email").GetString());
+        Assert.Equal(newEmail, pending.GetProperty("pendingEmail").GetString());
+
         var link = await api.LinkAsync(newEmail, "/account/confirm-email");
         await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
         var (_, after) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
         Assert.Equal(newEmail, after.GetProperty("email").GetString());
         Assert.True(after.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("pendingEmail").ValueKind);
+    }
+
+    [Fact]
+    public async Task PendingEmail_IsTheLatestChange()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (first, second) = (AccountApi.NewEmail(), AccountApi.NewEmail());
+
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = first }, user.Tokens.AccessToken);
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = second }, user.Tokens.AccessToken);
+        var (_, latest) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+
+        // The first change's link no longer works (a new link ends the previous one), so only the second is pending.
+        Assert.Equal(second, latest.GetProperty("pendingEmail").GetString());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using MimeKit;
 
 namespace Identity.Server.Tests.Email;
 
@@ -74,9 +76,13 @@ public sealed class EmailOutboxTests(ServerFixture server)
             await new AccountApi(host.HttpsClient(), server.Mail).RegisterAsync(email);
 
             await WaitAsync(() => Task.FromResult(pickup.GetFiles("*.eml").Length > 0));
-            var message = await File.ReadAllTextAsync(pickup.GetFiles("*.eml").Single().FullName);
-            Assert.Contains($"To: {email}", message);
-            Assert.Contains("https://localhost/account/confirm-email?userId=", message);
+            // The same MIME message SMTP would carry, only written to a file.
+            using var message = await MimeMessage.LoadAsync(pickup.GetFiles("*.eml").Single().FullName);
+            Assert.Equal(email, message.To.Mailboxes.Single().Address);
+            Assert.IsType<MultipartAlternative>(message.Body);
+            Assert.Contains("https://localhost/account/confirm-email?userId=", message.TextBody!);
+            Assert.Contains("https://localhost/account/confirm-email?userId=", message.HtmlBody);
+            Assert.False(string.IsNullOrEmpty(message.MessageId));
             Assert.Equal(0, await new AccountApi(server.HttpsClient(), server.Mail).CountMessagesAsync(email));
         }
         finally
@@ -96,24 +102,33 @@ public sealed class EmailOutboxTests(ServerFixture server)
         Assert.Equal(1, await api.CountMessagesAsync(email));
     }
 
-    /// <summary>
-    /// A server on a database of its own sending to <paramref name="catcher"/>: every node sending from one outbox is the
-    /// design, so on the shared fixture's database another host would deliver the message.
-    /// </summary>
-    private async Task<ConfiguredServer> HostSendingToAsync(MailCatcher catcher, string? security)
+    [Fact]
+    public async Task Message_IsPlainTextAndHtmlAlternatives_WithMessageIdDateAndFrom()
     {
-        var database = await server.Postgres.CreateDatabaseAsync("outbox");
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = catcher.SmtpPort.ToString(),
-            ["Jobs:Email:Interval"] = "00:00:00.200",
-            ["Jobs:Email:FirstBackoff"] = "00:00:00.500",
-            ["Jobs:Email:MaxBackoff"] = "00:00:01",
-        };
-        if (security is not null) settings["Email:Smtp:Security"] = security;
-        return ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database), settings);
+        var api = new AccountApi(server.CreateClient(), server.Mail);
+        var email = AccountApi.NewEmail();
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+
+        await using var source = await server.Mail.SourceAsync(await server.Mail.WaitForMessageAsync(email));
+        using var message = await MimeMessage.LoadAsync(source);
+
+        Assert.Equal("identity@example.test", message.From.Mailboxes.Single().Address);
+        Assert.Equal(email, message.To.Mailboxes.Single().Address);
+        Assert.EndsWith("@example.test", message.MessageId);
+        Assert.InRange(message.Date, before, DateTimeOffset.UtcNow.AddSeconds(5));
+        var alternatives = Assert.IsType<MultipartAlternative>(message.Body);
+        Assert.Equal(["text/plain", "text/html"], alternatives.Select(part => part.ContentType.MimeType));
+        Assert.Contains(link.Uri.AbsoluteUri, message.TextBody);
+        // The HTML has the link twice: as the button and as text to copy.
+        var href = System.Net.WebUtility.HtmlEncode(link.Uri.AbsoluteUri);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(message.HtmlBody!, System.Text.RegularExpressions.Regex.Escape($"href=\"{href}\"")));
+        Assert.Contains($">{href}</a>", message.HtmlBody);
     }
+
+    private static Task<WebApplicationFactory<Program>> HostSendingToAsync(MailCatcher catcher, string? security) =>
+        MailHosts.SendingToAsync(catcher.SmtpPort, security is null ? null : new Dictionary<string, string?> { ["Email:Smtp:Security"] = security });
 
     private static async Task WaitAsync(Func<Task<bool>> condition)
     {

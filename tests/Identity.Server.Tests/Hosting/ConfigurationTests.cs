@@ -14,6 +14,8 @@ public sealed class ConfigurationTests
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     [InlineData("Jobs:Prune:Interval", "-00:00:01")]
     [InlineData("Jobs:Prune:RetentionAge", "-1.00:00:00")]
+    [InlineData("Email:From", "not an address")]
+    [InlineData("Email:Smtp:Security", "Sometimes")]
     public async Task InvalidValue_StopsStartUp_NamingTheKey(string key, string value)
     {
         var failure = await StartUpFailureAsync(new Dictionary<string, string?> { [key] = value });
@@ -37,6 +39,28 @@ public sealed class ConfigurationTests
         };
         var failure = await StartUpFailureAsync(settings);
         Assert.Contains($"Identity:Clients:0:{field.Split(':')[0]}", failure);
+    }
+
+    [Theory]
+    [InlineData("no such file")]
+    [InlineData("not a certificate")]
+    public async Task TrustedCertificatePath_WithoutACertificate_StopsStartUp(string situation)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            if (situation == "no such file") File.Delete(file); else await File.WriteAllTextAsync(file, "not a certificate");
+            var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+            {
+                ["Email:Smtp:Host"] = "127.0.0.1",
+                ["Email:Smtp:TrustedCertificatePath"] = file,
+            });
+            Assert.Contains("Email:Smtp:TrustedCertificatePath", failure);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private static async Task<string> StartUpFailureAsync(Dictionary<string, string?> settings)

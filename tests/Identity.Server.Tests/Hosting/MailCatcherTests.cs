@@ -1,5 +1,7 @@
-using System.Net.Mail;
 using Identity.Server.Tests.Infrastructure;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
 
 namespace Identity.Server.Tests.Hosting;
 
@@ -10,9 +12,11 @@ public sealed class MailCatcherTests
     public async Task MessageSentOverSmtp_IsReadBackOverTheApi()
     {
         await using var catcher = await MailCatcher.StartAsync();
-        using var smtp = new SmtpClient("127.0.0.1", catcher.SmtpPort);
+        using var smtp = new SmtpClient();
+        await smtp.ConnectAsync("127.0.0.1", catcher.SmtpPort, SecureSocketOptions.None);
 
-        await smtp.SendMailAsync(new MailMessage("server@example.test", "person@example.test", "Hello", "Body text"));
+        await smtp.SendAsync(new MimeMessage([MailboxAddress.Parse("server@example.test")], [MailboxAddress.Parse("person@example.test")], "Hello",
+            new TextPart("plain") { Text = "Body text" }));
 
         var message = await catcher.WaitForMessageAsync("person@example.test");
         Assert.Equal("Hello", message.Subject);

@@ -13,19 +13,21 @@ namespace Identity.Server.Tests.Infrastructure;
 public sealed class MailCatcher : IAsyncDisposable
 {
     private readonly HttpClient api;
+    private readonly IReadOnlyList<string> options;
     private Process? process;
     public int SmtpPort { get; }
     public int WebPort { get; }
 
-    private MailCatcher(int smtpPort, int webPort)
+    private MailCatcher(int smtpPort, int webPort, IReadOnlyList<string> options)
     {
-        (SmtpPort, WebPort) = (smtpPort, webPort);
+        (SmtpPort, WebPort, this.options) = (smtpPort, webPort, options);
         api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{webPort}") };
     }
 
-    public static async Task<MailCatcher> StartAsync()
+    /// <param name="options">More of maildev's options, e.g. <c>--incoming-secure</c> (SMTP over TLS from the first byte).</param>
+    public static async Task<MailCatcher> StartAsync(params string[] options)
     {
-        var catcher = new MailCatcher(TestHosts.FreePort(), TestHosts.FreePort());
+        var catcher = new MailCatcher(TestHosts.FreePort(), TestHosts.FreePort(), options);
         await catcher.StartServerAsync();
         return catcher;
     }
@@ -36,7 +38,7 @@ public sealed class MailCatcher : IAsyncDisposable
         if (!File.Exists(script))
             throw new InvalidOperationException("maildev is not installed: run ./test.sh, or `npm ci` in tests/tools.");
         var start = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { script, "--ip", "127.0.0.1", "--smtp", SmtpPort.ToString(), "--web", WebPort.ToString(), "--silent" })
+        foreach (var argument in new[] { script, "--ip", "127.0.0.1", "--smtp", SmtpPort.ToString(), "--web", WebPort.ToString(), "--silent" }.Concat(options))
             start.ArgumentList.Add(argument);
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start maildev.");
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -68,6 +70,9 @@ public sealed class MailCatcher : IAsyncDisposable
 
     public async Task<IReadOnlyList<CaughtMessage>> MessagesAsync() =>
         await api.GetFromJsonAsync<List<CaughtMessage>>("/email") ?? [];
+
+    /// <summary>The message as it arrived over SMTP (RFC 5322 source).</summary>
+    public async Task<Stream> SourceAsync(CaughtMessage message) => await api.GetStreamAsync($"/email/{message.Id}/source");
 
     /// <summary>Polls until a message to <paramref name="address"/> arrives; delivery is asynchronous (an outbox job).</summary>
     public async Task<CaughtMessage> WaitForMessageAsync(string address, TimeSpan? timeout = null)

@@ -47,7 +47,9 @@ public sealed record ProfileResponse(
     [property: JsonPropertyName("lastName")] string? LastName,
     [property: JsonPropertyName("emailConfirmed")] bool EmailConfirmed,
     [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles,
-    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt);
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    /// <summary>An address the user changed to whose confirmation link has not been clicked yet (and has not expired); otherwise null.</summary>
+    [property: JsonPropertyName("pendingEmail")] string? PendingEmail);
 
 public sealed record MessageResponse([property: JsonPropertyName("message")] string Message);
 

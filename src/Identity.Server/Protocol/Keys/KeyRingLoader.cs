@@ -20,6 +20,9 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
     TimeProvider time, ILogger<KeyRingLoader> logger) : IDisposable
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromMinutes(5);
+    // A key made because none was active counts as active this long before its creation, so that a node whose clock is
+    // a little behind (or that read the time before waiting for the lock) sees it active instead of making another.
+    private static readonly TimeSpan ClockTolerance = TimeSpan.FromMinutes(1);
     // Any fixed number: names the advisory lock under which one node at a time creates keys.
     private const long PostgresLockKey = 7_262_013_002;
     private readonly IDataProtector protector = protection.CreateProtector("Identity.Server.ProtocolKeys.v1");
@@ -121,13 +124,14 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgresLockKey})", ct);
+        now = time.GetUtcNow(); // after the wait: another node may have made the keys meanwhile
         var rows = await LiveRowsAsync(db, now, ct);
         var created = new List<ProtocolKey>();
         foreach (var series in Series().Where(s => IsDue(rows, s, now)))
         {
             var active = rows.Where(r => r.Use == series.Use && r.Algorithm == series.Algorithm && r.ActivatesAt <= now && r.RetiresAt > now)
                 .MaxBy(r => r.RetiresAt);
-            var activatesAt = active?.RetiresAt ?? now;
+            var activatesAt = active?.RetiresAt ?? now - ClockTolerance;
             var retiresAt = activatesAt + o.SigningKeyRotation;
             created.Add(new ProtocolKey
             {

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Identity.Server.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresServerDbContext))]
-    [Migration("20261129202605_ClusteredJobs")]
+    [Migration("20261129210812_ClusteredJobs")]
     partial class ClusteredJobs
     {
         /// <inheritdoc />
@@ -160,6 +160,9 @@ namespace Identity.Server.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("FailedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("HtmlBody")

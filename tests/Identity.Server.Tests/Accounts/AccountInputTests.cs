@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Identity.Server.Tests.Accounts;
+
+/// <summary>
+/// SPEC §3, §6: the account API tried as a newcomer would, with wrong input. Every error is problem details, and a
+/// refused request creates and changes nothing.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class AccountInputTests(ServerFixture server)
+{
+    private readonly AccountApi api = new(server.CreateClient(), server.Mail);
+    private readonly TestData data = new(server);
+
+    public static TheoryData<string, string> JsonEndpoints => new()
+    {
+        { "POST", "/api/account/register" },
+        { "POST", "/api/account/confirm-email/resend" },
+        { "POST", "/api/account/password" },
+        { "POST", "/api/account/password/forgot" },
+        { "POST", "/api/account/password/reset" },
+        { "PUT", "/api/account/profile" },
+    };
+
+    public static TheoryData<string> NotJson => ["form", "text/plain", "no content type"];
+
+    [Theory]
+    [MemberData(nameof(NotJson))]
+    public async Task Register_WithABodyThatIsNotJson_Is415ProblemDetails_AndCreatesNothing(string kind)
+    {
+        var email = AccountApi.NewEmail();
+        var json = $$"""{"email":"{{email}}","password":"{{TestData.DefaultPassword}}"}""";
+
+        var response = await SendAsync(HttpMethod.Post, "/api/account/register", Body(kind, json, email));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
+    [Theory]
+    [MemberData(nameof(JsonEndpoints))]
+    public async Task EveryJsonEndpoint_AnswersABodyThatIsNotJsonWith415ProblemDetails(string method, string path)
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var before = await data.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == user.UserId));
+
+        foreach (var kind in new[] { "form", "text/plain", "no content type" })
+        {
+            var response = await SendAsync(new HttpMethod(method), path, Body(kind, $$"""{"email":"{{user.Email}}"}""", user.Email), user.Tokens.AccessToken);
+            await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, $"{kind} to {method} {path}");
+        }
+
+        var after = await data.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == user.UserId));
+        Assert.Equal((before.PasswordHash, before.ConcurrencyStamp, before.FirstName), (after.PasswordHash, after.ConcurrencyStamp, after.FirstName));
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/account/register")]
+    [InlineData("GET", "/api/account/password")]
+    [InlineData("PATCH", "/api/account/profile")]
+    [InlineData("POST", "/api/account/confirm-email")]
+    public async Task AMethodAPathDoesNotAllow_Is405ProblemDetails(string method, string path)
+    {
+        var response = await SendAsync(new HttpMethod(method), path, new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+        Assert.NotEmpty(response.Content.Headers.Allow);
+    }
+
+    [Theory]
+    [InlineData("email", "email")]
+    [InlineData("email", "Email")] // member names are matched without regard to case, so this too is one member twice
+    public async Task Register_WithARepeatedMember_Is400NamingIt_AndCreatesNothing(string first, string second)
+    {
+        var (a, b) = (AccountApi.NewEmail(), AccountApi.NewEmail());
+        var json = $$"""{"{{first}}":"{{a}}","password":"{{TestData.DefaultPassword}}","{{second}}":"{{b}}"}""";
+
+        var response = await SendAsync(HttpMethod.Post, "/api/account/register", new StringContent(json, Encoding.UTF8, "application/json"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+        Assert.Equal(second, error.Name);
+        Assert.Contains("more than once", error.Value[0].GetString());
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == a || u.Email == b)));
+    }
+
+    [Fact]
+    public async Task PasswordReset_WithARepeatedMember_Is400_AndChangesNothing()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var before = await data.DbAsync(db => db.Users.AsNoTracking().Where(u => u.Id == user.UserId).Select(u => u.PasswordHash).SingleAsync());
+        var json = $$"""{"userId":"{{user.UserId}}","token":"x","newPassword":"a brand new passphrase","newPassword":"another passphrase here"}""";
+
+        var response = await SendAsync(HttpMethod.Post, "/api/account/password/reset", new StringContent(json, Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(before, await data.DbAsync(db => db.Users.AsNoTracking().Where(u => u.Id == user.UserId).Select(u => u.PasswordHash).SingleAsync()));
+    }
+
+    private static HttpContent Body(string kind, string json, string email) => kind switch
+    {
+        "form" => new FormUrlEncodedContent([new("email", email), new("password", TestData.DefaultPassword)]),
+        "text/plain" => new StringContent(json, Encoding.UTF8, "text/plain"),
+        _ => new ByteArrayContent(Encoding.UTF8.GetBytes(json)), // no Content-Type header at all, as a hand-written client might send
+    };
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent content, string? accessToken = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (accessToken is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        var response = await server.CreateClient().SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? what = null)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"{what}: {(int)response.StatusCode} {body}");
+        Assert.True("application/problem+json" == response.Content.Headers.ContentType?.MediaType, $"{what}: {response.Content.Headers.ContentType} '{body}'");
+        var problem = JsonDocument.Parse(body).RootElement.Clone();
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        return problem;
+    }
+}
