@@ -14,6 +14,7 @@ if (args is [LivenessProbe.Verb])
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();
+builder.AddTelemetry();
 builder.AddForwardedHeaders();
 builder.AddPersistence();
 builder.AddAccounts();
@@ -35,6 +36,7 @@ app.UseProtocolGuards();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
+app.MapTelemetry();
 app.MapProtocol();
 app.MapControllers();
 app.MapRazorPages();

@@ -3,7 +3,7 @@ using Identity.Server.Protocol.Clients;
 namespace Identity.Server.Protocol;
 
 /// <summary>What revocation and introspection do first: read the form and authenticate the client (RFC 7009 §2.1, RFC 7662 §2.1).</summary>
-internal sealed class ClientRequests(ClientAuthenticator clients, ILogger<ClientRequests> logger)
+internal sealed class ClientRequests(ClientAuthenticator clients, ILogger<ClientRequests> logger, Hosting.ServerMetrics metrics)
 {
     public async Task<ClientRequest> ReadAsync(HttpContext http, CancellationToken ct)
     {
@@ -18,6 +18,7 @@ internal sealed class ClientRequests(ClientAuthenticator clients, ILogger<Client
     public IResult Reject(OAuthError error, string? clientId = null, bool usedBasic = false)
     {
         logger.TokenRequestRejected(clientId, error.Code, error.Detail ?? error.Description);
+        metrics.RequestRefused(error.Code);
         return OAuthResults.Error(error, usedBasic);
     }
 }

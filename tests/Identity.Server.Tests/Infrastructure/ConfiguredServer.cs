@@ -34,10 +34,12 @@ public sealed class ConfiguredServer : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
-        // Registration code reads some settings (job schedules and store) before ConfigureAppConfiguration applies;
-        // UseSetting is seen early.
-        foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("Jobs:", StringComparison.Ordinal) || s.Key == "Database:Provider"))
-            builder.UseSetting(key, value);
+        // Registration code reads some settings (job schedules and store, exporters) before ConfigureAppConfiguration
+        // applies; UseSetting is seen early.
+        foreach (var (key, value) in settings.Where(s => IsEarly(s.Key))) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
     }
+
+    private static bool IsEarly(string key) => key == "Database:Provider" || key.StartsWith("Jobs:", StringComparison.Ordinal)
+        || key.StartsWith("Telemetry:", StringComparison.Ordinal) || key.StartsWith("OTEL_", StringComparison.Ordinal);
 }

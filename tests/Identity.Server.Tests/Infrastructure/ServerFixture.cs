@@ -67,6 +67,7 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         new("Database:Provider", "Postgres"), // decides the job store
         new("Jobs:Email:Interval", "00:00:00.200"),
         new("Jobs:Prune:Enabled", "false"), // tests run it directly, with the clock they need
+        new("Telemetry:Prometheus:Enabled", "true"), // the production path: the metrics served
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>

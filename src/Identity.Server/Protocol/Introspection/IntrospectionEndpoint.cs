@@ -1,7 +1,7 @@
 namespace Identity.Server.Protocol.Introspection;
 
 /// <summary>POST /connect/introspect (RFC 7662): for authenticated clients that are allowed to introspect.</summary>
-internal sealed class IntrospectionEndpoint(ClientRequests requests, IntrospectionHandler handler)
+internal sealed class IntrospectionEndpoint(ClientRequests requests, IntrospectionHandler handler, Hosting.ServerMetrics metrics)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
@@ -14,6 +14,8 @@ internal sealed class IntrospectionEndpoint(ClientRequests requests, Introspecti
             return requests.Reject(new OAuthError("unauthorized_client", "The client is not allowed to introspect tokens.", StatusCodes.Status403Forbidden), client.ClientId);
         if (request.Form!["token"] is not { } token) return requests.Reject(OAuthError.InvalidRequest("The token parameter is required."), client.ClientId);
 
-        return OAuthResults.NoStore(await handler.IntrospectAsync(token, client, ct));
+        var answer = await handler.IntrospectAsync(token, client, ct);
+        metrics.Introspected(answer["active"] is true);
+        return OAuthResults.NoStore(answer);
     }
 }

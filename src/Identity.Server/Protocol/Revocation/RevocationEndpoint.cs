@@ -26,12 +26,14 @@ internal sealed class RevocationEndpoint(ClientRequests requests, RevocationHand
 /// with it — every access and refresh token of that sign-in; an access token goes alone. token_type_hint is only a hint:
 /// the token is found whatever it says.
 /// </summary>
-internal sealed class RevocationHandler(Persistence.ServerDbContext db, PresentedTokens tokens, TokenFamilies families, TimeProvider time)
+internal sealed class RevocationHandler(Persistence.ServerDbContext db, PresentedTokens tokens, TokenFamilies families, TimeProvider time,
+    Hosting.ServerMetrics metrics)
 {
     public async Task RevokeAsync(string value, Client client, CancellationToken ct)
     {
         var token = await tokens.FindAsync(value, ct);
         if (token is null || token.ClientId != client.ClientId || token.Status == TokenStatus.Revoked) return;
+        metrics.TokenRevoked(token.Type switch { TokenType.RefreshToken => "refresh_token", TokenType.AccessToken => "access_token", _ => "authorization_code" });
         if (token.Type == TokenType.RefreshToken && token.AuthorizationId is { } authorization)
             await families.RevokeAsync(authorization, time.GetUtcNow(), ct);
         else

@@ -12,7 +12,7 @@ namespace Identity.Server.Protocol.Token;
 /// first use issued (§4.1.2: "SHOULD revoke ... all tokens previously issued based on that authorization code").
 /// </summary>
 internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIssuer issuer, TokenFamilies families, SignInPolicy signIn,
-    TimeProvider time, ILogger<AuthorizationCodeGrantHandler> logger) : ITokenGrantHandler
+    TimeProvider time, ILogger<AuthorizationCodeGrantHandler> logger, Hosting.ServerMetrics metrics) : ITokenGrantHandler
 {
     public string GrantType => GrantTypes.AuthorizationCode;
 
@@ -64,6 +64,7 @@ internal sealed class AuthorizationCodeGrantHandler(ServerDbContext db, TokenIss
     {
         await families.RevokeAsync(familyId, now, ct);
         logger.RefreshTokenReused(client.ClientId, familyId);
+        metrics.AuthorizationRevoked("code_reuse");
         return OAuthError.InvalidGrant("authorization code used twice; its tokens are revoked");
     }
 }

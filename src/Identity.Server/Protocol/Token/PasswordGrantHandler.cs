@@ -25,7 +25,7 @@ internal sealed class PasswordGrantHandler(ServerDbContext db, SignInPolicy sign
         var scope = scopes.Resolve(request.Scope, client.AllowedScopes);
         if (scope.Error is not null) return scope.Error;
 
-        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username, request.Password);
+        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username, request.Password, SignInChannel.PasswordGrant);
         switch (outcome)
         {
             case SignInOutcome.InvalidCredentials:

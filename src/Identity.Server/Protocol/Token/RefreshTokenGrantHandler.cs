@@ -14,7 +14,7 @@ namespace Identity.Server.Protocol.Token;
 /// again (SPEC §2). A redeemed token presented after the leeway is reuse: the whole authorization is revoked.
 /// </summary>
 internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer issuer, TokenFamilies families, SignInPolicy signIn,
-    IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenGrantHandler> logger) : ITokenGrantHandler
+    IOptions<TokenOptions> options, TimeProvider time, ILogger<RefreshTokenGrantHandler> logger, Hosting.ServerMetrics metrics) : ITokenGrantHandler
 {
     public string GrantType => GrantTypes.RefreshToken;
 
@@ -83,6 +83,7 @@ internal sealed class RefreshTokenGrantHandler(ServerDbContext db, TokenIssuer i
         }
         await families.RevokeAsync(family.Id, issue.Now, ct);
         logger.RefreshTokenReused(issue.Client.ClientId, family.Id);
+        metrics.RefreshTokenReused();
         return OAuthError.InvalidGrant("refresh token reused after the leeway; authorization revoked");
     }
 }

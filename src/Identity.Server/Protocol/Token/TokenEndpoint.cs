@@ -3,7 +3,7 @@ using Identity.Server.Protocol.Clients;
 namespace Identity.Server.Protocol.Token;
 
 /// <summary>POST /connect/token: parses, authenticates the client, dispatches to the grant's handler, maps the result.</summary>
-internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IServiceProvider services)
+internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests requests, IServiceProvider services, Hosting.ServerMetrics metrics)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
@@ -19,6 +19,7 @@ internal sealed class TokenEndpoint(ClientAuthenticator clients, ClientRequests 
         if (!client.AllowsGrant(grant.GrantType)) return requests.Reject(OAuthError.UnauthorizedClient(), client.ClientId);
 
         var result = await grant.HandleAsync(request, client, ct);
+        if (result.Error is null) metrics.TokenIssued(grant.GrantType, client.ClientId);
         return result.Error is { } error ? requests.Reject(error, client.ClientId) : OAuthResults.NoStore(result.Response!);
     }
 }
