@@ -17,6 +17,7 @@ builder.AddHosting();
 builder.AddTelemetry();
 builder.AddForwardedHeaders();
 builder.AddPersistence();
+builder.AddDataProtectionKeyRing();
 builder.AddAccounts();
 builder.AddProtocol();
 builder.AddEmail();

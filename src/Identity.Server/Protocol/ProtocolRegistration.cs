@@ -32,10 +32,6 @@ internal static class ProtocolRegistration
         services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
         services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
 
-        // The key ring lives in the database so that every node shares it.
-        services.AddDataProtection().SetApplicationName("Identity.Server");
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
-
         services.AddHttpContextAccessor();
         services.AddSingleton<ScopeCatalog>();
         services.AddSingleton<ClientStore>();

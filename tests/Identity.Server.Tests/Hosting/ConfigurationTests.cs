@@ -44,13 +44,6 @@ public sealed class ConfigurationTests
         var postgres = await TestPostgres.GetAsync();
         settings["Database:MigrateOnStartup"] = "false";
         await using var server = ConfiguredServer.OnPostgres(postgres.ConnectionString("postgres"), settings);
-        var failure = Record.Exception(() => server.CreateClient());
-        Assert.NotNull(failure);
-        return Flatten(failure);
+        return StartUpFailure.Of(server);
     }
-
-    private static string Flatten(Exception exception) =>
-        exception is AggregateException aggregate
-            ? string.Join("\n", aggregate.InnerExceptions.Select(Flatten))
-            : exception.Message + (exception.InnerException is { } inner ? "\n" + Flatten(inner) : "");
 }

@@ -67,7 +67,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         new("Database:Provider", "Postgres"), // decides the job store
         new("Jobs:Email:Interval", "00:00:00.200"),
         new("Jobs:Prune:Enabled", "false"), // tests run it directly, with the clock they need
-        new("Telemetry:Prometheus:Enabled", "true"), // the production path: the metrics served
+        // The production path: the key ring encrypted with a certificate, and the metrics served.
+        .. TestCertificates.Shared.Settings(),
+        new("Telemetry:Prometheus:Enabled", "true"),
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>
