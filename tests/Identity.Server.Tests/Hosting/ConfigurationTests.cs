@@ -14,6 +14,7 @@ public sealed class ConfigurationTests
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     [InlineData("Jobs:Prune:Interval", "-00:00:01")]
     [InlineData("Jobs:Prune:RetentionAge", "-1.00:00:00")]
+    [InlineData("Health:EmailBacklogThreshold", "00:00:00")]
     public async Task InvalidValue_StopsStartUp_NamingTheKey(string key, string value)
     {
         var failure = await StartUpFailureAsync(new Dictionary<string, string?> { [key] = value });
