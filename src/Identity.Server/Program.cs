@@ -11,7 +11,8 @@ if (args is [LivenessProbe.Verb])
     return;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(DefaultSettings.Options(args));
+builder.AddDefaultSettings();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();
 builder.AddTelemetry();
