@@ -18,7 +18,7 @@ builder.AddHosting();
 builder.AddTelemetry();
 builder.AddForwardedHeaders();
 builder.AddPersistence();
-builder.AddDataProtectionKeyRing();
+builder.AddDataProtectionKeyRing(servesRequests: !DatabaseCommands.IsCommand(args));
 builder.AddAccounts();
 builder.AddProtocol();
 builder.AddEmail();

@@ -42,7 +42,11 @@ internal static class DataProtectionSetup
 {
     public const string ApplicationName = "Identity.Server";
 
-    public static WebApplicationBuilder AddDataProtectionKeyRing(this WebApplicationBuilder builder)
+    /// <param name="servesRequests">
+    /// False for the command-line verbs (<c>migrate</c>, <c>schema</c>, <c>prune</c>), which touch no key: a migration
+    /// job needs no certificate. A certificate that is configured is still loaded, and must open.
+    /// </param>
+    public static WebApplicationBuilder AddDataProtectionKeyRing(this WebApplicationBuilder builder, bool servesRequests = true)
     {
         var options = builder.Configuration.GetSection(KeyProtectionOptions.SectionName).Get<KeyProtectionOptions>() ?? new KeyProtectionOptions();
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
@@ -53,7 +57,7 @@ internal static class DataProtectionSetup
         {
             if (options.PreviousCertificates.Count > 0)
                 throw new InvalidOperationException($"{KeyProtectionOptions.SectionName}:PreviousCertificates only decrypt: set {section}:Path too.");
-            if (!builder.Environment.IsDevelopment() && !options.AllowUnprotectedKeys)
+            if (servesRequests && !builder.Environment.IsDevelopment() && !options.AllowUnprotectedKeys)
                 throw new InvalidOperationException(
                     $"The Data Protection key ring (which protects the signing keys' private parts) would be stored unencrypted in the database. " +
                     $"Set {section}:Path (and {section}:Password) to a PFX file whose key encrypts it, or set " +
