@@ -59,6 +59,7 @@ internal static class TelemetryRegistration
                         // docs/grafana-dashboard.json queries these names: underscores, unit suffixes and _total on
                         // counters, whatever escaping a scraper offers to negotiate.
                         prometheus.TranslationStrategy = PrometheusAspNetCoreTranslationStrategy.UnderscoreEscapingWithSuffixes;
+                        // Every scrape counts up to now (Prometheus scrapes every few seconds, not in bursts).
                         prometheus.ScrapeResponseCacheDurationMilliseconds = 0;
                     });
                 if (otlp) metrics.AddOtlpExporter();
