@@ -15,9 +15,14 @@ COPY --from=build /app ./
 # The image's built-in non-root user; the SQLite default writes under /data.
 RUN mkdir -p /data && chown app:app /data
 USER app
+# The Data Protection key ring, and through it the signing keys' private parts, is encrypted with this certificate's
+# key (docs/operations.md#keys-at-rest): mount the PFX here (docker-compose.yml does it as a secret) and give its
+# password in DataProtection__Certificate__Password. Without it the server refuses to start, unless
+# DataProtection__Certificate__Path= (empty) and DataProtection__AllowUnprotectedKeys=true say to store keys in clear.
 ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
-    ConnectionStrings__Identity="Data Source=/data/identity.db"
+    ConnectionStrings__Identity="Data Source=/data/identity.db" \
+    DataProtection__Certificate__Path=/run/secrets/dataprotection.pfx
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["dotnet", "Identity.Server.dll", "--healthcheck-probe"]

@@ -42,7 +42,7 @@ export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT 
   Database__Provider=Postgres ConnectionStrings__Identity="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=identity" \
   Identity__Issuer=http://127.0.0.1:$PORT/ Identity__RequireHttps=false Accounts__RequireConfirmedEmail=false \
   Identity__RateLimits__PasswordGrant__PerClientPerMinute=10000000 Identity__RateLimits__PasswordGrant__PerAddressPerMinute=10000000 \
-  Identity__RateLimits__PasswordGrant__PerUserNamePerMinute=10000000 Jobs__Prune__Enabled=false Logging__LogLevel__Default=Warning \
+  Identity__RateLimits__PasswordGrant__PerUserNamePerMinute=10000000 Jobs__Prune__Enabled=false Logging__LogLevel__Default=Warning DataProtection__AllowUnprotectedKeys=true \
   Identity__Scopes__0__Name=api1 Identity__Scopes__0__Resources__0=https://api.bench.test \
   Identity__Clients__0__ClientId=bench-cc Identity__Clients__0__ClientSecret=bench-secret-bench-secret-bench-secret-0001 \
   Identity__Clients__0__Type=confidential Identity__Clients__0__AllowedGrantTypes__0=client_credentials \

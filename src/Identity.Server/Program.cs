@@ -11,11 +11,14 @@ if (args is [LivenessProbe.Verb])
     return;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(DefaultSettings.Options(args));
+builder.AddDefaultSettings();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();
+builder.AddTelemetry();
 builder.AddForwardedHeaders();
 builder.AddPersistence();
+builder.AddDataProtectionKeyRing(servesRequests: !DatabaseCommands.IsCommand(args));
 builder.AddAccounts();
 builder.AddProtocol();
 builder.AddEmail();
@@ -36,6 +39,7 @@ app.UseProtocolGuards();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
+app.MapTelemetry();
 app.MapProtocol();
 app.MapControllers();
 app.MapRazorPages();

@@ -1,3 +1,4 @@
+using Identity.Server.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -5,17 +6,29 @@ namespace Identity.Server.Accounts;
 
 public enum SignInOutcome { Succeeded, InvalidCredentials, LockedOut, NotConfirmed }
 
+/// <summary>Where a person typed their password; both count towards the same lockout (SPEC §3), and metrics tell them apart.</summary>
+public enum SignInChannel { PasswordGrant, LoginPage }
+
 /// <summary>
 /// The one place that decides whether a person may sign in: the password grant and the login page both call it, so
 /// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
 /// </summary>
-internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, IOptions<AccountsOptions> options, TimeProvider time)
+internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, IOptions<AccountsOptions> options, TimeProvider time,
+    ServerMetrics metrics)
 {
     /// <summary>
     /// Checks a user name or email and a password. Unknown users cost the same hash verification as known ones, and
-    /// lockout or a missing confirmation is only revealed after the password proved right.
+    /// lockout or a missing confirmation is only revealed after the password proved right. Refusals and lockouts are
+    /// counted per <paramref name="channel"/>.
     /// </summary>
-    public async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckPasswordAsync(string login, string password)
+    public async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckPasswordAsync(string login, string password, SignInChannel channel)
+    {
+        var (outcome, user) = await CheckAsync(login, password, channel);
+        if (outcome != SignInOutcome.Succeeded) metrics.PasswordSignInFailed(channel, outcome);
+        return (outcome, user);
+    }
+
+    private async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckAsync(string login, string password, SignInChannel channel)
     {
         var user = await FindAsync(login);
         if (user is null)
@@ -32,6 +45,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
         if (!await users.CheckPasswordAsync(user, password))
         {
             await users.AccessFailedAsync(user);
+            if (IsLockedOut(user)) metrics.LockedOut(channel);
             return (SignInOutcome.InvalidCredentials, user);
         }
         if (user.AccessFailedCount > 0) await users.ResetAccessFailedCountAsync(user);

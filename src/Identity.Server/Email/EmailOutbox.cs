@@ -1,9 +1,13 @@
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 
 namespace Identity.Server.Email;
 
-/// <summary>Queues a message on the caller's unit of work; it is stored by the caller's SaveChanges, or not at all.</summary>
-internal sealed class EmailOutbox(ServerDbContext db, TimeProvider time)
+/// <summary>
+/// Queues a message on the caller's unit of work; it is stored by the caller's SaveChanges, or not at all (the
+/// <c>identity.emails.queued</c> counter moves here, so a change that then fails to save is counted all the same).
+/// </summary>
+internal sealed class EmailOutbox(ServerDbContext db, ServerMetrics metrics, TimeProvider time)
 {
     public void Enqueue(EmailMessage message)
     {
@@ -18,6 +22,7 @@ internal sealed class EmailOutbox(ServerDbContext db, TimeProvider time)
             CreatedAt = now,
             NextAttemptAt = now,
         });
+        metrics.EmailQueued();
     }
 }
 

@@ -1,21 +1,65 @@
+using System.Text.Json;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Hosting;
+
+/// <summary>Section "Health".</summary>
+public sealed class HealthOptions
+{
+    public const string SectionName = "Health";
+
+    /// <summary>
+    /// Default 15 minutes: an email still unsent this long after it was queued makes <c>/health/ready</c> report
+    /// Degraded (still 200), so that a stuck mail server shows before people complain.
+    /// </summary>
+    public TimeSpan EmailBacklogThreshold { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+internal sealed class HealthOptionsValidator : IValidateOptions<HealthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HealthOptions options) => options.EmailBacklogThreshold > TimeSpan.Zero
+        ? ValidateOptionsResult.Success
+        : ValidateOptionsResult.Fail($"{HealthOptions.SectionName}:EmailBacklogThreshold must be a positive TimeSpan.");
+}
 
 internal static class HealthRegistration
 {
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+            .AddCheck<EmailBacklogHealthCheck>("email_outbox", tags: ["ready"]);
         return builder;
     }
 
     public static void MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        // Degraded answers 200 (the default mapping): a mail backlog is worth a look, not a reason to take the node out.
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteAsync });
+    }
+
+    /// <summary>
+    /// <c>{"status":"Degraded","checks":{"database":{"status":"Healthy"},"email_outbox":{"status":"Degraded","description":"…"}}}</c>:
+    /// what is wrong, for whoever reads the probe. Descriptions carry counts and ages, never data.
+    /// </summary>
+    private static Task WriteAsync(HttpContext http, HealthReport report)
+    {
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var body = new Dictionary<string, object>
+        {
+            ["status"] = report.Status.ToString(),
+            ["checks"] = report.Entries.ToDictionary(e => e.Key, e => e.Value.Description is { } description
+                ? new Dictionary<string, string> { ["status"] = e.Value.Status.ToString(), ["description"] = description }
+                : new Dictionary<string, string> { ["status"] = e.Value.Status.ToString() }),
+        };
+        return http.Response.WriteAsync(JsonSerializer.Serialize(body));
     }
 }
 
@@ -35,6 +79,35 @@ internal sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealth
         catch (Exception exception) when (DatabaseFaults.IsUnavailable(exception) || exception is System.Data.Common.DbException)
         {
             return HealthCheckResult.Unhealthy("Database unreachable.");
+        }
+    }
+}
+
+/// <summary>
+/// Degraded when the oldest unsent email was queued longer ago than <see cref="HealthOptions.EmailBacklogThreshold"/>:
+/// the mail server is refusing or unreachable, and confirmation and reset links are not arriving. Never unhealthy —
+/// tokens are still issued — and silent when the database is not there (the database check says so).
+/// </summary>
+internal sealed class EmailBacklogHealthCheck(IServiceScopeFactory scopes, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            // Through the (SentAt, NextAttemptAt) index; unsent rows are few unless something is wrong.
+            var oldest = await db.OutboxMessages.AsNoTracking().Where(m => m.SentAt == null && m.FailedAt == null)
+                .OrderBy(m => m.CreatedAt).Select(m => (DateTimeOffset?)m.CreatedAt).FirstOrDefaultAsync(ct);
+            var threshold = options.Value.EmailBacklogThreshold;
+            var age = oldest is { } queuedAt ? time.GetUtcNow() - queuedAt : TimeSpan.Zero;
+            if (age <= threshold) return HealthCheckResult.Healthy();
+            return HealthCheckResult.Degraded(
+                $"The oldest unsent email was queued {TimeSpan.FromSeconds(Math.Floor(age.TotalSeconds)):c} ago (threshold {threshold:c}); check the mail server.");
+        }
+        catch (Exception exception) when (DatabaseFaults.IsUnavailable(exception) || exception is System.Data.Common.DbException)
+        {
+            return HealthCheckResult.Healthy("Not checked: the database is unreachable.");
         }
     }
 }

@@ -1,4 +1,5 @@
 using Identity.Server.Email;
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,12 +14,15 @@ namespace Identity.Server.Jobs;
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport transport, IOptions<JobsOptions> options,
-    TimeProvider time, ILogger<DispatchEmailOutboxJob> logger) : IJob
+    ServerMetrics metrics, TimeProvider time, ILogger<DispatchEmailOutboxJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
     {
         var o = options.Value.Email;
         var now = time.GetUtcNow();
+        // What an operator alerts on before people complain: how long the oldest message still to be sent has waited.
+        var oldest = await db.OutboxMessages.Where(m => m.SentAt == null && m.FailedAt == null).MinAsync(m => (DateTimeOffset?)m.CreatedAt, ct);
+        metrics.SetOldestUnsentEmailAge(oldest is { } queuedAt ? now - queuedAt : TimeSpan.Zero);
         var due = await db.OutboxMessages.AsNoTracking()
             .Where(m => m.SentAt == null && m.FailedAt == null && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
             .OrderBy(m => m.NextAttemptAt).Take(o.BatchSize).ToListAsync(ct);
@@ -62,11 +66,13 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
                 await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, at).SetProperty(m => m.Attempts, attempts)
                     .SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
                 logger.EmailSent(message.Id);
+                metrics.EmailSent();
                 break;
             case DeliveryStatus.Rejected:
                 await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.FailedAt, at).SetProperty(m => m.Attempts, attempts)
                     .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
                 logger.EmailRejected(message.Id, attempts, error!);
+                metrics.EmailFailedPermanently();
                 break;
             default:
                 var backoff = TimeSpan.FromTicks(Math.Min(o.MaxBackoff.Ticks, o.FirstBackoff.Ticks * (1L << Math.Min(attempts - 1, 20))));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ namespace Identity.Server.Jobs;
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOptions> options, TimeProvider time,
-    ILogger<PruneExpiredGrantsJob> logger) : IJob
+    ServerMetrics metrics, ILogger<PruneExpiredGrantsJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await RunAsync(ct);
 
@@ -41,6 +42,7 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
         var mail = await db.OutboxMessages.Where(m => (m.SentAt != null && m.SentAt < cutoff) || (m.FailedAt != null && m.FailedAt < cutoff)).ExecuteDeleteAsync(ct);
         var result = new PruneResult(tokens, authorizations, successors + links + mail, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
+        metrics.PruneRan(result.Tokens + result.Authorizations + result.Other, result.Elapsed);
         return result;
     }
 

@@ -4,10 +4,13 @@ namespace Identity.Server.Persistence;
 /// cron or a one-off clean-up) and prints what it removed.</summary>
 internal static class DatabaseCommands
 {
+    /// <summary>Whether the command line names a verb: the process then runs it and exits, serving no request.</summary>
+    public static bool IsCommand(string[] args) => Verb(args) is "migrate" or "prune";
+
     public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
     {
-        var verb = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
-        if (verb is not ("migrate" or "prune")) return false;
+        if (!IsCommand(args)) return false;
+        var verb = Verb(args);
         await using var scope = app.Services.CreateAsyncScope();
         if (verb == "migrate")
             await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
@@ -18,6 +21,8 @@ internal static class DatabaseCommands
         }
         return true;
     }
+
+    private static string? Verb(string[] args) => args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
 
     public static async Task MigrateOnStartupAsync(this WebApplication app)
     {

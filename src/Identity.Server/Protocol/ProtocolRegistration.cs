@@ -86,6 +86,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
         services.AddSingleton<IConfigureOptions<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
         services.AddSingleton<KeyRingChangeTokens>();
+        services.AddHealthChecks().AddCheck<KeysHealthCheck>("keys", tags: ["ready"]);
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
 

@@ -2,6 +2,7 @@ using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Metrics;
 using Identity.Server.Protocol.Protection;
 using Identity.Server.Protocol.Revocation;
 using Identity.Server.Protocol.Scopes;
@@ -79,7 +80,14 @@ internal static class ServerPipeline
         // Discovery and JWKS
         .AddEventHandler(AttachDiscoveryMetadata.Descriptor)
         .AddEventHandler(AllowCachingOfConfiguration.Descriptor)
-        .AddEventHandler(AllowCachingOfJsonWebKeySet.Descriptor);
+        .AddEventHandler(AllowCachingOfJsonWebKeySet.Descriptor)
+        // Metrics (Hosting/ServerMetrics)
+        .AddEventHandler(CountIssuedTokens.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyTokenResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyRevocationResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyIntrospectionResponseContext>.Descriptor)
+        .AddEventHandler(CountIntrospections.Descriptor)
+        .AddEventHandler(CountRevocations.Descriptor);
 
     public static OpenIddictValidationBuilder AddOurHandlers(this OpenIddictValidationBuilder validation) => validation
         .AddEventHandler(WriteProblemDetailsForChallenges.Descriptor);

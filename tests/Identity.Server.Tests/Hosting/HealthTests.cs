@@ -1,5 +1,8 @@
 using System.Net;
+using System.Text.Json;
+using Identity.Server.Email;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Tests.Hosting;
 
@@ -14,10 +17,13 @@ public sealed class HealthTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Ready_OnMigratedPostgres_AnswersOk()
+    public async Task Ready_OnMigratedPostgres_AnswersOk_WithTheKeysLoaded()
     {
         var response = await server.CreateClient().GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var keys = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("keys");
+        Assert.Equal("Healthy", keys.GetProperty("status").GetString());
+        Assert.Contains("signing key", keys.GetProperty("description").GetString());
     }
 
     [Fact]
@@ -31,11 +37,75 @@ public sealed class HealthTests(ServerFixture server)
             var http = unmigrated.CreateClient();
 
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready")).StatusCode);
+            var ready = await http.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var checks = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+            Assert.Equal("Unhealthy", checks.GetProperty("keys").GetProperty("status").GetString());
+            // Protocol requests wait for the keys too: 503 with Retry-After, not an answer signed with anything else.
+            var discovery = await http.GetAsync("/.well-known/jwks");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, discovery.StatusCode);
+            Assert.NotNull(discovery.Headers.RetryAfter);
         }
         finally
         {
             await server.Postgres.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task Ready_WithAnEmailUnsentPastTheThreshold_ReportsDegraded_StillOk()
+    {
+        await WithUnsentEmailAsync(age: TimeSpan.FromMinutes(20), async () =>
+        {
+            var response = await server.CreateClient().GetAsync("/health/ready");
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("Degraded", report.GetProperty("status").GetString());
+            var outbox = report.GetProperty("checks").GetProperty("email_outbox");
+            Assert.Equal("Degraded", outbox.GetProperty("status").GetString());
+            Assert.Contains("00:20:", outbox.GetProperty("description").GetString());
+            Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        });
+    }
+
+    [Fact]
+    public async Task Ready_EmailBacklogThreshold_IsConfigurable()
+    {
+        await WithUnsentEmailAsync(age: TimeSpan.FromMinutes(5), async () =>
+        {
+            await using var strict = server.WithSettings(new Dictionary<string, string?> { ["Health:EmailBacklogThreshold"] = "00:01:00" });
+
+            Assert.Equal("Healthy", await StatusAsync(server.CreateClient())); // default: 15 minutes
+            Assert.Equal("Degraded", await StatusAsync(strict.HttpsClient()));
+        });
+    }
+
+    private static async Task<string?> StatusAsync(HttpClient http) =>
+        JsonDocument.Parse(await http.GetStringAsync("/health/ready")).RootElement.GetProperty("status").GetString();
+
+    /// <summary>An email queued <paramref name="age"/> ago and not due for a day, so that the dispatch job leaves it alone.</summary>
+    private async Task WithUnsentEmailAsync(TimeSpan age, Func<Task> test)
+    {
+        var data = new TestData(server);
+        var now = DateTimeOffset.UtcNow;
+        var id = Guid.CreateVersion7();
+        await data.DbAsync(db =>
+        {
+            db.OutboxMessages.Add(new OutboxMessage
+            {
+                Id = id, To = "backlog@example.test", Subject = "stuck", TextBody = "stuck", HtmlBody = "<p>stuck</p>",
+                CreatedAt = now - age, NextAttemptAt = now + TimeSpan.FromDays(1),
+            });
+            return db.SaveChangesAsync();
+        });
+        try
+        {
+            await test();
+        }
+        finally
+        {
+            await data.DbAsync(db => db.OutboxMessages.Where(m => m.Id == id).ExecuteDeleteAsync());
         }
     }
 }

@@ -10,9 +10,15 @@ public sealed class ConfiguredServer : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
 
+    /// <param name="settings">
+    /// Unless they say something about <c>DataProtection</c>, the host gets the suite's shared certificate, as the
+    /// fixture's does: outside Development the server does not start without one.
+    /// </param>
     public ConfiguredServer(IDictionary<string, string?> settings)
     {
         this.settings = new Dictionary<string, string?>(settings);
+        if (!settings.Keys.Any(IsDataProtection))
+            foreach (var (key, value) in KeyRingCertificates.Shared.Settings()) this.settings[key] = value;
         ClientOptions.BaseAddress = new Uri("https://localhost");
         ClientOptions.AllowAutoRedirect = false;
     }
@@ -34,10 +40,15 @@ public sealed class ConfiguredServer : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings));
-        // Registration code reads some settings (job schedules and store) before ConfigureAppConfiguration applies;
-        // UseSetting is seen early.
-        foreach (var (key, value) in settings.Where(s => s.Key.StartsWith("Jobs:", StringComparison.Ordinal) || s.Key == "Database:Provider"))
-            builder.UseSetting(key, value);
+        // Registration code reads some settings (job schedules and store, certificates, exporters) before
+        // ConfigureAppConfiguration applies; UseSetting is seen early.
+        foreach (var (key, value) in settings.Where(s => IsEarly(s.Key))) builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.ClearProviders().AddFilter(_ => false));
     }
+
+    private static bool IsDataProtection(string key) => key.StartsWith("DataProtection:", StringComparison.Ordinal);
+
+    private static bool IsEarly(string key) => key == "Database:Provider" || IsDataProtection(key)
+        || key.StartsWith("Jobs:", StringComparison.Ordinal) || key.StartsWith("Telemetry:", StringComparison.Ordinal)
+        || key.StartsWith("OTEL_", StringComparison.Ordinal);
 }

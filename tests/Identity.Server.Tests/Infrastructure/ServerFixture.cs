@@ -69,6 +69,9 @@ public class ServerFixture : WebApplicationFactory<Program>, IAsyncLifetime
         new("Database:Provider", "Postgres"), // decides the job store
         new("Jobs:Email:Interval", "00:00:00.200"),
         new("Jobs:Prune:Enabled", "false"), // tests run it directly, with the clock they need
+        // The production path: the key ring encrypted with a certificate, and the metrics served.
+        .. KeyRingCertificates.Shared.Settings(),
+        new("Telemetry:Prometheus:Enabled", "true"),
     ];
 
     public WebApplicationFactory<Program> WithTime(TimeProvider time) =>

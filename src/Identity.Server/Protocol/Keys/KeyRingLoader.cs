@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ namespace Identity.Server.Protocol.Keys;
 /// moment queue on a lock and re-check, so they end up with one key set.
 /// </summary>
 internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtectionProvider protection, KeyRing ring, IOptions<TokenOptions> options,
-    TimeProvider time, ILogger<KeyRingLoader> logger) : IDisposable
+    ServerMetrics metrics, TimeProvider time, ILogger<KeyRingLoader> logger) : IDisposable
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromMinutes(5);
     // A key made because none was active counts as active this long before its creation, so that a node whose clock is
@@ -150,7 +151,11 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         db.ProtocolKeys.AddRange(created);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        foreach (var key in created) logger.KeyCreated(key.Id, key.Use, key.Algorithm, key.ActivatesAt);
+        foreach (var key in created)
+        {
+            logger.KeyCreated(key.Id, key.Use, key.Algorithm, key.ActivatesAt);
+            if (key.Use == KeyUses.Signing) metrics.SigningKeyRotated(key.Algorithm);
+        }
     }
 
     private static byte[] Generate(string algorithm)

@@ -1,3 +1,4 @@
+using Identity.Server.Hosting;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -13,7 +14,7 @@ namespace Identity.Server.Protocol.Token.Rotation;
 /// even inside the leeway, which is only for the token endpoint's retries.
 /// </summary>
 internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations,
-    ILogger<RevokeAuthorizationOnReuse> logger) : IOpenIddictServerHandler<ValidateTokenContext>
+    ServerMetrics metrics, ILogger<RevokeAuthorizationOnReuse> logger) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
@@ -42,6 +43,7 @@ internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens,
         {
             await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
             logger.RedeemedTokenReused(context.Principal!.GetPresenters().FirstOrDefault(), authorizationId);
+            if (isRefreshToken) metrics.RefreshTokenReused(); else metrics.AuthorizationRevoked("code_reuse");
         }
     }
 

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Identity.Server.Hosting;
+
+/// <summary>
+/// SPEC §5's defaults hold wherever and however the server is started: they are in code, per environment, as the
+/// configuration source every other one overrides (appsettings*.json, environment variables, the command line), so
+/// the settings files may be empty or missing. The files that are there are read from the application's own folder,
+/// not from the working directory.
+/// </summary>
+internal static class DefaultSettings
+{
+    /// <summary>The content root is the application's folder (where appsettings*.json are published), whatever the working directory.</summary>
+    public static WebApplicationOptions Options(string[] args) => new() { Args = args, ContentRootPath = AppContext.BaseDirectory };
+
+    public static WebApplicationBuilder AddDefaultSettings(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = For(builder.Environment) });
+        // A build's output (bin/) holds no wwwroot: static files come from the project through the static web assets
+        // manifest beside the binary. Development does this by itself; a published app has no manifest, and this does nothing.
+        if (!builder.Environment.IsDevelopment()) builder.WebHost.UseStaticWebAssets();
+        return builder;
+    }
+
+    public static IReadOnlyDictionary<string, string?> For(IHostEnvironment environment)
+    {
+        var settings = new Dictionary<string, string?>(Everywhere);
+        if (environment.IsDevelopment())
+            foreach (var (key, value) in Development) settings[key] = value;
+        return settings;
+    }
+
+    private static readonly Dictionary<string, string?> Everywhere = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+        ["Logging:LogLevel:Quartz"] = "Warning",
+        ["AllowedHosts"] = "*",
+        ["Database:Provider"] = "Sqlite",
+        // Relative to the working directory (SQLite's rule): `dotnet run --project src/Identity.Server` puts it in the project folder.
+        ["ConnectionStrings:Identity"] = Persistence.DatabaseOptions.DefaultConnectionString,
+    };
+
+    /// <summary>SPEC §5: plain HTTP on localhost, and a public client for a local SPA.</summary>
+    private static readonly Dictionary<string, string?> Development = new()
+    {
+        ["Identity:Issuer"] = "http://localhost:5000/",
+        ["Identity:RequireHttps"] = "false",
+        ["Identity:Clients:0:ClientId"] = "spa",
+        ["Identity:Clients:0:DisplayName"] = "Development SPA",
+        ["Identity:Clients:0:Type"] = "public",
+        ["Identity:Clients:0:AllowedGrantTypes:0"] = "password",
+        ["Identity:Clients:0:AllowedGrantTypes:1"] = "refresh_token",
+        ["Identity:Clients:0:AllowedGrantTypes:2"] = "authorization_code",
+        ["Identity:Clients:0:AllowedScopes:0"] = "openid",
+        ["Identity:Clients:0:AllowedScopes:1"] = "profile",
+        ["Identity:Clients:0:AllowedScopes:2"] = "email",
+        ["Identity:Clients:0:AllowedScopes:3"] = "offline_access",
+        ["Identity:Clients:0:AllowedScopes:4"] = "roles",
+        ["Identity:Clients:0:RedirectUris:0"] = "http://localhost:5173/callback",
+        ["Identity:Clients:0:PostLogoutRedirectUris:0"] = "http://localhost:5173/",
+        ["Identity:Clients:0:AllowedCorsOrigins:0"] = "http://localhost:5173",
+        ["Identity:Clients:0:RequireConsent"] = "false",
+    };
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Identity.Server.Protocol.Keys;
+
+/// <summary>
+/// Readiness (SPEC §2 "Operations"): the keys are loaded from the database, so this node can sign, verify and decrypt
+/// tokens. Until then protocol requests answer 503.
+/// </summary>
+internal sealed class KeysHealthCheck(KeyRing ring) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) => Task.FromResult(
+        ring.Current is { } keys
+            ? HealthCheckResult.Healthy($"{keys.Signing.Count} signing key(s), {keys.Encryption.Count} encryption key(s) loaded.")
+            : HealthCheckResult.Unhealthy("The keys are not loaded yet."));
+}
