@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Database migrations are pending; clients and keys will be prepared once they are applied.")]
     public static partial void ProtocolStartupDeferred(this ILogger logger);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Not listening for client changes made on other nodes ({Reason}); clients are read from the database until the connection is back.")]
+    public static partial void ApplicationChangesUnheard(this ILogger logger, string reason);
 }

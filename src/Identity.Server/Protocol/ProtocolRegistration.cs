@@ -5,6 +5,7 @@ using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Identity.Server.Protocol.Token;
 using Identity.Server.Protocol.Token.Rotation;
 using Identity.Server.Protocol.Transport;
@@ -43,6 +44,7 @@ internal static class ProtocolRegistration
             {
                 core.UseEntityFrameworkCore().UseDbContext<ServerDbContext>().ReplaceDefaultEntities<Guid>();
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, ApplicationManager>();
+                core.ReplaceApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, CachedApplicationStore>();
             })
             .AddServer(server =>
             {
@@ -90,6 +92,9 @@ internal static class ProtocolRegistration
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
 
+        services.AddSingleton<ApplicationSnapshots>();
+        services.AddSingleton<ApplicationChanges>();
+        services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());
         services.AddHttpContextAccessor();
         services.AddSingleton<IssuerUri>();
         services.AddSingleton<ScopeCatalog>();

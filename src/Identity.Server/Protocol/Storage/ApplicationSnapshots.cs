@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Protocol.Storage;
+
+/// <summary>
+/// Every node's copy of the applications (clients) it has read, by client id: OpenIddict's own entity cache lives for
+/// one request, so without this every token, introspection and revocation request reads its client's row again.
+/// A change made through OpenIddict's manager on any node evicts the entry everywhere (<see cref="ApplicationChanges"/>);
+/// an entry also expires after <see cref="TimeToLive"/>, the bound on how long a change made by hand in the database
+/// can go unseen.
+/// </summary>
+internal sealed class ApplicationSnapshots(TimeProvider time)
+{
+    public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
+    private readonly ConcurrentDictionary<string, Snapshot> byClientId = new(StringComparer.Ordinal);
+    private long generation;
+
+    /// <summary>A fresh, untracked copy of the cached application, or null.</summary>
+    public OpenIddictEntityFrameworkCoreApplication<Guid>? Find(string clientId)
+    {
+        if (!byClientId.TryGetValue(clientId, out var snapshot)) return null;
+        if (snapshot.ExpiresAt > time.GetUtcNow()) return snapshot.Copy();
+        byClientId.TryRemove(new KeyValuePair<string, Snapshot>(clientId, snapshot));
+        return null;
+    }
+
+    /// <summary>The generation to pass to <see cref="Add"/>: an eviction in between makes that add a no-op.</summary>
+    public long Generation => Interlocked.Read(ref generation);
+
+    /// <summary>Remembers an application read from the database, unless something was evicted since it was read.</summary>
+    public void Add(OpenIddictEntityFrameworkCoreApplication<Guid> application, long readAtGeneration)
+    {
+        if (application.ClientId is not { } clientId || readAtGeneration != Generation) return;
+        byClientId[clientId] = new Snapshot(Snapshot.CopyOf(application), time.GetUtcNow() + TimeToLive);
+    }
+
+    public void Evict(string? clientId)
+    {
+        Interlocked.Increment(ref generation);
+        if (clientId is null) byClientId.Clear();
+        else byClientId.TryRemove(clientId, out _);
+    }
+
+    private sealed record Snapshot(OpenIddictEntityFrameworkCoreApplication<Guid> Application, DateTimeOffset ExpiresAt)
+    {
+        public OpenIddictEntityFrameworkCoreApplication<Guid> Copy() => CopyOf(Application);
+
+        public static OpenIddictEntityFrameworkCoreApplication<Guid> CopyOf(OpenIddictEntityFrameworkCoreApplication<Guid> source) => new()
+        {
+            Id = source.Id,
+            ApplicationType = source.ApplicationType,
+            ClientId = source.ClientId,
+            ClientSecret = source.ClientSecret,
+            ClientType = source.ClientType,
+            ConcurrencyToken = source.ConcurrencyToken,
+            ConsentType = source.ConsentType,
+            DisplayName = source.DisplayName,
+            DisplayNames = source.DisplayNames,
+            JsonWebKeySet = source.JsonWebKeySet,
+            Permissions = source.Permissions,
+            PostLogoutRedirectUris = source.PostLogoutRedirectUris,
+            Properties = source.Properties,
+            RedirectUris = source.RedirectUris,
+            Requirements = source.Requirements,
+            Settings = source.Settings,
+        };
+    }
+}
