@@ -2,6 +2,7 @@ using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Dispatch;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Scopes;
@@ -14,6 +15,7 @@ using Identity.Server.Protocol.Validation;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
@@ -45,6 +47,7 @@ internal static class ProtocolRegistration
                 core.UseEntityFrameworkCore().UseDbContext<ServerDbContext>().ReplaceDefaultEntities<Guid>();
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, ApplicationManager>();
                 core.ReplaceApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, CachedApplicationStore>();
+                core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, DeferredTokenStore>();
             })
             .AddServer(server =>
             {
@@ -92,6 +95,11 @@ internal static class ProtocolRegistration
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
 
+        services.AddSingleton<HandlerIndex>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictValidationDispatcher, IndexedValidationDispatcher>());
+
+        services.AddScoped<TokenWrites>();
         services.AddSingleton<ApplicationSnapshots>();
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());

@@ -6,6 +6,7 @@ using Identity.Server.Protocol.Metrics;
 using Identity.Server.Protocol.Protection;
 using Identity.Server.Protocol.Revocation;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Identity.Server.Protocol.Token;
 using Identity.Server.Protocol.Token.Rotation;
 using Identity.Server.Protocol.Transport;
@@ -46,13 +47,15 @@ internal static class ServerPipeline
         .AddEventHandler(RejectScopesNotGranted.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
-        // Sign-in: redemption, lifetimes, the response
+        // Sign-in: redemption, lifetimes, the rows, the response
+        .AddEventHandler(DeferTokenRows.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
         .AddEventHandler(RedeemOrReplayRefreshToken.Descriptor)
         .AddEventHandler(RedeemOtherTokenEntries.Descriptor)
         .AddEventHandler(CapRefreshTokenLifetime.Descriptor)
         .AddEventHandler(CompleteTokenResponse.Descriptor)
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
+        .AddEventHandler(WriteTokenRows.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)
         .AddEventHandler(SkipIdentityTokenEntries.Descriptor)

@@ -5,6 +5,7 @@ using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Protection;
 using Identity.Server.Protocol.Revocation;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Identity.Server.Protocol.Token;
 using Identity.Server.Protocol.Token.Rotation;
 using Identity.Server.Protocol.Transport;
@@ -50,6 +51,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(CapRefreshTokenLifetime), typeof(Handlers.PrepareRefreshTokenPrincipal), typeof(Handlers.PrepareIdentityTokenPrincipal) },
         { typeof(CompleteTokenResponse), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Exchange.ApplyTokenResponse<ProcessSignInContext>) },
         { typeof(CaptureRefreshSuccessor), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Exchange.ApplyTokenResponse<ProcessSignInContext>) },
+        { typeof(DeferTokenRows), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },
+        { typeof(WriteTokenRows), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Exchange.ApplyTokenResponse<ProcessSignInContext>) },
         { typeof(SelectKeys), typeof(Handlers.Protection.AttachSecurityCredentials), typeof(Handlers.Protection.CreateTokenEntry) },
         { typeof(SkipIdentityTokenEntries), typeof(Handlers.Protection.AttachSecurityCredentials), typeof(Handlers.Protection.CreateTokenEntry) },
         { typeof(ApplyClientAccessTokenFormat), typeof(Handlers.Protection.CreateTokenEntry), typeof(Handlers.Protection.AttachTokenSubject) },

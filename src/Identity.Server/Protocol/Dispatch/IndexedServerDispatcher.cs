@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+
+namespace Identity.Server.Protocol.Dispatch;
+
+/// <summary>
+/// OpenIddict's server dispatcher on a <see cref="HandlerIndex"/>: the same handlers in the same order, each one's
+/// filters checked just before it runs, and the same stops (a handled, skipped or rejected request ends the event).
+/// </summary>
+internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonitor<OpenIddictServerOptions> options, IServiceProvider provider)
+    : IOpenIddictServerDispatcher
+{
+    public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : OpenIddictServerEvents.BaseContext
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var slots = index.For(typeof(TContext), options.CurrentValue.Handlers, d => d.ContextType, d => d.ServiceDescriptor);
+        foreach (var slot in slots)
+        {
+            if (!await IsActiveAsync((OpenIddictServerHandlerDescriptor)slot.Descriptor, context)) continue;
+            if (slot.Resolve(provider) is not IOpenIddictServerHandler<TContext> handler)
+                throw new InvalidOperationException($"The handler {((OpenIddictServerHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
+            await handler.HandleAsync(context);
+            if (context is OpenIddictServerEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictServerEvents.BaseRequestContext { IsRequestSkipped: true }
+                or OpenIddictServerEvents.BaseValidatingContext { IsRejected: true }) return;
+        }
+    }
+
+    private async ValueTask<bool> IsActiveAsync<TContext>(OpenIddictServerHandlerDescriptor descriptor, TContext context)
+        where TContext : OpenIddictServerEvents.BaseContext
+    {
+        foreach (var type in descriptor.FilterTypes)
+        {
+            if (provider.GetService(type) is not IOpenIddictServerHandlerFilter<TContext> filter)
+                throw new InvalidOperationException($"The filter {type} is not registered.");
+            if (!await filter.IsActiveAsync(context)) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using OpenIddict.Validation;
+
+namespace Identity.Server.Protocol.Dispatch;
+
+/// <summary>
+/// OpenIddict's validation dispatcher on a <see cref="HandlerIndex"/>: the same handlers in the same order, each one's
+/// filters checked just before it runs, and the same stops (a handled, skipped or rejected request ends the event).
+/// </summary>
+internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMonitor<OpenIddictValidationOptions> options, IServiceProvider provider)
+    : IOpenIddictValidationDispatcher
+{
+    public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : OpenIddictValidationEvents.BaseContext
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var slots = index.For(typeof(TContext), options.CurrentValue.Handlers, d => d.ContextType, d => d.ServiceDescriptor);
+        foreach (var slot in slots)
+        {
+            if (!await IsActiveAsync((OpenIddictValidationHandlerDescriptor)slot.Descriptor, context)) continue;
+            if (slot.Resolve(provider) is not IOpenIddictValidationHandler<TContext> handler)
+                throw new InvalidOperationException($"The handler {((OpenIddictValidationHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
+            await handler.HandleAsync(context);
+            if (context is OpenIddictValidationEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictValidationEvents.BaseRequestContext { IsRequestSkipped: true }
+                or OpenIddictValidationEvents.BaseValidatingContext { IsRejected: true }) return;
+        }
+    }
+
+    private async ValueTask<bool> IsActiveAsync<TContext>(OpenIddictValidationHandlerDescriptor descriptor, TContext context)
+        where TContext : OpenIddictValidationEvents.BaseContext
+    {
+        foreach (var type in descriptor.FilterTypes)
+        {
+            if (provider.GetService(type) is not IOpenIddictValidationHandlerFilter<TContext> filter)
+                throw new InvalidOperationException($"The filter {type} is not registered.");
+            if (!await filter.IsActiveAsync(context)) return false;
+        }
+        return true;
+    }
+}
