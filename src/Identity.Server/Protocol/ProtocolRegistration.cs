@@ -47,7 +47,7 @@ internal static class ProtocolRegistration
                 core.UseEntityFrameworkCore().UseDbContext<ServerDbContext>().ReplaceDefaultEntities<Guid>();
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, ApplicationManager>();
                 core.ReplaceApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, CachedApplicationStore>();
-                core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, DeferredTokenStore>();
+                core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, TokenStore>();
             })
             .AddServer(server =>
             {

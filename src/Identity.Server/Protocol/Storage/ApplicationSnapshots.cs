@@ -14,6 +14,7 @@ internal sealed class ApplicationSnapshots(TimeProvider time)
 {
     public static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, Snapshot> byClientId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, string> clientIdById = new();
     private long generation;
 
     /// <summary>A fresh, untracked copy of the cached application, or null.</summary>
@@ -25,6 +26,10 @@ internal sealed class ApplicationSnapshots(TimeProvider time)
         return null;
     }
 
+    /// <summary>A fresh, untracked copy of the cached application with this row id, or null.</summary>
+    public OpenIddictEntityFrameworkCoreApplication<Guid>? Find(Guid id) =>
+        clientIdById.TryGetValue(id, out var clientId) && Find(clientId) is { } application && application.Id == id ? application : null;
+
     /// <summary>The generation to pass to <see cref="Add"/>: an eviction in between makes that add a no-op.</summary>
     public long Generation => Interlocked.Read(ref generation);
 
@@ -33,12 +38,17 @@ internal sealed class ApplicationSnapshots(TimeProvider time)
     {
         if (application.ClientId is not { } clientId || readAtGeneration != Generation) return;
         byClientId[clientId] = new Snapshot(Snapshot.CopyOf(application), time.GetUtcNow() + TimeToLive);
+        clientIdById[application.Id] = clientId;
     }
 
     public void Evict(string? clientId)
     {
         Interlocked.Increment(ref generation);
-        if (clientId is null) byClientId.Clear();
+        if (clientId is null)
+        {
+            byClientId.Clear();
+            clientIdById.Clear();
+        }
         else byClientId.TryRemove(clientId, out _);
     }
 

@@ -5,7 +5,7 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Identity.Server.Protocol.Storage;
 
-/// <summary>Opens a sign-in's deferral of token rows (<see cref="DeferredTokenStore"/>) before any token is created.</summary>
+/// <summary>Opens a sign-in's deferral of token rows (<see cref="TokenStore"/>) before any token is created.</summary>
 internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =

@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using OpenIddict.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Protocol.Storage;
+
+/// <summary>
+/// OpenIddict's EF Core token store with two changes. It holds back the rows of a sign-in's new tokens while
+/// <see cref="TokenWrites"/> says so: <c>CreateAsync</c> only adds the row to the request's context, and
+/// <c>UpdateAsync</c> of a row not written yet (a reference token's payload) changes it there;
+/// <see cref="WriteTokenRows"/> then writes them with one <c>SaveChanges</c> — one batched command — where OpenIddict
+/// would make a round trip, and a commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
+/// id: every refresh token) are compiled queries, without EF's per-call expression work, that join the token's
+/// authorization but take its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
+/// </summary>
+internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, ApplicationSnapshots snapshots, ApplicationChanges changes)
+    : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
+        OpenIddictEntityFrameworkCoreAuthorization<Guid>, Guid>(cache, context, options)
+{
+    // Compiled once per process: stateless delegates, bound to whichever context they are given.
+    private static readonly Func<DbContext, Guid, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ById =
+        EF.CompileAsyncQuery((DbContext db, Guid id) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.Id == id));
+
+    private static readonly Func<DbContext, string, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ByReferenceId =
+        EF.CompileAsyncQuery((DbContext db, string referenceId) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId));
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (!Guid.TryParse(identifier, out var id)) return null;
+        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
+            if (entry.Entity.Id == id) return entry.Entity;
+        return await WithApplicationAsync(db, await ById(db, id), cancellationToken);
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
+            if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
+        return await WithApplicationAsync(db, await ByReferenceId(db, identifier), cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives the token its client, as the base store's Include would: the node's copy attached to the context (EF
+    /// links the two), else the row, read once and remembered.
+    /// </summary>
+    private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> WithApplicationAsync(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid>? token,
+        CancellationToken ct)
+    {
+        if (token is null || token.Application is not null
+            || db.Entry(token).Property<Guid?>("ApplicationId").CurrentValue is not { } applicationId) return token;
+        if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
+        {
+            db.Attach(cached);
+            return token;
+        }
+        var generation = snapshots.Generation;
+        var application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().FindAsync([applicationId], ct);
+        if (application is not null && changes.CanCache) snapshots.Add(application, generation);
+        return token;
+    }
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
+    {
+        if (!writes.Deferred)
+        {
+            await base.CreateAsync(token, cancellationToken);
+            return;
+        }
+        (await Context.GetDbContextAsync(cancellationToken)).Add(token);
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
+    {
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (db.Entry(token).State == EntityState.Added)
+        {
+            // Still to be inserted, with the values it has now; a new concurrency token as the base store would set.
+            token.ConcurrencyToken = Guid.NewGuid().ToString();
+            return;
+        }
+        await base.UpdateAsync(token, cancellationToken);
+    }
+}
+
+/// <summary>Whether the token rows created now wait for <see cref="WriteTokenRows"/> (one per request).</summary>
+internal sealed class TokenWrites
+{
+    public bool Deferred { get; set; }
+}
