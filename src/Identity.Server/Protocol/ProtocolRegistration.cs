@@ -100,6 +100,7 @@ internal static class ProtocolRegistration
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictValidationDispatcher, IndexedValidationDispatcher>());
 
         services.AddScoped<TokenWrites>();
+        services.AddSingleton<TokenRowWriter>();
         services.AddSingleton<ApplicationSnapshots>();
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());

@@ -1,4 +1,6 @@
 using Identity.Server.Persistence;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
 using Identity.Server.Protocol.Token.Rotation;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -24,11 +26,11 @@ internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHand
 
 /// <summary>
 /// Writes the sign-in's token rows, once every token is generated and before the response can leave: a token the
-/// client receives always has its row. A refresh's rows are already written by then: CaptureRefreshSuccessor saves
+/// client receives always has its row. On PostgreSQL they join the rows of concurrent sign-ins (<see cref="TokenRowWriter"/>). A refresh's rows are already written by then: CaptureRefreshSuccessor saves
 /// them with the successor, in the rotation's transaction. A sign-in that ends early (rejected, or answered from a
 /// replay) writes nothing, and issues nothing.
 /// </summary>
-internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db) : IOpenIddictServerHandler<ProcessSignInContext>
+internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer) : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -40,6 +42,18 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db) : I
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         writes.Deferred = false;
-        if (db.ChangeTracker.HasChanges()) await db.SaveChangesAsync(context.CancellationToken);
+        if (!db.ChangeTracker.HasChanges()) return;
+        var entries = db.ChangeTracker.Entries().ToList();
+        // Only new token rows, and no transaction of the request's own to write them in: the group writer's.
+        // Anything else (SQLite, other pending changes whose order EF must keep) goes through SaveChanges.
+        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is null
+            && entries.All(e => e.State == EntityState.Unchanged || e is { State: EntityState.Added, Entity: OpenIddictEntityFrameworkCoreToken<Guid> }))
+        {
+            var rows = entries.Where(e => e.State == EntityState.Added).ToList();
+            await writer.WriteAsync(rows.Select(e => (OpenIddictEntityFrameworkCoreToken<Guid>)e.Entity).ToList(), db);
+            foreach (var row in rows) row.State = EntityState.Unchanged;
+            return;
+        }
+        await db.SaveChangesAsync(context.CancellationToken);
     }
 }
