@@ -31,6 +31,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddOptions<List<ClientDefinition>>().BindConfiguration("Identity:Clients").ValidateOnStart();
         services.AddSingleton<IValidateOptions<List<ClientDefinition>>, ClientDefinitionValidator>();
+        services.AddSingleton<IPostConfigureOptions<List<ClientDefinition>>, ClientKeySetBinding>();
         services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
         services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
 
