@@ -1,6 +1,7 @@
 using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
@@ -78,6 +79,7 @@ internal static class ProtocolRegistration
         // Our handler filters, resolved by OpenIddict's dispatcher like its own.
         services.AddSingleton<RequireRefreshTokenGrant>();
         services.AddSingleton<RequireNoRefreshTokenGrant>();
+        services.AddSingleton<RequireClientAssertionValidation>();
         // After the local-server integration's own Configure: token entries are checked whatever the token format
         // (it would check them only with reference access tokens everywhere), and the keys are the ring's.
         services.Configure<OpenIddictValidationOptions>(o => o.EnableTokenEntryValidation = true);
@@ -195,6 +197,5 @@ internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions
             Claims.UpdatedAt, Claims.Email, Claims.EmailVerified, Claims.Role]);
         // RFC 7636 §4.2: "plain" protects nothing against an attacker who can read the authorization request.
         options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
-        options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
     }
 }

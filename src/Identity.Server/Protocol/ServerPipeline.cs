@@ -1,4 +1,5 @@
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -34,6 +35,10 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractIntrospectionRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractUserInfoRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
+        // Client authentication (private_key_jwt)
+        .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
+        .AddEventHandler(ValidateClientAssertionClaims.Descriptor)
+        .AddEventHandler(RejectReplayedClientAssertions.Descriptor)
         // Clients and scopes
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor)
         .AddEventHandler(RequireClientIdentification.Descriptor)

@@ -1,4 +1,5 @@
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -61,6 +62,10 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(AttachDiscoveryMetadata), typeof(Handlers.Discovery.AttachClientAuthenticationMethods), null },
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
+        // Further grants and client authentication (issue 19)
+        { typeof(ConfigureClientAssertionValidation), typeof(Handlers.Protection.ResolveTokenValidationParameters), typeof(Handlers.Protection.RemoveDisallowedCharacters) },
+        { typeof(ValidateClientAssertionClaims), typeof(Handlers.Protection.ValidatePresenters), typeof(Handlers.Protection.ValidateAudiences) },
+        { typeof(RejectReplayedClientAssertions), typeof(Handlers.ValidateClientAssertionIssuer), typeof(Handlers.ValidateClientId) },
     };
 
     [Theory]

@@ -29,7 +29,7 @@ public sealed class DiscoveryTests(ServerFixture server)
         Assert.Contains(TestData.ApiScope, Strings(json, "scopes_supported"));
         Assert.Contains("offline_access", Strings(json, "scopes_supported"));
         Assert.Equal(["code"], Strings(json, "response_types_supported"));
-        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Strings(json, "token_endpoint_auth_methods_supported").Order());
+        Assert.Equal(["client_secret_basic", "client_secret_post", "none", "private_key_jwt"], Strings(json, "token_endpoint_auth_methods_supported").Order());
         Assert.Equal(["S256"], Strings(json, "code_challenge_methods_supported"));
         Assert.Contains("RS256", Strings(json, "id_token_signing_alg_values_supported"));
         Assert.Equal(["public"], Strings(json, "subject_types_supported"));
