@@ -9,6 +9,7 @@ internal static class ProtocolPaths
     public const string Introspection = "/connect/introspect";
     public const string UserInfo = "/connect/userinfo";
     public const string EndSession = "/connect/endsession";
+    public const string PushedAuthorization = "/connect/par";
     public const string Configuration = "/.well-known/openid-configuration";
     public const string JsonWebKeySet = "/.well-known/jwks";
 }

@@ -53,7 +53,8 @@ internal static class ProtocolRegistration
                     .SetRevocationEndpointUris(ProtocolPaths.Revocation[1..])
                     .SetIntrospectionEndpointUris(ProtocolPaths.Introspection[1..])
                     .SetUserInfoEndpointUris(ProtocolPaths.UserInfo[1..])
-                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..]);
+                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..])
+                    .SetPushedAuthorizationEndpointUris(ProtocolPaths.PushedAuthorization[1..]);
                 server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
                 // RFC 9068 access tokens, signed and readable by resource servers; refresh tokens opaque (a random
                 // reference, only its hash stored); codes are always opaque.
@@ -80,6 +81,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<RequireRefreshTokenGrant>();
         services.AddSingleton<RequireNoRefreshTokenGrant>();
         services.AddSingleton<RequireClientAssertionValidation>();
+        services.AddSingleton<RequirePushedOrDeviceAuthorizationRequest>();
         // After the local-server integration's own Configure: token entries are checked whatever the token format
         // (it would check them only with reference access tokens everywhere), and the keys are the ring's.
         services.Configure<OpenIddictValidationOptions>(o => o.EnableTokenEntryValidation = true);
@@ -98,6 +100,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<ScopeCatalog>();
         services.AddSingleton<ClientOrigins>();
         services.AddSingleton<PasswordGrantRateLimiter>();
+        services.AddScoped<PushedRequests>();
         services.AddScoped<ClientSeeder>();
         services.AddScoped<ScopeSeeder>();
         services.AddScoped<ClientScopes>();
@@ -177,7 +180,8 @@ internal static class ProtocolStartup
 
 /// <summary>
 /// OpenIddict's server options from ours (SPEC §2, §5): lifetimes, the reuse leeway, the issuer, the scopes and claims
-/// discovery lists, S256 as the only PKCE method, and the client authentication methods we support.
+/// discovery lists, S256 as the only PKCE method; pushed requests, user codes, and what a token exchange accepts and
+/// may be for.
 /// </summary>
 internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions<ProtocolOptions> protocol, ScopeCatalog scopes)
     : IConfigureOptions<OpenIddictServerOptions>
@@ -197,5 +201,7 @@ internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions
             Claims.UpdatedAt, Claims.Email, Claims.EmailVerified, Claims.Role]);
         // RFC 7636 §4.2: "plain" protects nothing against an attacker who can read the authorization request.
         options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+        // RFC 9126 §2.2: "a short lifetime"; SPEC §2: 60 s (OpenIddict: an hour). A person's sign-in continues past it (PushedRequests).
+        options.RequestTokenLifetime = TimeSpan.FromSeconds(60);
     }
 }

@@ -35,6 +35,7 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractIntrospectionRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractUserInfoRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
         // Client authentication (private_key_jwt)
         .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
         .AddEventHandler(ValidateClientAssertionClaims.Descriptor)
@@ -47,6 +48,8 @@ internal static class ServerPipeline
         .AddEventHandler(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor)
         .AddEventHandler(RejectScopesNotAllowed<ValidateTokenRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidatePushedScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateGrantedScopes.Descriptor)
         .AddEventHandler(RejectScopesNotGranted.Descriptor)
         // Token validation
@@ -58,6 +61,7 @@ internal static class ServerPipeline
         .AddEventHandler(CapRefreshTokenLifetime.Descriptor)
         .AddEventHandler(CompleteTokenResponse.Descriptor)
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
+        .AddEventHandler(StateLifetimeAsIssued.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)
         .AddEventHandler(SkipIdentityTokenEntries.Descriptor)
@@ -91,6 +95,7 @@ internal static class ServerPipeline
         .AddEventHandler(CountRefusals<ApplyTokenResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyRevocationResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyIntrospectionResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyPushedAuthorizationResponseContext>.Descriptor)
         .AddEventHandler(CountIntrospections.Descriptor)
         .AddEventHandler(CountRevocations.Descriptor);
 

@@ -63,9 +63,12 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
         // Further grants and client authentication (issue 19)
+        { typeof(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>), null },
         { typeof(ConfigureClientAssertionValidation), typeof(Handlers.Protection.ResolveTokenValidationParameters), typeof(Handlers.Protection.RemoveDisallowedCharacters) },
         { typeof(ValidateClientAssertionClaims), typeof(Handlers.Protection.ValidatePresenters), typeof(Handlers.Protection.ValidateAudiences) },
         { typeof(RejectReplayedClientAssertions), typeof(Handlers.ValidateClientAssertionIssuer), typeof(Handlers.ValidateClientId) },
+        { typeof(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedResponseTypePermissions), typeof(Handlers.Authentication.ValidatePushedResourcePermissions) },
+        { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
     };
 
     [Theory]
@@ -101,6 +104,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(Handlers.Introspection.ValidateTokenType))]
     [InlineData(typeof(Handlers.Introspection.ValidateAuthorizedParty))]
     [InlineData(typeof(Handlers.Introspection.AttachApplicationClaims))]
+    [InlineData(typeof(Handlers.Authentication.ValidatePushedScopePermissions))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 
