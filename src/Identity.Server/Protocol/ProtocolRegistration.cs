@@ -3,6 +3,7 @@ using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Scopes;
@@ -35,6 +36,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<IPostConfigureOptions<List<ClientDefinition>>, ClientKeySetBinding>();
         services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
         services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
+        services.AddOptions<UserCodeRateLimitOptions>().BindConfiguration(UserCodeRateLimitOptions.SectionName).ValidateOnStart();
 
         // The key ring lives in the database so that every node shares it.
         services.AddDataProtection().SetApplicationName("Identity.Server");
@@ -54,8 +56,11 @@ internal static class ProtocolRegistration
                     .SetIntrospectionEndpointUris(ProtocolPaths.Introspection[1..])
                     .SetUserInfoEndpointUris(ProtocolPaths.UserInfo[1..])
                     .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..])
-                    .SetPushedAuthorizationEndpointUris(ProtocolPaths.PushedAuthorization[1..]);
-                server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
+                    .SetPushedAuthorizationEndpointUris(ProtocolPaths.PushedAuthorization[1..])
+                    .SetDeviceAuthorizationEndpointUris(ProtocolPaths.DeviceAuthorization[1..])
+                    .SetEndUserVerificationEndpointUris(ProtocolPaths.Verification[1..]);
+                server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow()
+                    .AllowDeviceAuthorizationFlow();
                 // RFC 9068 access tokens, signed and readable by resource servers; refresh tokens opaque (a random
                 // reference, only its hash stored); codes are always opaque.
                 server.DisableAccessTokenEncryption();
@@ -65,6 +70,7 @@ internal static class ProtocolRegistration
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough()
                     .EnableErrorPassthrough()
                     .SuppressJsonResponseIndentation();
                 server.AddOurHandlers();
@@ -81,6 +87,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<RequireRefreshTokenGrant>();
         services.AddSingleton<RequireNoRefreshTokenGrant>();
         services.AddSingleton<RequireClientAssertionValidation>();
+        services.AddSingleton<RequireDeviceCodeValidation>();
         services.AddSingleton<RequirePushedOrDeviceAuthorizationRequest>();
         // After the local-server integration's own Configure: token entries are checked whatever the token format
         // (it would check them only with reference access tokens everywhere), and the keys are the ring's.
@@ -100,6 +107,8 @@ internal static class ProtocolRegistration
         services.AddSingleton<ScopeCatalog>();
         services.AddSingleton<ClientOrigins>();
         services.AddSingleton<PasswordGrantRateLimiter>();
+        services.AddSingleton<UserCodeRateLimiter>();
+        services.AddScoped<DevicePolls>();
         services.AddScoped<PushedRequests>();
         services.AddScoped<ClientSeeder>();
         services.AddScoped<ScopeSeeder>();
@@ -113,6 +122,7 @@ internal static class ProtocolRegistration
         services.AddKeyedScoped<ITokenGrantHandler, RefreshTokenGrantHandler>(GrantTypes.RefreshToken);
         services.AddKeyedScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>(GrantTypes.ClientCredentials);
         services.AddKeyedScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>(GrantTypes.AuthorizationCode);
+        services.AddKeyedScoped<ITokenGrantHandler, DeviceCodeGrantHandler>(GrantTypes.DeviceCode);
         services.AddScoped<TokenEndpoint>();
         services.AddScoped<AuthorizationEndpoint>();
         services.AddScoped<EndSessionEndpoint>();
@@ -203,5 +213,10 @@ internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions
         options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
         // RFC 9126 §2.2: "a short lifetime"; SPEC §2: 60 s (OpenIddict: an hour). A person's sign-in continues past it (PushedRequests).
         options.RequestTokenLifetime = TimeSpan.FromSeconds(60);
+        options.DeviceCodeLifetime = options.UserCodeLifetime = UserCodes.Lifetime;
+        options.UserCodeCharset.Clear();
+        options.UserCodeCharset.UnionWith(UserCodes.Alphabet.Select(c => c.ToString()));
+        options.UserCodeLength = UserCodes.Length;
+        options.UserCodeDisplayFormat = UserCodes.DisplayFormat;
     }
 }

@@ -1,5 +1,6 @@
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -36,6 +37,8 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractUserInfoRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(AcceptUserCodesInAnyCase.Descriptor)
         // Client authentication (private_key_jwt)
         .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
         .AddEventHandler(ValidateClientAssertionClaims.Descriptor)
@@ -50,10 +53,13 @@ internal static class ServerPipeline
         .AddEventHandler(RejectScopesNotAllowed<ValidateTokenRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidatePushedScopePermissions.Descriptor)
         .AddEventHandler(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Device.ValidateScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidateDeviceAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateGrantedScopes.Descriptor)
         .AddEventHandler(RejectScopesNotGranted.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
+        .AddEventHandler(SlowDownEagerPolling.Descriptor)
         // Sign-in: redemption, lifetimes, the response
         .RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
         .AddEventHandler(RedeemOrReplayRefreshToken.Descriptor)
@@ -62,6 +68,7 @@ internal static class ServerPipeline
         .AddEventHandler(CompleteTokenResponse.Descriptor)
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
         .AddEventHandler(StateLifetimeAsIssued.Descriptor)
+        .AddEventHandler(AttachPollingInterval.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)
         .AddEventHandler(SkipIdentityTokenEntries.Descriptor)
@@ -96,6 +103,7 @@ internal static class ServerPipeline
         .AddEventHandler(CountRefusals<ApplyRevocationResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyIntrospectionResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyPushedAuthorizationResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyDeviceAuthorizationResponseContext>.Descriptor)
         .AddEventHandler(CountIntrospections.Descriptor)
         .AddEventHandler(CountRevocations.Descriptor);
 

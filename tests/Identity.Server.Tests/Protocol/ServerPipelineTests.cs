@@ -1,5 +1,6 @@
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -64,11 +65,16 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
         // Further grants and client authentication (issue 19)
         { typeof(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>), null },
+        { typeof(AcceptUserCodesInAnyCase), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractEndUserVerificationRequestContext>), null },
         { typeof(ConfigureClientAssertionValidation), typeof(Handlers.Protection.ResolveTokenValidationParameters), typeof(Handlers.Protection.RemoveDisallowedCharacters) },
         { typeof(ValidateClientAssertionClaims), typeof(Handlers.Protection.ValidatePresenters), typeof(Handlers.Protection.ValidateAudiences) },
         { typeof(RejectReplayedClientAssertions), typeof(Handlers.ValidateClientAssertionIssuer), typeof(Handlers.ValidateClientId) },
         { typeof(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedResponseTypePermissions), typeof(Handlers.Authentication.ValidatePushedResourcePermissions) },
+        { typeof(RejectScopesNotAllowed<ValidateDeviceAuthorizationRequestContext>), typeof(Handlers.Device.ValidateGrantTypePermissions), null },
+        { typeof(SlowDownEagerPolling), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
         { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
+        { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
     };
 
     [Theory]
@@ -105,6 +111,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(Handlers.Introspection.ValidateAuthorizedParty))]
     [InlineData(typeof(Handlers.Introspection.AttachApplicationClaims))]
     [InlineData(typeof(Handlers.Authentication.ValidatePushedScopePermissions))]
+    [InlineData(typeof(Handlers.Device.ValidateScopePermissions))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 

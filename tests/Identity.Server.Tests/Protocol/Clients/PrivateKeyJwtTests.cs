@@ -143,6 +143,21 @@ public sealed class PrivateKeyJwtTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task Assertion_AuthenticatesAtPushedAndDeviceAuthorization()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code", "urn:ietf:params:oauth:grant-type:device_code"], scopes: ["openid"],
+            redirectUris: ["https://app.example.test/callback"], jsonWebKeySet: key.PublicJwks, withSecret: false);
+
+        var pushed = await protocol.SendAsync(Post("/connect/par", [("response_type", "code"), ("redirect_uri", "https://app.example.test/callback"),
+            ("scope", "openid"), ("code_challenge", CodeFlow.Challenge(CodeFlow.NewVerifier())), ("code_challenge_method", "S256"),
+            .. ClientKey.Fields(client.ClientId, key.Assertion(client.ClientId))]));
+        Assert.Equal(HttpStatusCode.Created, pushed.Status);
+        var device = await protocol.SendAsync(Post("/connect/device", [("scope", "openid"), .. ClientKey.Fields(client.ClientId, key.Assertion(client.ClientId))]));
+        Assert.Equal(HttpStatusCode.OK, device.Status);
+        AssertInvalidClient(await protocol.SendAsync(Post("/connect/device", [("scope", "openid"), .. ClientKey.Fields(client.ClientId, new ClientKey().Assertion(client.ClientId))])));
+    }
+
+    [Fact]
     public async Task KeySetWrittenAsAJsonObjectInSettings_IsTheClientsKeySet()
     {
         var clientId = $"configured-{Guid.NewGuid():N}";

@@ -25,7 +25,8 @@ public sealed class DiscoveryTests(ServerFixture server)
             ("end_session_endpoint", "connect/endsession"), ("jwks_uri", ".well-known/jwks"),
         })
             Assert.Equal("https://localhost/" + path, json.GetProperty(field).GetString());
-        Assert.Equal(["authorization_code", "client_credentials", "password", "refresh_token"], Strings(json, "grant_types_supported").Order());
+        Assert.Equal(["authorization_code", "client_credentials", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+            Strings(json, "grant_types_supported").Order());
         Assert.Contains(TestData.ApiScope, Strings(json, "scopes_supported"));
         Assert.Contains("offline_access", Strings(json, "scopes_supported"));
         Assert.Equal(["code"], Strings(json, "response_types_supported"));
