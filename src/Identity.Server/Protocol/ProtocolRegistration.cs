@@ -60,7 +60,7 @@ internal static class ProtocolRegistration
                     .SetDeviceAuthorizationEndpointUris(ProtocolPaths.DeviceAuthorization[1..])
                     .SetEndUserVerificationEndpointUris(ProtocolPaths.Verification[1..]);
                 server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow()
-                    .AllowDeviceAuthorizationFlow();
+                    .AllowDeviceAuthorizationFlow().AllowTokenExchangeFlow();
                 // RFC 9068 access tokens, signed and readable by resource servers; refresh tokens opaque (a random
                 // reference, only its hash stored); codes are always opaque.
                 server.DisableAccessTokenEncryption();
@@ -86,6 +86,9 @@ internal static class ProtocolRegistration
         // Our handler filters, resolved by OpenIddict's dispatcher like its own.
         services.AddSingleton<RequireRefreshTokenGrant>();
         services.AddSingleton<RequireNoRefreshTokenGrant>();
+        services.AddSingleton<RequireAccessTokenInResponse>();
+        services.AddSingleton<RequireTokenExchangeGrant>();
+        services.AddSingleton<RequireNoTokenExchangeGrant>();
         services.AddSingleton<RequireClientAssertionValidation>();
         services.AddSingleton<RequireDeviceCodeValidation>();
         services.AddSingleton<RequirePushedOrDeviceAuthorizationRequest>();
@@ -123,6 +126,7 @@ internal static class ProtocolRegistration
         services.AddKeyedScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>(GrantTypes.ClientCredentials);
         services.AddKeyedScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>(GrantTypes.AuthorizationCode);
         services.AddKeyedScoped<ITokenGrantHandler, DeviceCodeGrantHandler>(GrantTypes.DeviceCode);
+        services.AddKeyedScoped<ITokenGrantHandler, TokenExchangeGrantHandler>(GrantTypes.TokenExchange);
         services.AddScoped<TokenEndpoint>();
         services.AddScoped<AuthorizationEndpoint>();
         services.AddScoped<EndSessionEndpoint>();
@@ -218,5 +222,8 @@ internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions
         options.UserCodeCharset.UnionWith(UserCodes.Alphabet.Select(c => c.ToString()));
         options.UserCodeLength = UserCodes.Length;
         options.UserCodeDisplayFormat = UserCodes.DisplayFormat;
+        // SPEC §2: the subject (and actor) of a token exchange is one of our access tokens, never an id_token or refresh token.
+        options.SubjectTokenTypes.IntersectWith([TokenTypeIdentifiers.AccessToken]);
+        options.ActorTokenTypes.IntersectWith([TokenTypeIdentifiers.AccessToken]);
     }
 }

@@ -57,6 +57,14 @@ internal static class ServerPipeline
         .AddEventHandler(RejectScopesNotAllowed<ValidateDeviceAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateGrantedScopes.Descriptor)
         .AddEventHandler(RejectScopesNotGranted.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAudiences.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResources.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAudiencePermissions.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResourcePermissions.Descriptor)
+        .AddEventHandler(RejectTargetsNotInSubjectToken.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAuthorizedParty.Descriptor)
+        .AddEventHandler(ValidateAuthorizedPartyOfOtherGrants.Descriptor)
+        .AddEventHandler(RejectUnauthorizedExchangeParties.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
         .AddEventHandler(SlowDownEagerPolling.Descriptor)
@@ -69,6 +77,7 @@ internal static class ServerPipeline
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
         .AddEventHandler(StateLifetimeAsIssued.Descriptor)
         .AddEventHandler(AttachPollingInterval.Descriptor)
+        .AddEventHandler(ReportRejectedExchangeTokensAsInvalidRequest.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)
         .AddEventHandler(SkipIdentityTokenEntries.Descriptor)
