@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Identity.Server.Accounts;
 using Identity.Server.Protocol;
 using Identity.Server.Protocol.Clients;
@@ -85,7 +86,7 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
     }
 
     /// <summary>The code OpenIddict validated, or null with the reason shown.</summary>
-    private async Task<System.Security.Claims.ClaimsPrincipal?> FindCodeAsync(CancellationToken ct)
+    private async Task<ClaimsPrincipal?> FindCodeAsync(CancellationToken ct)
     {
         if (HttpContext.GetOpenIddictServerResponse() is { Error: { } error } refused)
         {
@@ -119,7 +120,7 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
         return "This code has expired. Start over on the device for a new code.";
     }
 
-    private async Task DescribeAsync(System.Security.Claims.ClaimsPrincipal code, CancellationToken ct)
+    private async Task DescribeAsync(ClaimsPrincipal code, CancellationToken ct)
     {
         var clientId = code.GetPresenters().FirstOrDefault() ?? "";
         var application = await applications.FindByClientIdAsync(clientId, ct);
@@ -129,6 +130,6 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
     }
 
     /// <summary>What the device asked for; nothing asked means the client's default, all it may have (RFC 6749 §3.3).</summary>
-    private async Task<IReadOnlyList<string>> ScopesAsync(System.Security.Claims.ClaimsPrincipal code, CancellationToken ct) =>
+    private async Task<IReadOnlyList<string>> ScopesAsync(ClaimsPrincipal code, CancellationToken ct) =>
         code.GetScopes() is { Length: > 0 } asked ? asked : await clientScopes.AllowedAsync(code.GetPresenters().First(), ct);
 }

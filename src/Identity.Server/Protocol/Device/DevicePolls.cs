@@ -14,7 +14,7 @@ internal sealed class DevicePolls(ServerDbContext db)
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     /// <summary>A device waits from when it sent its last poll, the server counts from when it arrived: network jitter is forgiven.</summary>
     private static readonly TimeSpan Leeway = TimeSpan.FromSeconds(1);
-    private static readonly int SlowDownSeconds = 5;
+    private const int SlowDownSeconds = 5;
 
     /// <summary>Records a poll of a pending device code; true when it came too soon.</summary>
     public async Task<bool> IsTooSoonAsync(Guid deviceCodeId, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct)
