@@ -37,7 +37,7 @@ internal sealed class ServerMetrics
         tokensIssued = meter.CreateCounter<long>("identity.tokens.issued", "{response}",
             "Successful token responses (each may carry an access, refresh and id token), by grant_type and client_id.");
         requestsRefused = meter.CreateCounter<long>("identity.requests.refused", "{response}",
-            "OAuth error responses of the token, revocation and introspection endpoints (RFC 6749 §5.2), by error code.");
+            "OAuth error responses of the token, revocation, introspection, pushed authorization and device authorization endpoints (RFC 6749 §5.2), by error code.");
         signInFailures = meter.CreateCounter<long>("identity.signin.failures", "{attempt}",
             "Refused password sign-ins, by channel (password_grant, login_page) and reason (invalid_credentials, locked_out, not_confirmed).");
         lockouts = meter.CreateCounter<long>("identity.signin.lockouts", "{lockout}",

@@ -14,7 +14,7 @@ namespace Identity.Server.Jobs;
 /// redeemed or revoked token always expires within its lifetime, and validation refuses a token whose row is gone;
 /// within the retention age a redeemed refresh token stays, so that its reuse is still recognised), then ad-hoc
 /// authorizations left without tokens, rotation successors past their leeway, used email links, and email sent or
-/// refused for good. In
+/// refused for good; and the remembered client assertions and device polls whose codes have expired. In
 /// batches through the expiry indexes, up to a cap per run. With several nodes, Quartz's clustered store fires each
 /// run on one of them.
 /// </summary>
@@ -40,7 +40,10 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
         var successors = await db.RefreshTokenSuccessors.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var links = await db.AccountTokens.Where(t => t.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
         var mail = await db.OutboxMessages.Where(m => (m.SentAt != null && m.SentAt < cutoff) || (m.FailedAt != null && m.FailedAt < cutoff)).ExecuteDeleteAsync(ct);
-        var result = new PruneResult(tokens, authorizations, successors + links + mail, clock.Elapsed);
+        // An expired assertion is refused for its expiry, and an expired device code for its own: neither needs remembering.
+        var assertions = await db.UsedClientAssertions.Where(a => a.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        var polls = await db.DevicePolls.Where(p => p.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        var result = new PruneResult(tokens, authorizations, successors + links + mail + assertions + polls, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
         metrics.PruneRan(result.Tokens + result.Authorizations + result.Other, result.Elapsed);
         return result;

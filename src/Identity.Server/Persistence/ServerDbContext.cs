@@ -1,5 +1,7 @@
 using Identity.Server.Accounts;
 using Identity.Server.Email;
+using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -18,6 +20,8 @@ public abstract class ServerDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
+    public DbSet<UsedClientAssertion> UsedClientAssertions => Set<UsedClientAssertion>();
+    public DbSet<DevicePoll> DevicePolls => Set<DevicePoll>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Properties<string[]>().HaveConversion<SpaceSeparatedConverter, SpaceSeparatedComparer>();

@@ -9,6 +9,10 @@ internal static class ProtocolPaths
     public const string Introspection = "/connect/introspect";
     public const string UserInfo = "/connect/userinfo";
     public const string EndSession = "/connect/endsession";
+    public const string PushedAuthorization = "/connect/par";
+    public const string DeviceAuthorization = "/connect/device";
+    /// <summary>RFC 8628 §3.3's verification_uri: a page for people (Pages/Connect/Verify).</summary>
+    public const string Verification = "/connect/verify";
     public const string Configuration = "/.well-known/openid-configuration";
     public const string JsonWebKeySet = "/.well-known/jwks";
 }

@@ -1,7 +1,9 @@
 using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Dispatch;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
@@ -34,8 +36,10 @@ internal static class ProtocolRegistration
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddOptions<List<ClientDefinition>>().BindConfiguration("Identity:Clients").ValidateOnStart();
         services.AddSingleton<IValidateOptions<List<ClientDefinition>>, ClientDefinitionValidator>();
+        services.AddSingleton<IPostConfigureOptions<List<ClientDefinition>>, ClientKeySetBinding>();
         services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
         services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
+        services.AddOptions<UserCodeRateLimitOptions>().BindConfiguration(UserCodeRateLimitOptions.SectionName).ValidateOnStart();
 
         // The key ring lives in the database so that every node shares it.
         services.AddDataProtection().SetApplicationName("Identity.Server");
@@ -56,8 +60,12 @@ internal static class ProtocolRegistration
                     .SetRevocationEndpointUris(ProtocolPaths.Revocation[1..])
                     .SetIntrospectionEndpointUris(ProtocolPaths.Introspection[1..])
                     .SetUserInfoEndpointUris(ProtocolPaths.UserInfo[1..])
-                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..]);
-                server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow();
+                    .SetEndSessionEndpointUris(ProtocolPaths.EndSession[1..])
+                    .SetPushedAuthorizationEndpointUris(ProtocolPaths.PushedAuthorization[1..])
+                    .SetDeviceAuthorizationEndpointUris(ProtocolPaths.DeviceAuthorization[1..])
+                    .SetEndUserVerificationEndpointUris(ProtocolPaths.Verification[1..]);
+                server.AllowAuthorizationCodeFlow().AllowClientCredentialsFlow().AllowPasswordFlow().AllowRefreshTokenFlow()
+                    .AllowDeviceAuthorizationFlow().AllowTokenExchangeFlow();
                 // RFC 9068 access tokens, signed and readable by resource servers; refresh tokens opaque (a random
                 // reference, only its hash stored); codes are always opaque.
                 server.DisableAccessTokenEncryption();
@@ -67,6 +75,7 @@ internal static class ProtocolRegistration
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough()
                     .EnableErrorPassthrough()
                     .SuppressJsonResponseIndentation();
                 server.AddOurHandlers();
@@ -82,6 +91,12 @@ internal static class ProtocolRegistration
         // Our handler filters, resolved by OpenIddict's dispatcher like its own.
         services.AddSingleton<RequireRefreshTokenGrant>();
         services.AddSingleton<RequireNoRefreshTokenGrant>();
+        services.AddSingleton<RequireAccessTokenInResponse>();
+        services.AddSingleton<RequireTokenExchangeGrant>();
+        services.AddSingleton<RequireNoTokenExchangeGrant>();
+        services.AddSingleton<RequireClientAssertionValidation>();
+        services.AddSingleton<RequireDeviceCodeValidation>();
+        services.AddSingleton<RequirePushedOrDeviceAuthorizationRequest>();
         // After the local-server integration's own Configure: token entries are checked whatever the token format
         // (it would check them only with reference access tokens everywhere), and the keys are the ring's.
         services.Configure<OpenIddictValidationOptions>(o => o.EnableTokenEntryValidation = true);
@@ -101,6 +116,7 @@ internal static class ProtocolRegistration
 
         services.AddScoped<TokenWrites>();
         services.AddSingleton<TokenRowWriter>();
+        services.AddSingleton<TokenQueries>();
         services.AddSingleton<ApplicationSnapshots>();
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());
@@ -109,6 +125,9 @@ internal static class ProtocolRegistration
         services.AddSingleton<ScopeCatalog>();
         services.AddSingleton<ClientOrigins>();
         services.AddSingleton<PasswordGrantRateLimiter>();
+        services.AddSingleton<UserCodeRateLimiter>();
+        services.AddScoped<DevicePolls>();
+        services.AddScoped<PushedRequests>();
         services.AddScoped<ClientSeeder>();
         services.AddScoped<ScopeSeeder>();
         services.AddScoped<ClientScopes>();
@@ -121,6 +140,8 @@ internal static class ProtocolRegistration
         services.AddKeyedScoped<ITokenGrantHandler, RefreshTokenGrantHandler>(GrantTypes.RefreshToken);
         services.AddKeyedScoped<ITokenGrantHandler, ClientCredentialsGrantHandler>(GrantTypes.ClientCredentials);
         services.AddKeyedScoped<ITokenGrantHandler, AuthorizationCodeGrantHandler>(GrantTypes.AuthorizationCode);
+        services.AddKeyedScoped<ITokenGrantHandler, DeviceCodeGrantHandler>(GrantTypes.DeviceCode);
+        services.AddKeyedScoped<ITokenGrantHandler, TokenExchangeGrantHandler>(GrantTypes.TokenExchange);
         services.AddScoped<TokenEndpoint>();
         services.AddScoped<AuthorizationEndpoint>();
         services.AddScoped<EndSessionEndpoint>();
@@ -188,7 +209,8 @@ internal static class ProtocolStartup
 
 /// <summary>
 /// OpenIddict's server options from ours (SPEC §2, §5): lifetimes, the reuse leeway, the issuer, the scopes and claims
-/// discovery lists, S256 as the only PKCE method, and the client authentication methods we support.
+/// discovery lists, S256 as the only PKCE method; pushed requests, user codes, and what a token exchange accepts and
+/// may be for.
 /// </summary>
 internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions<ProtocolOptions> protocol, ScopeCatalog scopes)
     : IConfigureOptions<OpenIddictServerOptions>
@@ -208,6 +230,15 @@ internal sealed class ServerOptionsSetup(IOptions<TokenOptions> tokens, IOptions
             Claims.UpdatedAt, Claims.Email, Claims.EmailVerified, Claims.Role]);
         // RFC 7636 §4.2: "plain" protects nothing against an attacker who can read the authorization request.
         options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
-        options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
+        // RFC 9126 §2.2: "a short lifetime"; SPEC §2: 60 s (OpenIddict: an hour). A person's sign-in continues past it (PushedRequests).
+        options.RequestTokenLifetime = TimeSpan.FromSeconds(60);
+        options.DeviceCodeLifetime = options.UserCodeLifetime = UserCodes.Lifetime;
+        options.UserCodeCharset.Clear();
+        options.UserCodeCharset.UnionWith(UserCodes.Alphabet.Select(c => c.ToString()));
+        options.UserCodeLength = UserCodes.Length;
+        options.UserCodeDisplayFormat = UserCodes.DisplayFormat;
+        // SPEC §2: the subject (and actor) of a token exchange is one of our access tokens, never an id_token or refresh token.
+        options.SubjectTokenTypes.IntersectWith([TokenTypeIdentifiers.AccessToken]);
+        options.ActorTokenTypes.IntersectWith([TokenTypeIdentifiers.AccessToken]);
     }
 }

@@ -1,4 +1,6 @@
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -35,6 +37,13 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractIntrospectionRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractUserInfoRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(AcceptUserCodesInAnyCase.Descriptor)
+        // Client authentication (private_key_jwt)
+        .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
+        .AddEventHandler(ValidateClientAssertionClaims.Descriptor)
+        .AddEventHandler(RejectReplayedClientAssertions.Descriptor)
         // Clients and scopes
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor)
         .AddEventHandler(RequireClientIdentification.Descriptor)
@@ -43,10 +52,23 @@ internal static class ServerPipeline
         .AddEventHandler(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor)
         .AddEventHandler(RejectScopesNotAllowed<ValidateTokenRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidatePushedScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Device.ValidateScopePermissions.Descriptor)
+        .AddEventHandler(RejectScopesNotAllowed<ValidateDeviceAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateGrantedScopes.Descriptor)
         .AddEventHandler(RejectScopesNotGranted.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAudiences.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResources.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAudiencePermissions.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResourcePermissions.Descriptor)
+        .AddEventHandler(RejectTargetsNotInSubjectToken.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAuthorizedParty.Descriptor)
+        .AddEventHandler(ValidateAuthorizedPartyOfOtherGrants.Descriptor)
+        .AddEventHandler(RejectUnauthorizedExchangeParties.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
+        .AddEventHandler(SlowDownEagerPolling.Descriptor)
         // Sign-in: redemption, lifetimes, the rows, the response
         .AddEventHandler(DeferTokenRows.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
@@ -56,6 +78,9 @@ internal static class ServerPipeline
         .AddEventHandler(CompleteTokenResponse.Descriptor)
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)
         .AddEventHandler(WriteTokenRows.Descriptor)
+        .AddEventHandler(StateLifetimeAsIssued.Descriptor)
+        .AddEventHandler(AttachPollingInterval.Descriptor)
+        .AddEventHandler(ReportRejectedExchangeTokensAsInvalidRequest.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)
         .AddEventHandler(SkipIdentityTokenEntries.Descriptor)
@@ -89,6 +114,8 @@ internal static class ServerPipeline
         .AddEventHandler(CountRefusals<ApplyTokenResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyRevocationResponseContext>.Descriptor)
         .AddEventHandler(CountRefusals<ApplyIntrospectionResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyPushedAuthorizationResponseContext>.Descriptor)
+        .AddEventHandler(CountRefusals<ApplyDeviceAuthorizationResponseContext>.Descriptor)
         .AddEventHandler(CountIntrospections.Descriptor)
         .AddEventHandler(CountRevocations.Descriptor);
 

@@ -29,6 +29,11 @@ public sealed class ConfigurationTests
     [InlineData("AllowedScopes:0", "undeclared")]
     [InlineData("AllowedCorsOrigins:0", "https://app.example.test/path")]
     [InlineData("RedirectUris:0", "/relative")]
+    [InlineData("JsonWebKeySet", "not json")]
+    [InlineData("JsonWebKeySet", """{"keys":[]}""")]
+    [InlineData("JsonWebKeySet", """{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}""")]
+    [InlineData("JsonWebKeySet", """{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}""")]
+    [InlineData("RequirePushedAuthorizationRequests", "true")]
     public async Task InvalidClient_StopsStartUp_NamingTheKey(string field, string value)
     {
         var settings = new Dictionary<string, string?>
@@ -40,6 +45,29 @@ public sealed class ConfigurationTests
         };
         var failure = await StartUpFailureAsync(settings);
         Assert.Contains($"Identity:Clients:0:{field.Split(':')[0]}", failure);
+    }
+
+    [Fact]
+    public async Task PublicClientForTokenExchange_StopsStartUp()
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Identity:Clients:0:ClientId"] = "broken",
+            ["Identity:Clients:0:Type"] = "public",
+            ["Identity:Clients:0:AllowedGrantTypes:0"] = "urn:ietf:params:oauth:grant-type:token-exchange",
+        });
+        Assert.Contains("Identity:Clients:0:AllowedGrantTypes", failure);
+    }
+
+    [Fact]
+    public async Task ConfidentialClientWithNeitherSecretNorKeySet_StopsStartUp()
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Identity:Clients:0:ClientId"] = "broken",
+            ["Identity:Clients:0:AllowedGrantTypes:0"] = "client_credentials",
+        });
+        Assert.Contains("Identity:Clients:0:ClientSecret", failure);
     }
 
     [Theory]

@@ -20,6 +20,9 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         await using var server = ConfiguredServer.OnPostgres(cluster.ConnectionString("identity"));
         var http = server.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"], scopes: []);
+        // Tokens are written before the outage, so the writer's connection is one the outage breaks.
+        Assert.Equal(HttpStatusCode.OK, (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status);
 
         await cluster.StopServerAsync();
         var clock = Stopwatch.StartNew();
@@ -39,5 +42,8 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.True(await Eventually.TrueAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
                 60, TimeSpan.FromMilliseconds(250)),
             "the server did not recover after the database came back");
+        Assert.True(await Eventually.TrueAsync(async () => (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status == HttpStatusCode.OK,
+                20, TimeSpan.FromMilliseconds(250)),
+            "tokens were not issued again after the database came back");
     }
 }

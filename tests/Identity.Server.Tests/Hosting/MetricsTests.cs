@@ -47,6 +47,25 @@ public sealed partial class MetricsTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task PushedAndDeviceAuthorizationRefusals_AreCounted()
+    {
+        var pushing = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid"], redirectUris: ["https://app.example.test/callback"]);
+        var tv = await data.ClientAsync(grants: [DeviceFlow.GrantType], isPublic: true, scopes: ["openid"]);
+        var before = await PrometheusScrape.GetAsync(server.CreateClient());
+
+        var pushed = await protocol.TokenAsync(pushing, ProtocolClient.Form(("response_type", "code"), ("redirect_uri", "https://app.example.test/callback"),
+            ("scope", "openid profile")), "/connect/par");
+        var started = await protocol.TokenAsync(tv, ProtocolClient.Form(("scope", "openid profile")), "/connect/device");
+
+        Assert.Equal("invalid_scope", pushed.Error);
+        Assert.Equal("invalid_scope", started.Error);
+        var after = await PrometheusScrape.GetAsync(server.CreateClient());
+        // The fixture's tests run one at a time: these two are the only refusals in between.
+        Assert.Equal(before.Value("identity_requests_refused_total", ("error", "invalid_scope")) + 2,
+            after.Value("identity_requests_refused_total", ("error", "invalid_scope")));
+    }
+
+    [Fact]
     public async Task RepeatedWrongPasswords_CountTheLockout()
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());

@@ -50,6 +50,29 @@ public static partial class CodeFlow
         return (QueryHelpers.ParseQuery(location.Query)["code"].ToString(), verifier);
     }
 
+    /// <summary>
+    /// Signs <paramref name="user"/> in on the login page with <paramref name="http"/>'s cookie jar, as a browser sent
+    /// there with <paramref name="returnUrl"/> does, and answers where the page sends the person next.
+    /// </summary>
+    public static async Task<Uri> LogInAsync(HttpClient http, TestUser user, string? returnUrl)
+    {
+        var page = await http.GetStringAsync(QueryHelpers.AddQueryString("/account/login", "returnUrl", returnUrl ?? ""));
+        var response = await http.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = user.UserName, ["Password"] = user.Password, ["ReturnUrl"] = returnUrl ?? "", ["__RequestVerificationToken"] = Antiforgery(page),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.Location!;
+    }
+
+    /// <summary>The anti-forgery token of a page's form.</summary>
+    public static string Antiforgery(string page)
+    {
+        var match = AntiforgeryField().Match(page);
+        Assert.True(match.Success, "The page has no anti-forgery token.");
+        return match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
+    }
+
     [GeneratedRegex("""name="__RequestVerificationToken" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="__RequestVerificationToken" """)]
     private static partial Regex AntiforgeryField();
 }

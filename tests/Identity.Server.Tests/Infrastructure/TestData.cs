@@ -31,10 +31,11 @@ public sealed class TestData(WebApplicationFactory<Program> server)
     public async Task<TestClient> ClientAsync(
         string[]? grants = null, string[]? scopes = null, bool isPublic = false, string format = "jwt",
         bool allowIntrospection = false, string[]? corsOrigins = null, TimeSpan? accessTokenLifetime = null,
-        string[]? redirectUris = null, bool requireConsent = true, string[]? postLogoutRedirectUris = null)
+        string[]? redirectUris = null, bool requireConsent = true, string[]? postLogoutRedirectUris = null,
+        string? jsonWebKeySet = null, bool withSecret = true, bool requirePushedAuthorizationRequests = false)
     {
         var id = $"client-{Guid.NewGuid():N}";
-        var secret = isPublic ? null : $"secret-{Guid.NewGuid():N}-{Guid.NewGuid():N}";
+        var secret = isPublic || !withSecret ? null : $"secret-{Guid.NewGuid():N}-{Guid.NewGuid():N}";
         var definition = new ClientDefinition
         {
             ClientId = id,
@@ -49,6 +50,8 @@ public sealed class TestData(WebApplicationFactory<Program> server)
             RedirectUris = redirectUris ?? [],
             PostLogoutRedirectUris = postLogoutRedirectUris ?? [],
             RequireConsent = requireConsent,
+            JsonWebKeySet = jsonWebKeySet,
+            RequirePushedAuthorizationRequests = requirePushedAuthorizationRequests,
         };
         await using var scope = server.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None);

@@ -66,6 +66,35 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     }
 
     [Fact]
+    public async Task PushedRequest_LoginConsentAndCode_GiveTokens()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [redirectUri], requirePushedAuthorizationRequests: true);
+        var user = await data.UserAsync();
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        var pushed = await protocol.TokenAsync(client, ProtocolClient.Form(("response_type", "code"), ("redirect_uri", redirectUri),
+            ("scope", "openid profile offline_access"), ("state", "s-par"), ("nonce", "nonce-par"),
+            ("code_challenge", AuthorizationCodeGrantTests.Challenge(verifier)), ("code_challenge_method", "S256")), "/connect/par");
+        Assert.Equal(HttpStatusCode.Created, pushed.Status);
+
+        browser.Navigate().GoToUrl(QueryHelpers.AddQueryString(new Uri(host.BaseAddress, "/connect/authorize").ToString(),
+            new Dictionary<string, string?> { ["client_id"] = client.ClientId, ["request_uri"] = pushed.Field("request_uri") }));
+        SignIn(user);
+        Assert.Contains("stay signed in", browser.WaitFor(By.Id("scopes")).Text);
+        browser.FindElement(By.Id("allow")).Click();
+
+        var callback = WaitForCallback();
+        Assert.Equal("s-par", callback["state"]);
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", callback["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+        Assert.Equal(HttpStatusCode.OK, tokens.Status);
+        Assert.Equal("nonce-par", new JsonWebToken(tokens.IdToken).GetPayloadValue<string>("nonce"));
+
+        // The same client's plain request is refused (RequirePushedAuthorizationRequests), back at its redirect URI.
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        Assert.Equal("invalid_request", WaitForCallback()["error"]);
+    }
+
+    [Fact]
     public async Task DenyAtConsent_SendsAccessDenied()
     {
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());

@@ -1,4 +1,6 @@
 using Identity.Server.Protocol.Authorization;
+using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
@@ -39,7 +41,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
         { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
         { typeof(RejectPersonalScopesForClients), typeof(Handlers.Exchange.ValidateEndpointPermissions), typeof(Handlers.Exchange.ValidateGrantTypePermissions) },
-        { typeof(RejectScopesNotAllowed<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateResourcePermissions) },
+        { typeof(RejectScopesNotAllowed<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement) },
         { typeof(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateResponseTypePermissions), typeof(Handlers.Authentication.ValidateResourcePermissions) },
         { typeof(RejectScopesNotGranted), typeof(Handlers.Exchange.ValidateCodeVerifier), null },
         { typeof(RememberRegisteredRedirectUri), typeof(Handlers.Authentication.ValidateAuthentication), typeof(Handlers.Authentication.ValidateRedirectUriParameter) },
@@ -64,6 +66,22 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(AttachDiscoveryMetadata), typeof(Handlers.Discovery.AttachClientAuthenticationMethods), null },
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
+        // Further grants and client authentication (issue 19)
+        { typeof(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>), null },
+        { typeof(AcceptUserCodesInAnyCase), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractEndUserVerificationRequestContext>), null },
+        { typeof(ConfigureClientAssertionValidation), typeof(Handlers.Protection.ResolveTokenValidationParameters), typeof(Handlers.Protection.RemoveDisallowedCharacters) },
+        { typeof(ValidateClientAssertionClaims), typeof(Handlers.Protection.ValidatePresenters), typeof(Handlers.Protection.ValidateAudiences) },
+        { typeof(RejectReplayedClientAssertions), typeof(Handlers.ValidateClientAssertionIssuer), typeof(Handlers.ValidateClientId) },
+        { typeof(RejectScopesNotAllowed<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedResponseTypePermissions), typeof(Handlers.Authentication.ValidatePushedResourcePermissions) },
+        { typeof(RejectScopesNotAllowed<ValidateDeviceAuthorizationRequestContext>), typeof(Handlers.Device.ValidateGrantTypePermissions), null },
+        { typeof(RejectTargetsNotInSubjectToken), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement) },
+        { typeof(ValidateAuthorizedPartyOfOtherGrants), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement), typeof(Handlers.Exchange.ValidateRedirectUri) },
+        { typeof(RejectUnauthorizedExchangeParties), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement), typeof(Handlers.Exchange.ValidateRedirectUri) },
+        { typeof(SlowDownEagerPolling), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
+        { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
+        { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
+        { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };
 
     [Theory]
@@ -99,6 +117,13 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(Handlers.Introspection.ValidateTokenType))]
     [InlineData(typeof(Handlers.Introspection.ValidateAuthorizedParty))]
     [InlineData(typeof(Handlers.Introspection.AttachApplicationClaims))]
+    [InlineData(typeof(Handlers.Authentication.ValidatePushedScopePermissions))]
+    [InlineData(typeof(Handlers.Device.ValidateScopePermissions))]
+    [InlineData(typeof(Handlers.Exchange.ValidateAudiences))]
+    [InlineData(typeof(Handlers.Exchange.ValidateResources))]
+    [InlineData(typeof(Handlers.Exchange.ValidateAudiencePermissions))]
+    [InlineData(typeof(Handlers.Exchange.ValidateResourcePermissions))]
+    [InlineData(typeof(Handlers.Exchange.ValidateAuthorizedParty))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 

@@ -45,7 +45,7 @@ internal sealed class ConsentModel(IOpenIddictApplicationManager applications) :
         StatusCode = StatusCodes.Status400BadRequest, ContentType = "text/plain; charset=utf-8", Content = "The consent request is not valid.",
     };
 
-    private static string Describe(string scope) => scope switch
+    internal static string Describe(string scope) => scope switch
     {
         StandardScopes.OpenId => "Know who you are (your account identifier)",
         StandardScopes.Profile => "See your name and user name",

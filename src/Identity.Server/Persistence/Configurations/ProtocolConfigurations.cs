@@ -1,4 +1,6 @@
 using Identity.Server.Accounts;
+using Identity.Server.Protocol.ClientAuthentication;
+using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +38,30 @@ internal sealed class RefreshTokenSuccessorConfiguration : IEntityTypeConfigurat
         successor.HasKey(s => s.TokenId);
         successor.Property(s => s.TokenId).ValueGeneratedNever();
         successor.HasIndex(s => s.ExpiresAt);
+    }
+}
+
+internal sealed class UsedClientAssertionConfiguration : IEntityTypeConfiguration<UsedClientAssertion>
+{
+    public void Configure(EntityTypeBuilder<UsedClientAssertion> assertion)
+    {
+        assertion.ToTable("UsedClientAssertions");
+        // The key is what makes a jti single-use across nodes: the second insert of a pair fails.
+        assertion.HasKey(a => new { a.ClientId, a.JwtIdHash });
+        assertion.Property(a => a.ClientId).HasMaxLength(100);
+        assertion.Property(a => a.JwtIdHash).HasMaxLength(64);
+        assertion.HasIndex(a => a.ExpiresAt);
+    }
+}
+
+internal sealed class DevicePollConfiguration : IEntityTypeConfiguration<DevicePoll>
+{
+    public void Configure(EntityTypeBuilder<DevicePoll> poll)
+    {
+        poll.ToTable("DevicePolls");
+        poll.HasKey(p => p.DeviceCodeId);
+        poll.Property(p => p.DeviceCodeId).ValueGeneratedNever();
+        poll.HasIndex(p => p.ExpiresAt);
     }
 }
 

@@ -19,7 +19,7 @@ namespace Identity.Server.Protocol.Authorization;
 /// Errors it could not send to the client (an unknown client or redirect URI) are shown to the person instead.
 /// </summary>
 internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<ApplicationUser> users, Consents consents, ScopeCatalog catalog,
-    IssuerUri issuer, IAntiforgery antiforgery, TimeProvider time)
+    IssuerUri issuer, IAntiforgery antiforgery, PushedRequests pushed, TimeProvider time)
 {
     public const string DecisionParameter = "consent_decision";
 
@@ -37,7 +37,8 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user is not signed in."));
             // Back here after signing in, without prompt=login, or the person would be asked forever.
-            return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", ReturnUrl(http, request, without: PromptValues.Login)));
+            if (await ReturnUrlAsync(http, request, without: PromptValues.Login, ct) is not { } afterLogin) return RequestUsed();
+            return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin));
         }
 
         var scopes = request.GetScopes();
@@ -47,13 +48,19 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
             // which is bound to the signed-in person as the page saw them.
             http.User = session.Principal!;
             if (!await antiforgery.IsRequestValidAsync(http)) return ErrorPages.Refused("The consent form expired; start again from the application.");
+            // A pushed request's scopes come from its request_uri; the consent page showed the copy in its URL, which must match.
+            if (PushedRequests.Of(http) is not null && (await http.Request.ReadFormAsync(ct))[Parameters.Scope] != request.Scope)
+                return ErrorPages.Refused("The consent form does not match the request; start again from the application.");
             if (decision != "allow") return OAuthResults.Reject(new OAuthError(Errors.AccessDenied, "The user denied the request."));
             await consents.GrantAsync(user.Id, request.ClientId!, scopes, ct);
         }
         else if (await consents.IsRequiredAsync(user.Id, request.ClientId!, scopes, ct) || request.HasPromptValue(PromptValues.Consent))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.ConsentRequired, "The user has not consented."));
-            return Results.Redirect(QueryHelpers.AddQueryString("/connect/consent", "returnUrl", ReturnUrl(http, request, without: PromptValues.Consent)));
+            if (await ReturnUrlAsync(http, request, without: PromptValues.Consent, ct) is not { } afterConsent) return RequestUsed();
+            // The consent page names the scopes from its returnUrl: a continued pushed request carries a copy (checked on the way back).
+            if (PushedRequests.Of(http) is not null) afterConsent = QueryHelpers.AddQueryString(afterConsent, Parameters.Scope, request.Scope ?? "");
+            return Results.Redirect(QueryHelpers.AddQueryString("/connect/consent", "returnUrl", afterConsent));
         }
 
         var granted = scopes.ToHashSet(StringComparer.Ordinal);
@@ -64,7 +71,15 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         return OAuthResults.SignIn(principal);
     }
 
-    /// <summary>The same request as a local URL, minus the prompt value just satisfied (and the consent form's own fields).</summary>
+    /// <summary>
+    /// The same request as a local URL, minus the prompt value just satisfied (and the consent form's own fields); for a
+    /// pushed request, a continuation of it (<see cref="PushedRequests"/>), or null when its request_uri was used meanwhile.
+    /// </summary>
+    private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, string without, CancellationToken ct) =>
+        PushedRequests.Of(http) is not null ? await pushed.ContinueAsync(http, request, without, ct) : ReturnUrl(http, request, without);
+
+    private static IResult RequestUsed() => ErrorPages.Refused("This sign-in request was already used; start again from the application.");
+
     private static string ReturnUrl(HttpContext http, OpenIddictRequest request, string without)
     {
         var query = new Dictionary<string, string?>(StringComparer.Ordinal);

@@ -32,13 +32,25 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
                 Fail("Type", "must be 'public' or 'confidential'.");
             if (isPublic && !string.IsNullOrEmpty(client.ClientSecret))
                 Fail("ClientSecret", "a public client has no secret.");
-            if (!isPublic && (client.ClientSecret?.Length ?? 0) < MinimumSecretLength)
-                Fail("ClientSecret", $"a confidential client needs a secret of at least {MinimumSecretLength} characters.");
+            var hasKeySet = !string.IsNullOrWhiteSpace(client.JsonWebKeySet);
+            if (!isPublic && !string.IsNullOrEmpty(client.ClientSecret) && client.ClientSecret.Length < MinimumSecretLength)
+                Fail("ClientSecret", $"must be at least {MinimumSecretLength} characters.");
+            if (!isPublic && string.IsNullOrEmpty(client.ClientSecret) && !hasKeySet)
+                Fail("ClientSecret", $"a confidential client needs a secret of at least {MinimumSecretLength} characters, a JsonWebKeySet, or both.");
+            if (isPublic && hasKeySet)
+                Fail("JsonWebKeySet", "a public client does not authenticate; make it confidential to use private_key_jwt.");
+            if (hasKeySet && ClientKeySet.Parse(client.JsonWebKeySet!).Problem is { } problem)
+                Fail("JsonWebKeySet", problem);
 
             foreach (var grant in client.AllowedGrantTypes.Where(g => !SupportedGrantTypes.All.Contains(g)))
                 Fail("AllowedGrantTypes", $"unknown grant type '{grant}'.");
             if (isPublic && client.AllowedGrantTypes.Contains(GrantTypes.ClientCredentials))
                 Fail("AllowedGrantTypes", "client_credentials needs a confidential client.");
+            // RFC 8693 §2.1 leaves it to the server; SPEC §2: a service exchanging tokens must prove who it is.
+            if (isPublic && client.AllowedGrantTypes.Contains(GrantTypes.TokenExchange))
+                Fail("AllowedGrantTypes", $"{GrantTypes.TokenExchange} needs a confidential client.");
+            if (client.RequirePushedAuthorizationRequests && !client.AllowedGrantTypes.Contains(GrantTypes.AuthorizationCode))
+                Fail("RequirePushedAuthorizationRequests", "applies to authorization requests: allow authorization_code too.");
             foreach (var scope in client.AllowedScopes.Where(s => !known.Contains(s)))
                 Fail("AllowedScopes", $"unknown scope '{scope}' (declare API scopes under Identity:Scopes).");
             foreach (var uri in client.RedirectUris.Concat(client.PostLogoutRedirectUris).Where(u => !IsAbsoluteWithoutFragment(u)))

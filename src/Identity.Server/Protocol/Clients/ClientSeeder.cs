@@ -43,6 +43,11 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
             DisplayName = definition.DisplayName ?? definition.ClientId,
             ConsentType = definition.RequireConsent ? ConsentTypes.Explicit : ConsentTypes.Implicit,
         };
+        if (!string.IsNullOrWhiteSpace(definition.JsonWebKeySet))
+        {
+            var (set, problem) = ClientKeySet.Parse(definition.JsonWebKeySet);
+            descriptor.JsonWebKeySet = set ?? throw new InvalidOperationException($"Client {definition.ClientId}: JsonWebKeySet {problem}");
+        }
         foreach (var uri in definition.RedirectUris) descriptor.RedirectUris.Add(new Uri(uri));
         foreach (var uri in definition.PostLogoutRedirectUris) descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
 
@@ -53,8 +58,12 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
         if (definition.AllowIntrospection) descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
         if (grants.Contains(GrantTypes.AuthorizationCode))
         {
-            descriptor.Permissions.UnionWith([Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession, Permissions.ResponseTypes.Code]);
+            // RFC 9126: every client of the code flow may push its requests; RequirePushedAuthorizationRequests makes it the only way.
+            descriptor.Permissions.UnionWith([Permissions.Endpoints.Authorization, Permissions.Endpoints.EndSession, Permissions.ResponseTypes.Code,
+                Permissions.Endpoints.PushedAuthorization]);
         }
+        if (definition.RequirePushedAuthorizationRequests) descriptor.Requirements.Add(Requirements.Features.PushedAuthorizationRequests);
+        if (grants.Contains(GrantTypes.DeviceCode)) descriptor.Permissions.Add(Permissions.Endpoints.DeviceAuthorization);
         foreach (var grant in grants) descriptor.Permissions.Add(Permissions.Prefixes.GrantType + grant);
         foreach (var scope in definition.AllowedScopes) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
         // SPEC §2: public clients must prove possession of the code (RFC 7636; RFC 9700 §2.1.1).

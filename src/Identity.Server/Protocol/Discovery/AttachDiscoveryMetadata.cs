@@ -1,3 +1,5 @@
+using Identity.Server.Protocol.ClientAuthentication;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -5,8 +7,10 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 namespace Identity.Server.Protocol.Discovery;
 
 /// <summary>
-/// SPEC §2's discovery document where OpenIddict's differs: public clients authenticate at the token and revocation
-/// endpoints with <c>none</c> (their client_id alone), which OpenIddict supports but does not advertise.
+/// SPEC §2's discovery document where OpenIddict's differs: public clients authenticate at the token, revocation,
+/// device authorization and pushed authorization endpoints with <c>none</c> (their client_id alone), which OpenIddict
+/// supports but does not advertise; and the algorithms a private_key_jwt assertion may be signed with (RFC 8414 §2
+/// <c>*_endpoint_auth_signing_alg_values_supported</c>), which it leaves out.
 /// </summary>
 internal sealed class AttachDiscoveryMetadata : IOpenIddictServerHandler<HandleConfigurationRequestContext>
 {
@@ -21,6 +25,15 @@ internal sealed class AttachDiscoveryMetadata : IOpenIddictServerHandler<HandleC
     {
         context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
         context.RevocationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
+        if (context.DeviceAuthorizationEndpoint is not null) context.DeviceAuthorizationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
+        if (context.PushedAuthorizationEndpoint is not null) context.PushedAuthorizationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
+        if (context.TokenEndpointAuthenticationMethods.Contains(ClientAuthenticationMethods.PrivateKeyJwt))
+        {
+            var algorithms = new OpenIddictParameter(System.Collections.Immutable.ImmutableArray.CreateRange<string?>(ClientAssertions.SigningAlgorithms));
+            context.Metadata[Metadata.TokenEndpointAuthSigningAlgValuesSupported] = algorithms;
+            context.Metadata[Metadata.RevocationEndpointAuthSigningAlgValuesSupported] = algorithms;
+            context.Metadata[Metadata.IntrospectionEndpointAuthSigningAlgValuesSupported] = algorithms;
+        }
         return ValueTask.CompletedTask;
     }
 }

@@ -6,8 +6,9 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 namespace Identity.Server.Protocol.Metrics;
 
 /// <summary>
-/// <c>identity.requests.refused</c>, by error code, for the token, revocation and introspection endpoints: every
-/// error response they write (an introspection answered <c>{"active":false}</c> is an answer, not a refusal).
+/// <c>identity.requests.refused</c>, by error code, for the token, revocation, introspection, pushed authorization and
+/// device authorization endpoints: every error response they write (an introspection answered <c>{"active":false}</c>
+/// is an answer, not a refusal).
 /// </summary>
 internal sealed class CountRefusals<TContext>(ServerMetrics metrics) : IOpenIddictServerHandler<TContext> where TContext : BaseRequestContext
 {

@@ -9,7 +9,9 @@ namespace Identity.Server.Protocol.Scopes;
 /// <summary>
 /// A scope outside the client's AllowedScopes is <c>invalid_scope</c> (RFC 6749 §5.2: "exceeds the scope granted"),
 /// openid and offline_access included: in place of OpenIddict's ValidateScopePermissions, which answers
-/// invalid_request and lets every client ask for those two.
+/// invalid_request and lets every client ask for those two — at the token and authorization endpoints, and likewise
+/// at the pushed authorization (RFC 9126 §2.3: the authorization endpoint's errors) and device authorization (RFC 8628
+/// §3.2: RFC 6749 §5.2's errors) endpoints.
 /// </summary>
 internal sealed class RejectScopesNotAllowed<TContext>(ClientScopes scopes) : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
 {
@@ -17,9 +19,14 @@ internal sealed class RejectScopesNotAllowed<TContext>(ClientScopes scopes) : IO
         OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
             .AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()
             .UseScopedHandler<RejectScopesNotAllowed<TContext>>()
-            .SetOrder(typeof(TContext) == typeof(ValidateTokenRequestContext)
-                ? OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order
-                : OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order)
+            .SetOrder(typeof(TContext) switch
+            {
+                var t when t == typeof(ValidateTokenRequestContext) => OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order,
+                var t when t == typeof(ValidatePushedAuthorizationRequestContext) =>
+                    OpenIddictServerHandlers.Authentication.ValidatePushedScopePermissions.Descriptor.Order,
+                var t when t == typeof(ValidateDeviceAuthorizationRequestContext) => OpenIddictServerHandlers.Device.ValidateScopePermissions.Descriptor.Order,
+                _ => OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order,
+            })
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

@@ -83,6 +83,19 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
     {
         try
         {
+            await InsertOnceAsync(rows);
+        }
+        catch when (connection is null)
+        {
+            // The connection broke (the database restarted, say): once more on a new one.
+            await InsertOnceAsync(rows);
+        }
+    }
+
+    private async Task InsertOnceAsync(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows)
+    {
+        try
+        {
             if (connection is null)
             {
                 connection = new NpgsqlConnection(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
@@ -104,9 +117,9 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
             command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Type));
             await command.ExecuteNonQueryAsync();
         }
-        catch when (connection is { State: not System.Data.ConnectionState.Open })
+        catch when (connection is { FullState: not System.Data.ConnectionState.Open })
         {
-            // A broken connection: the next batch opens another.
+            // Not usable any more (or never opened): the next attempt starts from a new connection.
             await connection.DisposeAsync();
             connection = null;
             throw;

@@ -16,19 +16,11 @@ namespace Identity.Server.Protocol.Storage;
 /// authorization but take its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, ApplicationSnapshots snapshots, ApplicationChanges changes)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, ApplicationSnapshots snapshots,
+    ApplicationChanges changes)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
         OpenIddictEntityFrameworkCoreAuthorization<Guid>, Guid>(cache, context, options)
 {
-    // Compiled once per process: stateless delegates, bound to whichever context they are given.
-    private static readonly Func<DbContext, Guid, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ById =
-        EF.CompileAsyncQuery((DbContext db, Guid id) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
-            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.Id == id));
-
-    private static readonly Func<DbContext, string, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ByReferenceId =
-        EF.CompileAsyncQuery((DbContext db, string referenceId) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
-            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId));
-
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
@@ -36,7 +28,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         if (!Guid.TryParse(identifier, out var id)) return null;
         foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
             if (entry.Entity.Id == id) return entry.Entity;
-        return await WithApplicationAsync(db, await ById(db, id), cancellationToken);
+        return await WithApplicationAsync(db, await queries.ById(db, id), cancellationToken);
     }
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
@@ -45,7 +37,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         var db = await Context.GetDbContextAsync(cancellationToken);
         foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
             if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
-        return await WithApplicationAsync(db, await ByReferenceId(db, identifier), cancellationToken);
+        return await WithApplicationAsync(db, await queries.ByReferenceId(db, identifier), cancellationToken);
     }
 
     /// <summary>
@@ -95,4 +87,20 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
 internal sealed class TokenWrites
 {
     public bool Deferred { get; set; }
+}
+
+/// <summary>
+/// The token store's compiled queries, made once per host: a compiled query keeps the executor of the model it first
+/// ran on, so one shared by hosts on different providers (a PostgreSQL and a SQLite host in one test process) would
+/// switch between them under concurrent use.
+/// </summary>
+internal sealed class TokenQueries
+{
+    public Func<DbContext, Guid, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ById { get; } =
+        EF.CompileAsyncQuery((DbContext db, Guid id) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.Id == id));
+
+    public Func<DbContext, string, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ByReferenceId { get; } =
+        EF.CompileAsyncQuery((DbContext db, string referenceId) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId));
 }

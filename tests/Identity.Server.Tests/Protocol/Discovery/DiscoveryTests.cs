@@ -25,15 +25,39 @@ public sealed class DiscoveryTests(ServerFixture server)
             ("end_session_endpoint", "connect/endsession"), ("jwks_uri", ".well-known/jwks"),
         })
             Assert.Equal("https://localhost/" + path, json.GetProperty(field).GetString());
-        Assert.Equal(["authorization_code", "client_credentials", "password", "refresh_token"], Strings(json, "grant_types_supported").Order());
+        Assert.Equal(["authorization_code", "client_credentials", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:token-exchange"], Strings(json, "grant_types_supported").Order());
         Assert.Contains(TestData.ApiScope, Strings(json, "scopes_supported"));
         Assert.Contains("offline_access", Strings(json, "scopes_supported"));
         Assert.Equal(["code"], Strings(json, "response_types_supported"));
-        Assert.Equal(["client_secret_basic", "client_secret_post", "none"], Strings(json, "token_endpoint_auth_methods_supported").Order());
+        Assert.Equal(["client_secret_basic", "client_secret_post", "none", "private_key_jwt"], Strings(json, "token_endpoint_auth_methods_supported").Order());
         Assert.Equal(["S256"], Strings(json, "code_challenge_methods_supported"));
         Assert.Contains("RS256", Strings(json, "id_token_signing_alg_values_supported"));
         Assert.Equal(["public"], Strings(json, "subject_types_supported"));
         Assert.Contains("email", Strings(json, "claims_supported"));
+    }
+
+    [Fact]
+    public async Task Document_AdvertisesPushedRequestsTheDeviceFlowAndPrivateKeyJwt()
+    {
+        var json = JsonDocument.Parse(await http.GetStringAsync("/.well-known/openid-configuration")).RootElement;
+
+        Assert.Equal("https://localhost/connect/par", json.GetProperty("pushed_authorization_request_endpoint").GetString());
+        // Required per client (RequirePushedAuthorizationRequests), not of every client (RFC 9126 §5).
+        Assert.False(json.GetProperty("require_pushed_authorization_requests").GetBoolean());
+        Assert.Equal("https://localhost/connect/device", json.GetProperty("device_authorization_endpoint").GetString());
+        foreach (var endpoint in new[] { "token", "revocation", "introspection", "pushed_authorization_request", "device_authorization" })
+            Assert.Contains("private_key_jwt", Strings(json, $"{endpoint}_endpoint_auth_methods_supported"));
+        Assert.Contains("none", Strings(json, "pushed_authorization_request_endpoint_auth_methods_supported"));
+        Assert.Contains("none", Strings(json, "device_authorization_endpoint_auth_methods_supported"));
+        foreach (var endpoint in new[] { "token", "revocation", "introspection" })
+        {
+            var algorithms = Strings(json, $"{endpoint}_endpoint_auth_signing_alg_values_supported");
+            Assert.Contains("RS256", algorithms);
+            Assert.Contains("ES256", algorithms);
+            Assert.DoesNotContain("none", algorithms);
+            Assert.DoesNotContain("HS256", algorithms);
+        }
     }
 
     [Fact]

@@ -217,6 +217,47 @@ namespace Identity.Server.Persistence.Migrations.Postgres
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
+            modelBuilder.Entity("Identity.Server.Protocol.ClientAuthentication.UsedClientAssertion", b =>
+                {
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("JwtIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ClientId", "JwtIdHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("UsedClientAssertions", (string)null);
+                });
+
+            modelBuilder.Entity("Identity.Server.Protocol.Device.DevicePoll", b =>
+                {
+                    b.Property<Guid>("DeviceCodeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("IntervalSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("LastPolledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("DeviceCodeId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("DevicePolls", (string)null);
+                });
+
             modelBuilder.Entity("Identity.Server.Protocol.Keys.ProtocolKey", b =>
                 {
                     b.Property<string>("Id")

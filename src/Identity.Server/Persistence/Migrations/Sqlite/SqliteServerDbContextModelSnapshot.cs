@@ -210,6 +210,47 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                     b.ToTable("DataProtectionKeys", (string)null);
                 });
 
+            modelBuilder.Entity("Identity.Server.Protocol.ClientAuthentication.UsedClientAssertion", b =>
+                {
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("JwtIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ClientId", "JwtIdHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("UsedClientAssertions", (string)null);
+                });
+
+            modelBuilder.Entity("Identity.Server.Protocol.Device.DevicePoll", b =>
+                {
+                    b.Property<Guid>("DeviceCodeId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("IntervalSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastPolledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("DeviceCodeId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("DevicePolls", (string)null);
+                });
+
             modelBuilder.Entity("Identity.Server.Protocol.Keys.ProtocolKey", b =>
                 {
                     b.Property<string>("Id")
