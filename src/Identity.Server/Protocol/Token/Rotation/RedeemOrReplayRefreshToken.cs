@@ -41,6 +41,9 @@ internal sealed class RedeemOrReplayRefreshToken(ServerDbContext db, RefreshSucc
         if (authentication.RefreshTokenPrincipal?.GetTokenId() is not { } id || !Guid.TryParse(id, out var tokenId)) return;
         var now = context.Options.TimeProvider.GetUtcNow();
 
+        // One SaveChanges runs inside, and a failure rolls the whole transaction back: EF's savepoint around it would
+        // only add two round trips to every refresh.
+        db.Database.AutoSavepointsEnabled = false;
         var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         // Rolled back at the end of the request unless CaptureRefreshSuccessor committed it.
         context.Transaction.GetHttpRequest()!.HttpContext.Response.RegisterForDisposeAsync(transaction);
