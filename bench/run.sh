@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark: the server in Release on its own throwaway PostgreSQL cluster, driven by wrk on loopback, with the
 # ceilings measured in the same run. Writes bench/results/latest.json and prints a markdown table. See bench/README.md.
-#   BENCH_DURATION (s, default 15), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 2), BENCH_START_WARMUP (s, default 10), BENCH_PEER_RUNS (default 1), BENCH_CONNECTIONS ("32 64"),
-#   BENCH_SCENARIOS (default: all), BENCH_PEER (0 to skip node-oidc-provider), BENCH_PRUNE (1 to add the
-#   1,000,000-token prune benchmark)
+#   BENCH_DURATION (s, default 10), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 2), BENCH_START_WARMUP (s, default 10), BENCH_PEER_RUNS (default 1), BENCH_CONNECTIONS ("32 64"),
+#   BENCH_SCENARIOS (default: all), BENCH_PEER (0 to skip node-oidc-provider), BENCH_STOCK (0 to skip stock OpenIddict),
+#   OPENIDDICT_STOCK_DIR (default ../../shared/peers/openiddict-stock), BENCH_PRUNE (1 to add the 1,000,000-token prune benchmark)
 set -euo pipefail
 bench_started=$(date +%s)
 phase() { echo "== $* [$(( $(date +%s) - bench_started )) s]"; }
 cd "$(dirname "$0")"
-DURATION=${BENCH_DURATION:-15}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-2}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
+DURATION=${BENCH_DURATION:-10}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-2}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-"32 64"}
 SCENARIOS=${BENCH_SCENARIOS:-"discovery client_credentials_rs256 introspection userinfo refresh password client_credentials_es256"}
 THREADS=2
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -37,6 +37,17 @@ phase "build (Release)"
 # Published as the Dockerfile does: for this platform, so precompiled (ReadyToRun).
 dotnet publish ../src/Identity.Server -c Release --use-current-runtime --self-contained false -o "$work/server" --nologo -v q >/dev/null
 dotnet build Ceilings -c Release --nologo -v q >/dev/null
+STOCK_DIR=${OPENIDDICT_STOCK_DIR:-$(cd ../.. && pwd)/shared/peers/openiddict-stock}
+if [ "${BENCH_STOCK:-1}" = 1 ]; then
+  if [ -f "$STOCK_DIR/PeerOpenIddict.csproj" ]; then
+    # Built as its README says, from a copy (shared/ may be read-only); run as it is, untuned.
+    cp -r "$STOCK_DIR" "$work/stock-src" && rm -rf "$work/stock-src/bin" "$work/stock-src/obj"
+    dotnet build -c Release "$work/stock-src" -o "$work/stock" --nologo -v q >/dev/null
+    psql_ -c "CREATE DATABASE peer_openiddict"
+  else
+    echo "   no stock OpenIddict peer at $STOCK_DIR: skipped"; BENCH_STOCK=0
+  fi
+fi
 
 export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT \
   Database__Provider=Postgres ConnectionStrings__Identity="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=identity" \
@@ -88,7 +99,7 @@ scenario() { # name script path [per-run preparation]
     for _ in $(seq 1 "$RUNS"); do $prepare "$c"; run_wrk "$name" "$c" "$script" "$BASE$path"; done
   done
 }
-fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )) | psql_ -d identity; }
+fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )); }
 
 phase "cold start to ready on SQLite"
 cold=$(python3 - "$work/server/Identity.Server.dll" "$work/cold.db" <<'PY'
@@ -144,7 +155,7 @@ if [ "${BENCH_PEER:-1}" = 1 ]; then
     for _ in $(seq 1 "$PEER_RUNS"); do
       peer_seed
       line=$(BENCH_DATA=$peer_data wrk -t$THREADS -c32 -d"${DURATION}s" --timeout 30s --latency -s "$script" "http://127.0.0.1:$PEER_PORT$path" | grep '^BENCH ' | cut -c7-)
-      python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='peer', name=sys.argv[2]); print(json.dumps(r))" "$line" "$name" >> "$raw"
+      python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='peer', peer='node', name=sys.argv[2]); print(json.dumps(r))" "$line" "$name" >> "$raw"
       echo "   peer $name: $line"
     done
     kill $peer_pid; wait $peer_pid 2>/dev/null || true
@@ -153,6 +164,53 @@ if [ "${BENCH_PEER:-1}" = 1 ]; then
   peer_scenario client_credentials_es256 ES256 lua/client_credentials.lua /token
   peer_scenario introspection opaque lua/introspection.lua /token/introspection
   peer_scenario refresh opaque lua/refresh.lua /token
+fi
+
+if [ "${BENCH_STOCK:-1}" = 1 ]; then
+  phase "peer: stock OpenIddict 7.8 (EF Core on the same PostgreSQL cluster), 32 connections"
+  STOCK_PORT=$((PORT + 3)); STOCK=http://127.0.0.1:$STOCK_PORT; stock_data=$work/stock-data; mkdir -p "$stock_data"
+  M2M_SECRET=bench-m2m-secret-$RANDOM$RANDOM; RS_SECRET=bench-rs-secret-$RANDOM$RANDOM
+  tr '\t' ':' < "$BENCH_DATA/users.txt" > "$stock_data/users-file.txt"; cp "$BENCH_DATA/users.txt" "$stock_data/users.txt"
+  stock_pid=""
+  start_stock() { # $1 = RS256 or ES256
+    ConnectionStrings__Default="Host=127.0.0.1;Port=$PGPORT;Database=peer_openiddict;Username=postgres" Bench__SigningAlgorithm=$1 \
+    Bench__M2MSecret=$M2M_SECRET Bench__IntrospectionSecret=$RS_SECRET Bench__UsersFile="$stock_data/users-file.txt" \
+    ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ASPNETCORE_URLS= \
+      dotnet "$work/stock/PeerOpenIddict.dll" --urls "$STOCK" > "$work/stock.log" 2>&1 &
+    stock_pid=$!
+    for _ in $(seq 1 600); do grep -q '^READY' "$work/stock.log" && break; sleep 0.1; done
+    grep -q '^READY' "$work/stock.log" || { echo "stock OpenIddict did not start"; cat "$work/stock.log"; exit 1; }
+    # Its README: a fresh process needs about 25 s of load before the JIT settles.
+    stock_env wrk -t$THREADS -c32 -d"${BENCH_STOCK_WARMUP:-20}s" --timeout 30s -s lua/client_credentials.lua "$STOCK/connect/token" >/dev/null
+  }
+  stop_stock() { kill "$stock_pid"; wait "$stock_pid" 2>/dev/null || true; stock_pid=""; }
+  stock_env() { BENCH_DATA=$stock_data BENCH_CC_SCOPE=api SEED_SCOPE="openid profile email offline_access api" \
+    BENCH_CLIENT_BASIC=$(printf 'bench-m2m:%s' "$M2M_SECRET" | base64 -w0) BENCH_API_BASIC=$(printf 'bench-rs:%s' "$RS_SECRET" | base64 -w0) "$@"; }
+  stock_scenario() { # name script path [per-run preparation]
+    local name=$1 script=$2 path=$3 prepare=${4:-true} line
+    [[ " $SCENARIOS " == *" $name "* ]] || return 0
+    $prepare; stock_env wrk -t$THREADS -c32 -d"${WARMUP}s" --timeout 30s -s "$script" "$STOCK$path" >/dev/null
+    for _ in $(seq 1 "$PEER_RUNS"); do
+      $prepare
+      line=$(stock_env wrk -t$THREADS -c32 -d"${DURATION}s" --timeout 30s --latency -s "$script" "$STOCK$path" | grep '^BENCH ' | cut -c7-)
+      python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='peer', peer='stock', name=sys.argv[2]); print(json.dumps(r))" "$line" "$name" >> "$raw"
+      echo "   stock $name: $line"
+    done
+  }
+  stock_refresh_tokens() { stock_env python3 seed.py "$STOCK" "$stock_data" refresh $THREADS $(( 32 * 2 / THREADS )); }
+  start_stock RS256
+  stock_env python3 seed.py "$STOCK" "$stock_data" access 200
+  stock_scenario client_credentials_rs256 lua/client_credentials.lua /connect/token
+  stock_scenario introspection lua/introspection.lua /connect/introspect
+  stock_scenario userinfo lua/userinfo.lua /connect/userinfo
+  stock_scenario refresh lua/refresh.lua /connect/token stock_refresh_tokens
+  stock_scenario password lua/password.lua /connect/token
+  stop_stock
+  if [[ " $SCENARIOS " == *" client_credentials_es256 "* ]]; then
+    start_stock ES256
+    stock_scenario client_credentials_es256 lua/client_credentials.lua /connect/token
+    stop_stock
+  fi
 fi
 
 phase "ceilings: hashing and signing per core, PostgreSQL"
@@ -172,12 +230,15 @@ if [ "${BENCH_PRUNE:-0}" = 1 ]; then
   phase "prune: 1,000,000 prunable tokens across 100,000 authorizations"
   start_server RS256
   psql_ -d identity -c "
-    INSERT INTO \"Authorizations\" (\"Id\", \"ClientId\", \"SubjectId\", \"Scopes\", \"Kind\", \"Status\", \"CreatedAt\", \"ExpiresAt\")
-      SELECT md5('a' || g)::uuid, 'bench-spa', 'user' || g, 'openid offline_access', 'AdHoc', 'Valid', now() - interval '60 days', now() - interval '30 days'
+    INSERT INTO \"OpenIddictAuthorizations\" (\"Id\", \"ApplicationId\", \"ConcurrencyToken\", \"CreationDate\", \"Scopes\", \"Status\", \"Subject\", \"Type\")
+      SELECT md5('a' || g)::uuid, (SELECT \"Id\" FROM \"OpenIddictApplications\" WHERE \"ClientId\" = 'bench-spa'), md5('c' || g),
+             now() - interval '60 days', '[\"openid\",\"offline_access\"]', 'valid', 'user' || g, 'ad-hoc'
       FROM generate_series(1, 100000) g;
-    INSERT INTO \"Tokens\" (\"Id\", \"AuthorizationId\", \"ClientId\", \"SubjectId\", \"Type\", \"Status\", \"Hash\", \"Scopes\", \"CreatedAt\", \"ExpiresAt\")
-      SELECT md5('t' || g)::uuid, md5('a' || (g % 100000 + 1))::uuid, 'bench-spa', 'user' || (g % 100000 + 1), 'RefreshToken', 'Redeemed',
-             decode(md5('h' || g) || md5('i' || g), 'hex'), 'openid offline_access', now() - interval '60 days', now() - interval '40 days'
+    INSERT INTO \"OpenIddictTokens\" (\"Id\", \"ApplicationId\", \"AuthorizationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\",
+                                    \"RedemptionDate\", \"ReferenceId\", \"Status\", \"Subject\", \"Type\")
+      SELECT md5('t' || g)::uuid, (SELECT \"Id\" FROM \"OpenIddictApplications\" WHERE \"ClientId\" = 'bench-spa'), md5('a' || (g % 100000 + 1))::uuid,
+             md5('c' || g), now() - interval '60 days', now() - interval '40 days', now() - interval '59 days', md5('h' || g) || md5('i' || g),
+             'redeemed', 'user' || (g % 100000 + 1), 'refresh_token'
       FROM generate_series(1, 1000000) g;
     "
   # Let the database settle after bulk-loading 1.1M rows (hint bits, visibility map, dirty buffers), else the baseline

@@ -21,7 +21,7 @@ function request()
 end
 local failures = 0
 function response(status, headers, body)
-  local successor = body:match('"refresh_token":"([^"]+)"')
+  local successor = body:match('"refresh_token"%s*:%s*"([^"]+)"')
   if successor then tail = tail + 1; queue[tail] = successor
   elseif failures < 3 and os.getenv("BENCH_DEBUG") then failures = failures + 1; io.stderr:write(status .. " " .. body .. "\n") end
 end
