@@ -5,6 +5,7 @@ using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Dispatch;
+using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Scopes;
@@ -117,6 +118,7 @@ internal static class ProtocolRegistration
         services.AddScoped<TokenWrites>();
         services.AddSingleton<TokenRowWriter>();
         services.AddSingleton<TokenQueries>();
+        services.AddSingleton<UserQueries>();
         services.AddSingleton<ApplicationSnapshots>();
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());
