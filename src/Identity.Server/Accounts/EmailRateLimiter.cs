@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Identity.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Accounts;
@@ -9,13 +10,8 @@ namespace Identity.Server.Accounts;
 /// </summary>
 internal sealed class EmailRateLimiter(IOptions<AccountsOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(address =>
-        RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(1, options.Value.EmailsPerAddressPerHour),
-            Window = TimeSpan.FromHours(1),
-            QueueLimit = 0,
-        }));
+    private readonly PartitionedRateLimiter<string> limiter =
+        KeyedWindowLimiter.Create(options.Value.EmailsPerAddressPerHour, TimeSpan.FromHours(1));
 
     public bool TryAcquire(string address)
     {

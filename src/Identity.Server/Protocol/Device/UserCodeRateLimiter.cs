@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using Identity.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Protocol.Device;
@@ -24,8 +25,8 @@ internal sealed class UserCodeRateLimiter : IDisposable
 
     public UserCodeRateLimiter(IOptions<UserCodeRateLimitOptions> options)
     {
-        perUser = Create(options.Value.PerUserPerMinute);
-        perAddress = Create(options.Value.PerAddressPerMinute);
+        perUser = KeyedWindowLimiter.Create(options.Value.PerUserPerMinute, Window);
+        perAddress = KeyedWindowLimiter.Create(options.Value.PerAddressPerMinute, Window);
     }
 
     /// <summary>Whether either limit is spent (nothing is counted).</summary>
@@ -41,14 +42,6 @@ internal sealed class UserCodeRateLimiter : IDisposable
         perUser.AttemptAcquire(userId).Dispose();
         perAddress.AttemptAcquire(address?.ToString() ?? "").Dispose();
     }
-
-    private static PartitionedRateLimiter<string> Create(int permits) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(1, permits),
-            Window = Window,
-            QueueLimit = 0,
-        }));
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using Identity.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Protocol.Token;
@@ -25,9 +26,9 @@ internal sealed class PasswordGrantRateLimiter : IDisposable
     public PasswordGrantRateLimiter(IOptions<PasswordGrantRateLimitOptions> options)
     {
         var o = options.Value;
-        perClient = Create(o.PerClientPerMinute);
-        perUserName = Create(o.PerUserNamePerMinute);
-        perAddress = Create(o.PerAddressPerMinute);
+        perClient = KeyedWindowLimiter.Create(o.PerClientPerMinute, Window);
+        perUserName = KeyedWindowLimiter.Create(o.PerUserNamePerMinute, Window);
+        perAddress = KeyedWindowLimiter.Create(o.PerAddressPerMinute, Window);
     }
 
     /// <summary>Null when allowed; otherwise how long to wait.</summary>
@@ -41,14 +42,6 @@ internal sealed class PasswordGrantRateLimiter : IDisposable
         }
         return null;
     }
-
-    private static PartitionedRateLimiter<string> Create(int permits) =>
-        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(1, permits),
-            Window = Window,
-            QueueLimit = 0,
-        }));
 
     public void Dispose()
     {
