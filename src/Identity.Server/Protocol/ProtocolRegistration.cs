@@ -106,6 +106,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<KeyOptionsSetup>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
         services.AddSingleton<IConfigureOptions<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
+        services.AddSingleton<IPostConfigureOptions<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyOptionsSetup>());
         services.AddSingleton<KeyRingChangeTokens>();
         services.AddHealthChecks().AddCheck<KeysHealthCheck>("keys", tags: ["ready"]);
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());

@@ -2,7 +2,11 @@ using System.Security.Cryptography;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Tests.Protocol;
 
@@ -52,6 +56,38 @@ public sealed class KeyRingTests(ServerFixture server)
 
         var keys = await new TestData(server).DbAsync(db => db.ProtocolKeys.AsNoTracking().Where(k => k.Use == KeyUses.Signing).ToListAsync());
         Assert.Contains(token.Kid, keys.Select(k => k.Id));
+    }
+
+    [Fact]
+    public async Task RefreshToken_IsSealedAndSignedWithTheHmacKeyDerivedFromTheSeal_NotAnRsaKey()
+    {
+        var data = new TestData(server);
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        Assert.NotNull((await new ProtocolClient(server.CreateClient()).PasswordGrantAsync(client, user)).RefreshToken);
+        // The client holds a reference; the sealed token is the row's payload.
+        var refreshToken = await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
+            .Where(t => t.Subject == user.Id && t.Type == OpenIddictConstants.TokenTypeIdentifiers.RefreshToken).Select(t => t.Payload).SingleAsync());
+        var keys = server.Services.GetRequiredService<KeyRing>().Current!;
+        var handler = new JsonWebTokenHandler();
+        TokenValidationParameters Verifying(IEnumerable<SecurityKey> signing) => new()
+        {
+            TokenDecryptionKeys = keys.Encryption.Select(e => e.Key),
+            IssuerSigningKeys = signing,
+            ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
+            ValidTypes = ["oi_reft+jwt"],
+        };
+
+        var sealedWithHmac = await handler.ValidateTokenAsync(refreshToken, Verifying(keys.SealSigningKeys));
+        var withRsaKeysOnly = await handler.ValidateTokenAsync(refreshToken, Verifying(keys.Signing.Select(s => s.Key)));
+
+        Assert.True(sealedWithHmac.IsValid, sealedWithHmac.Exception?.Message);
+        var inner = (JsonWebToken)sealedWithHmac.SecurityToken;
+        Assert.Equal("HS256", inner.InnerToken?.Alg ?? inner.Alg);
+        Assert.False(withRsaKeysOnly.IsValid);
+        // The published keys stay public keys only: the derived key never reaches discovery or JWKS.
+        var jwks = await server.CreateClient().GetStringAsync("/.well-known/jwks");
+        Assert.DoesNotContain("\"oct\"", jwks);
+        Assert.DoesNotContain(keys.SealSigningKeys[0].KeyId, jwks);
     }
 
     private static async Task<List<string>> PublishedKeyIdsAsync(ConfiguredServer host)

@@ -14,7 +14,8 @@ namespace Identity.Server.Protocol.Keys;
 /// first read — migrations still pending — OpenIddict gets throwaway keys it needs to build its options at all; no
 /// protocol request is served then (<see cref="RefreshKeysWhenDue"/> answers 503), so they never sign anything.
 /// </summary>
-internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddictServerOptions>, IConfigureOptions<OpenIddictValidationOptions>
+internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddictServerOptions>, IConfigureOptions<OpenIddictValidationOptions>,
+    IPostConfigureOptions<OpenIddictServerOptions>
 {
     private readonly Lazy<KeySet> placeholder = new(Placeholder);
 
@@ -25,6 +26,14 @@ internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddi
         options.SigningCredentials.AddRange(Keys.Signing);
         options.EncryptionCredentials.AddRange(Keys.Encryption);
     }
+
+    /// <summary>
+    /// Registered after OpenIddict's own post-configuration, which verifies tokens with the keys of its signing
+    /// credentials only (lazily re-enumerated per token). The seal-signing keys are kept out of those credentials, where
+    /// discovery would list HS256 and the JWKS endpoint log a skipped key per request.
+    /// </summary>
+    public void PostConfigure(string? name, OpenIddictServerOptions options) =>
+        options.TokenValidationParameters.IssuerSigningKeys = [.. options.SigningCredentials.Select(c => c.Key), .. Keys.SealSigningKeys];
 
     /// <summary>
     /// Registered after OpenIddict's local-server integration, which copies the server's keys as they were when its

@@ -18,6 +18,12 @@ internal sealed record KeySet(
 {
     /// <summary>The key that signs tokens of the configured algorithm.</summary>
     public SigningCredentials SigningFor(string algorithm) => ActiveSigning[algorithm];
+
+    /// <summary>Signs what <see cref="ActiveEncryption"/> seals (see <see cref="SealSigningKey"/>).</summary>
+    public SigningCredentials ActiveSealSigning { get; } = SealSigningKey.Derive(ActiveEncryption);
+
+    /// <summary>Verify what any of <see cref="Encryption"/> sealed.</summary>
+    public IReadOnlyList<SecurityKey> SealSigningKeys { get; } = [.. Encryption.Select(e => SealSigningKey.Derive(e).Key)];
 }
 
 /// <summary>

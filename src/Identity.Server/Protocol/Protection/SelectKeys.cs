@@ -10,7 +10,8 @@ namespace Identity.Server.Protocol.Protection;
 /// <summary>
 /// Signs and encrypts with the ring's active keys by token type, whatever order OpenIddict's credential lists end up
 /// in: id_tokens in RS256 (what OIDC clients expect unless they registered otherwise), everything else in the
-/// configured algorithm; refresh tokens and codes sealed with the active symmetric key.
+/// configured algorithm; what is sealed for this server alone (refresh tokens, codes) encrypted with the active
+/// symmetric key and signed with the HMAC key derived from it (<see cref="SealSigningKey"/>).
 /// </summary>
 internal sealed class SelectKeys(KeyRing ring, IOptions<TokenOptions> options) : IOpenIddictServerHandler<GenerateTokenContext>
 {
@@ -24,9 +25,14 @@ internal sealed class SelectKeys(KeyRing ring, IOptions<TokenOptions> options) :
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
         var keys = ring.Current ?? throw new InvalidOperationException("No keys loaded.");
+        if (context.EncryptionCredentials is not null)
+        {
+            context.EncryptionCredentials = keys.ActiveEncryption;
+            context.SigningCredentials = keys.ActiveSealSigning;
+            return ValueTask.CompletedTask;
+        }
         context.SigningCredentials = keys.SigningFor(context.TokenType == TokenTypeIdentifiers.IdentityToken
             ? SecurityAlgorithms.RsaSha256 : options.Value.SigningAlgorithm);
-        if (context.EncryptionCredentials is not null) context.EncryptionCredentials = keys.ActiveEncryption;
         return ValueTask.CompletedTask;
     }
 }
