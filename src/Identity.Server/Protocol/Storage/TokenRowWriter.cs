@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Identity.Server.Persistence;
+using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
@@ -16,6 +17,10 @@ namespace Identity.Server.Protocol.Storage;
 /// batch fails, each request's rows are tried on their own, so that one bad row fails only its own request.
 /// One statement for many rows also spares PostgreSQL a foreign-key lock per row on the same client row by many
 /// transactions at once (each such lock on a row already locked by others creates a multixact).
+/// A refresh's rows come with the redemption of the token it presented (<see cref="RefreshRedemption"/>): the same
+/// statement redeems the batch's tokens that are still valid, and writes the rows and sealed successor of exactly
+/// those sign-ins. Two uses of one token never share a batch (their two successors would fail it on the successor's
+/// key): the second waits for the next batch and finds the token redeemed.
 /// </summary>
 internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposable
 {
@@ -23,14 +28,17 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
     private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock gate = new();
     private Task? loop;
-    private string? insert;
+    private string? statement;
     private NpgsqlConnection? connection;
 
-    /// <summary>Completes once <paramref name="rows"/> are committed; throws if they could not be written.</summary>
-    public Task WriteAsync(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows, DbContext model)
+    /// <summary>
+    /// Completes once <paramref name="rows"/> are committed, with true; with false, having written nothing, when the
+    /// token <paramref name="redemption"/> redeems was not valid any more. Throws if they could not be written.
+    /// </summary>
+    public Task<bool> WriteAsync(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows, DbContext model, RefreshRedemption? redemption = null)
     {
-        insert ??= InsertStatement(model);
-        var pending = new Pending(rows, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        statement ??= Statement(model);
+        var pending = new Pending(rows, redemption, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (gate)
         {
             if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(TokenRowWriter));
@@ -42,19 +50,34 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
     private async Task RunAsync()
     {
         var batch = new List<Pending>();
-        while (await queue.Reader.WaitToReadAsync())
+        var redeeming = new HashSet<Guid>();
+        var carried = new List<Pending>();
+        while (carried.Count > 0 || await queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
+            redeeming.Clear();
+            var waiting = carried;
+            carried = [];
+            var taken = 0;
             var rows = 0;
-            while (rows < MaxRowsPerBatch && queue.Reader.TryRead(out var pending))
+            while (rows < MaxRowsPerBatch)
             {
+                Pending pending;
+                if (taken < waiting.Count) pending = waiting[taken++];
+                else if (!queue.Reader.TryRead(out pending!)) break;
+                if (pending.Redemption is { } redemption && !redeeming.Add(redemption.TokenId))
+                {
+                    carried.Add(pending);
+                    continue;
+                }
                 batch.Add(pending);
                 rows += pending.Rows.Count;
             }
+            carried.InsertRange(0, waiting.Skip(taken));
             try
             {
-                await InsertAsync(batch.SelectMany(p => p.Rows).ToList());
-                foreach (var pending in batch) pending.Done.TrySetResult();
+                var redeemed = await WriteBatchAsync(batch);
+                foreach (var pending in batch) pending.Done.TrySetResult(pending.Redemption is not { } r || redeemed.Contains(r.TokenId));
             }
             catch (Exception batchFailure)
             {
@@ -67,8 +90,8 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
                     }
                     try
                     {
-                        await InsertAsync(pending.Rows);
-                        pending.Done.TrySetResult();
+                        var redeemed = await WriteBatchAsync([pending]);
+                        pending.Done.TrySetResult(pending.Redemption is not { } r || redeemed.Contains(r.TokenId));
                     }
                     catch (Exception failure)
                     {
@@ -79,20 +102,20 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
         }
     }
 
-    private async Task InsertAsync(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows)
+    private async Task<HashSet<Guid>> WriteBatchAsync(IReadOnlyList<Pending> batch)
     {
         try
         {
-            await InsertOnceAsync(rows);
+            return await WriteOnceAsync(batch);
         }
         catch when (connection is null)
         {
             // The connection broke (the database restarted, say): once more on a new one.
-            await InsertOnceAsync(rows);
+            return await WriteOnceAsync(batch);
         }
     }
 
-    private async Task InsertOnceAsync(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows)
+    private async Task<HashSet<Guid>> WriteOnceAsync(IReadOnlyList<Pending> batch)
     {
         try
         {
@@ -101,21 +124,33 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
                 connection = new NpgsqlConnection(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
                 await connection.OpenAsync();
             }
-            await using var command = new NpgsqlCommand(insert, connection);
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Id));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Application?.Id));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Authorization?.Id));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.ConcurrencyToken));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.CreationDate));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.ExpirationDate));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Payload));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Properties));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.RedemptionDate));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.ReferenceId));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Status));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Subject));
-            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Type));
-            await command.ExecuteNonQueryAsync();
+            var redemptions = batch.Where(p => p.Redemption is not null).Select(p => p.Redemption!).ToList();
+            var rows = batch.SelectMany(p => p.Rows.Select(row => (Row: row, Redeems: p.Redemption?.TokenId))).ToList();
+            await using var command = new NpgsqlCommand(statement, connection);
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.Uuid, r => r.TokenId));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.At));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.Text, _ => Guid.NewGuid().ToString()));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.Bytea, r => r.Successor!.Sealed));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.Successor!.CreatedAt));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.Successor!.ExpiresAt));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Row.Id));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Row.Application?.Id));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Row.Authorization?.Id));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.ConcurrencyToken));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.Row.CreationDate));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.Row.ExpirationDate));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.Payload));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.Properties));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.TimestampTz, t => t.Row.RedemptionDate));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.ReferenceId));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.Status));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.Subject));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Text, t => t.Row.Type));
+            command.Parameters.Add(Column(rows, NpgsqlDbType.Uuid, t => t.Redeems));
+            var redeemed = new HashSet<Guid>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) redeemed.Add(reader.GetGuid(0));
+            return redeemed;
         }
         catch when (connection is { FullState: not System.Data.ConnectionState.Open })
         {
@@ -126,27 +161,52 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
         }
     }
 
-    private static NpgsqlParameter Column<T>(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> rows, NpgsqlDbType type,
-        Func<OpenIddictEntityFrameworkCoreToken<Guid>, T> value)
+    private static NpgsqlParameter Column<TItem, T>(IReadOnlyList<TItem> rows, NpgsqlDbType type, Func<TItem, T> value)
     {
         var values = new T[rows.Count];
         for (var i = 0; i < values.Length; i++) values[i] = value(rows[i]);
         return new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | type, Value = values };
     }
 
-    /// <summary>The statement, with the table and column names EF's model gives OpenIddict's token entity.</summary>
-    private static string InsertStatement(DbContext db)
+    /// <summary>
+    /// The statement, with the table and column names EF's model gives OpenIddict's token entity and the successors:
+    /// redeem what is still valid of the batch's presented refresh tokens, write the successors and rows of those
+    /// redemptions and every row that redeems nothing, and return the ids redeemed.
+    /// </summary>
+    private static string Statement(DbContext db)
     {
-        var entity = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreToken<Guid>))!;
-        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        string Name(string property) => $"\"{entity.FindProperty(property)!.GetColumnName(table)}\"";
+        var token = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreToken<Guid>))!;
+        var successor = db.Model.FindEntityType(typeof(RefreshTokenSuccessor))!;
         string[] columns = ["Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate", "Payload", "Properties",
             "RedemptionDate", "ReferenceId", "Status", "Subject", "Type"];
         string[] types = ["uuid", "uuid", "uuid", "text", "timestamptz", "timestamptz", "text", "text", "timestamptz", "text", "text", "text", "text"];
-        var qualified = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{table.Name}\"" : $"\"{table.Name}\"";
-        return $"INSERT INTO {qualified} ({string.Join(", ", columns.Select(Name))}) SELECT * FROM unnest("
-            + string.Join(", ", types.Select((type, i) => $"${i + 1}::{type}[]")) + ")";
+        string T(string property) => Column(token, property);
+        string S(string property) => Column(successor, property);
+        return $"""
+            WITH redeemed AS (
+                UPDATE {Table(token)} AS t SET {T("Status")} = 'redeemed', {T("RedemptionDate")} = r.at, {T("ConcurrencyToken")} = r.stamp
+                FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(id, at, stamp)
+                WHERE t.{T("Id")} = r.id AND t.{T("Status")} = 'valid'
+                RETURNING t.{T("Id")} AS id),
+            successors AS (
+                INSERT INTO {Table(successor)} ({S("TokenId")}, {S("Sealed")}, {S("CreatedAt")}, {S("ExpiresAt")})
+                SELECT s.id, s.sealed, s.created, s.expires FROM unnest($1::uuid[], $4::bytea[], $5::timestamptz[], $6::timestamptz[]) AS s(id, sealed, created, expires)
+                WHERE s.id IN (SELECT id FROM redeemed)),
+            tokens AS (
+                INSERT INTO {Table(token)} ({string.Join(", ", columns.Select(T))})
+                SELECT {string.Join(", ", columns.Select((_, i) => $"n.c{i}"))}
+                FROM unnest({string.Join(", ", types.Select((type, i) => $"${i + 7}::{type}[]"))}, ${columns.Length + 7}::uuid[])
+                    AS n({string.Join(", ", columns.Select((_, i) => $"c{i}"))}, redeems)
+                WHERE n.redeems IS NULL OR n.redeems IN (SELECT id FROM redeemed))
+            SELECT id FROM redeemed
+            """;
     }
+
+    private static string Table(IEntityType entity) =>
+        entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
+
+    private static string Column(IEntityType entity, string property) =>
+        $"\"{entity.FindProperty(property)!.GetColumnName(StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema()))}\"";
 
     public async ValueTask DisposeAsync()
     {
@@ -160,5 +220,6 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
         if (connection is not null) await connection.DisposeAsync();
     }
 
-    private sealed record Pending(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> Rows, TaskCompletionSource Done);
+    private sealed record Pending(IReadOnlyList<OpenIddictEntityFrameworkCoreToken<Guid>> Rows, RefreshRedemption? Redemption,
+        TaskCompletionSource<bool> Done);
 }

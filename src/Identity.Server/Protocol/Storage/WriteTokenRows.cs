@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 using Identity.Server.Protocol.Token.Rotation;
 using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Identity.Server.Protocol.Storage;
@@ -26,11 +27,14 @@ internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHand
 
 /// <summary>
 /// Writes the sign-in's token rows, once every token is generated and before the response can leave: a token the
-/// client receives always has its row. On PostgreSQL they join the rows of concurrent sign-ins (<see cref="TokenRowWriter"/>). A refresh's rows are already written by then: CaptureRefreshSuccessor saves
-/// them with the successor, in the rotation's transaction. A sign-in that ends early (rejected, or answered from a
-/// replay) writes nothing, and issues nothing.
+/// client receives always has its row. On PostgreSQL they join the rows of concurrent sign-ins (<see cref="TokenRowWriter"/>).
+/// A refresh writes them only together with the redemption of the token it presented and its sealed successor
+/// (<see cref="RefreshRedemption"/>); if another use redeemed that token first, nothing is written and the request is
+/// answered with that use's successor. A sign-in that ends early (rejected, or answered from a replay) writes
+/// nothing, and issues nothing.
 /// </summary>
-internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer) : IOpenIddictServerHandler<ProcessSignInContext>
+internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer, RefreshSuccessors successors)
+    : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -42,18 +46,44 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         writes.Deferred = false;
-        if (!db.ChangeTracker.HasChanges()) return;
+        var redemption = context.Transaction.GetProperty<RefreshRedemption>(RefreshRedemption.Property);
+        if (redemption is null && !db.ChangeTracker.HasChanges()) return;
+        if (redemption is { Successor: null }) throw new InvalidOperationException("The refresh token's successor was not sealed.");
         var entries = db.ChangeTracker.Entries().ToList();
+        var added = entries.Where(e => e.State == EntityState.Added).ToList();
         // Only new token rows, and no transaction of the request's own to write them in: the group writer's.
         // Anything else (SQLite, other pending changes whose order EF must keep) goes through SaveChanges.
-        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is null
-            && entries.All(e => e.State == EntityState.Unchanged || e is { State: EntityState.Added, Entity: OpenIddictEntityFrameworkCoreToken<Guid> }))
+        var written = db.Database.IsNpgsql() && db.Database.CurrentTransaction is null
+            && entries.All(e => e.State == EntityState.Unchanged || e is { State: EntityState.Added, Entity: OpenIddictEntityFrameworkCoreToken<Guid> })
+            ? await writer.WriteAsync(added.Select(e => (OpenIddictEntityFrameworkCoreToken<Guid>)e.Entity).ToList(), db, redemption)
+            : await SaveAsync(redemption, context.CancellationToken);
+        // Written, or never to be: either way nothing is left for a later SaveChanges of this request.
+        foreach (var entry in added) entry.State = written ? EntityState.Unchanged : EntityState.Detached;
+        if (!written) await successors.ReplayAsync(context, redemption!.TokenId);
+    }
+
+    /// <summary>The same writes through EF, in one transaction when a refresh token is redeemed with them.</summary>
+    private async Task<bool> SaveAsync(RefreshRedemption? redemption, CancellationToken ct)
+    {
+        if (redemption is null)
         {
-            var rows = entries.Where(e => e.State == EntityState.Added).ToList();
-            await writer.WriteAsync(rows.Select(e => (OpenIddictEntityFrameworkCoreToken<Guid>)e.Entity).ToList(), db);
-            foreach (var row in rows) row.State = EntityState.Unchanged;
-            return;
+            await db.SaveChangesAsync(ct);
+            return true;
         }
-        await db.SaveChangesAsync(context.CancellationToken);
+        // One SaveChanges runs inside, and a failure rolls everything back: EF's savepoint around it would only add
+        // two round trips.
+        db.Database.AutoSavepointsEnabled = false;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var redeemed = await db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Where(t => t.Id == redemption.TokenId && t.Status == Statuses.Valid)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.Status, Statuses.Redeemed)
+                .SetProperty(t => t.RedemptionDate, redemption.At.UtcDateTime)
+                .SetProperty(t => t.ConcurrencyToken, Guid.NewGuid().ToString()), ct);
+        if (redeemed != 1) return false;
+        db.RefreshTokenSuccessors.Add(redemption.Successor!);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
     }
 }

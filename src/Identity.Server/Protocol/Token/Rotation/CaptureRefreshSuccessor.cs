@@ -4,8 +4,8 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 namespace Identity.Server.Protocol.Token.Rotation;
 
 /// <summary>
-/// The winning redemption's last step: seals the complete token response as the redeemed token's successor and commits
-/// the redemption, the new tokens' rows and the successor together — one answer, or none at all.
+/// Seals the complete token response as the successor of the refresh token this request redeems, for WriteTokenRows
+/// to write with the redemption and the new tokens' rows: one answer, or none at all.
 /// </summary>
 internal sealed class CaptureRefreshSuccessor(RefreshSuccessors successors) : IOpenIddictServerHandler<ProcessSignInContext>
 {
@@ -19,11 +19,10 @@ internal sealed class CaptureRefreshSuccessor(RefreshSuccessors successors) : IO
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public async ValueTask HandleAsync(ProcessSignInContext context)
+    public ValueTask HandleAsync(ProcessSignInContext context)
     {
-        if (context.Transaction.GetProperty<RedeemOrReplayRefreshToken.Redemption>(RedeemOrReplayRefreshToken.Property) is not { } redemption) return;
-        await successors.StoreAsync(redemption.TokenId, context.Request.RefreshToken!, context.Response,
-            context.Options.TimeProvider.GetUtcNow(), context.CancellationToken);
-        await redemption.Transaction.CommitAsync(context.CancellationToken);
+        if (context.Transaction.GetProperty<RefreshRedemption>(RefreshRedemption.Property) is { } redemption)
+            redemption.Successor = successors.Seal(redemption.TokenId, context.Request.RefreshToken!, context.Response, redemption.At);
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,10 +1,5 @@
-using Microsoft.AspNetCore;
-using Identity.Server.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
-using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -12,13 +7,13 @@ namespace Identity.Server.Protocol.Token.Rotation;
 
 /// <summary>
 /// SPEC §2's idempotent rotation, in place of OpenIddict's redemption of refresh tokens (which lets a redeemed token
-/// mint a second, live successor inside the leeway, and N concurrent uses mint N). A conditional update redeems the
-/// token inside a transaction that <see cref="CaptureRefreshSuccessor"/> commits with the successor's rows: of
-/// concurrent uses exactly one updates the row, the others wait on its lock and find it redeemed. Whoever finds it
-/// redeemed — a loser of that race, or a retry inside the leeway (OpenIddict's ValidateTokenEntry let it through) — is
-/// answered with the winner's sealed response and mints nothing.
+/// mint a second, live successor inside the leeway, and N concurrent uses mint N). A token still valid is redeemed
+/// only when the sign-in's rows are written (<see cref="RefreshRedemption"/>): a conditional update in the same
+/// statement or transaction as the new rows and the sealed successor, so that no row is locked while the tokens are
+/// signed. A token already redeemed — a retry inside the leeway, which OpenIddict's ValidateTokenEntry let through — is
+/// answered here with the first use's sealed response, and mints nothing.
 /// </summary>
-internal sealed class RedeemOrReplayRefreshToken(ServerDbContext db, RefreshSuccessors successors, IOpenIddictServerDispatcher dispatcher)
+internal sealed class RedeemOrReplayRefreshToken(IOpenIddictTokenManager tokens, RefreshSuccessors successors)
     : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -31,48 +26,20 @@ internal sealed class RedeemOrReplayRefreshToken(ServerDbContext db, RefreshSucc
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    /// <summary>The transaction property under which the winner's redemption waits for its successor.</summary>
-    internal static readonly string Property = typeof(RedeemOrReplayRefreshToken).FullName!;
-
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!)
             ?? throw new InvalidOperationException("The refresh token was not authenticated.");
         if (authentication.RefreshTokenPrincipal?.GetTokenId() is not { } id || !Guid.TryParse(id, out var tokenId)) return;
-        var now = context.Options.TimeProvider.GetUtcNow();
-
-        // One SaveChanges runs inside, and a failure rolls the whole transaction back: EF's savepoint around it would
-        // only add two round trips to every refresh.
-        db.Database.AutoSavepointsEnabled = false;
-        var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        // Rolled back at the end of the request unless CaptureRefreshSuccessor committed it.
-        context.Transaction.GetHttpRequest()!.HttpContext.Response.RegisterForDisposeAsync(transaction);
-        var redeemed = await db.Set<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken<Guid>>()
-            .Where(t => t.Id == tokenId && t.Status == Statuses.Valid)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.Status, Statuses.Redeemed)
-                .SetProperty(t => t.RedemptionDate, now.UtcDateTime)
-                .SetProperty(t => t.ConcurrencyToken, Guid.NewGuid().ToString()), context.CancellationToken);
-        if (redeemed == 1)
+        // The row ValidateTokenEntry read moments ago, from the request's context: no second read.
+        var token = await tokens.FindByIdAsync(id, context.CancellationToken);
+        if (token is not null && await tokens.HasStatusAsync(token, Statuses.Valid, context.CancellationToken))
         {
-            context.Transaction.SetProperty(Property, new Redemption(tokenId, transaction));
+            context.Transaction.SetProperty(RefreshRedemption.Property, new RefreshRedemption(tokenId, context.Options.TimeProvider.GetUtcNow()));
             return;
         }
-        await transaction.RollbackAsync(context.CancellationToken);
-
-        if (await successors.ReadAsync(tokenId, context.Request.RefreshToken!, now, context.CancellationToken) is not { } response)
-        {
-            context.Reject(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
-            return;
-        }
-        context.Transaction.Response = response;
-        var notification = new ApplyTokenResponseContext(context.Transaction);
-        await dispatcher.DispatchAsync(notification);
-        if (!notification.IsRequestHandled) throw new InvalidOperationException("The replayed token response was not written.");
-        context.HandleRequest();
+        await successors.ReplayAsync(context, tokenId);
     }
-
-    internal sealed record Redemption(Guid TokenId, IDbContextTransaction Transaction);
 }
 
 /// <summary>OpenIddict's own RedeemTokenEntry, for everything but refresh tokens (codes, device codes, request tokens).</summary>

@@ -3,26 +3,45 @@ using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Identity.Server.Protocol.Token.Rotation;
 
-/// <summary>Stores and reads back the sealed successor of a redeemed refresh token.</summary>
-internal sealed class RefreshSuccessors(ServerDbContext db, IOptions<TokenOptions> options)
+/// <summary>Seals the successor of a redeemed refresh token, and answers a later use of that token with it.</summary>
+internal sealed class RefreshSuccessors(ServerDbContext db, IOptions<TokenOptions> options, IOpenIddictServerDispatcher dispatcher)
 {
-    public async Task StoreAsync(Guid tokenId, string refreshToken, OpenIddictResponse response, DateTimeOffset now, CancellationToken ct)
+    /// <summary>The row to write with the redemption: the complete response, sealed for the presented token's holder.</summary>
+    public RefreshTokenSuccessor Seal(Guid tokenId, string refreshToken, OpenIddictResponse response, DateTimeOffset now) => new()
     {
-        db.RefreshTokenSuccessors.Add(new RefreshTokenSuccessor
+        TokenId = tokenId,
+        Sealed = SuccessorSeal.Seal(refreshToken, tokenId, JsonSerializer.SerializeToUtf8Bytes(response)),
+        CreatedAt = now,
+        ExpiresAt = now + options.Value.RefreshTokenReuseLeeway,
+    };
+
+    /// <summary>
+    /// Ends the sign-in with the response the token's first use got, or with invalid_grant when there is none to give
+    /// (the leeway is over, or the token was not redeemed by a refresh).
+    /// </summary>
+    public async ValueTask ReplayAsync(ProcessSignInContext context, Guid tokenId)
+    {
+        var now = context.Options.TimeProvider.GetUtcNow();
+        if (await ReadAsync(tokenId, context.Request.RefreshToken!, now, context.CancellationToken) is not { } response)
         {
-            TokenId = tokenId,
-            Sealed = SuccessorSeal.Seal(refreshToken, tokenId, JsonSerializer.SerializeToUtf8Bytes(response)),
-            CreatedAt = now,
-            ExpiresAt = now + options.Value.RefreshTokenReuseLeeway,
-        });
-        await db.SaveChangesAsync(ct);
+            context.Reject(Errors.InvalidGrant, "The specified refresh token has already been redeemed.");
+            return;
+        }
+        context.Transaction.Response = response;
+        var notification = new ApplyTokenResponseContext(context.Transaction);
+        await dispatcher.DispatchAsync(notification);
+        if (!notification.IsRequestHandled) throw new InvalidOperationException("The replayed token response was not written.");
+        context.HandleRequest();
     }
 
     /// <summary>The response the first use got, with <c>expires_in</c> counted down; null if there is none to give.</summary>
-    public async Task<OpenIddictResponse?> ReadAsync(Guid tokenId, string refreshToken, DateTimeOffset now, CancellationToken ct)
+    private async Task<OpenIddictResponse?> ReadAsync(Guid tokenId, string refreshToken, DateTimeOffset now, CancellationToken ct)
     {
         var row = await db.RefreshTokenSuccessors.AsNoTracking().SingleOrDefaultAsync(s => s.TokenId == tokenId, ct);
         if (row is null || SuccessorSeal.Open(refreshToken, tokenId, row.Sealed) is not { } json) return null;
