@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark: the server in Release on its own throwaway PostgreSQL cluster, driven by wrk on loopback, with the
 # ceilings measured in the same run. Writes bench/results/latest.json and prints a markdown table. See bench/README.md.
-#   BENCH_DURATION (s, default 10), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 5), BENCH_START_WARMUP (s, default 20), BENCH_PEER_RUNS (default 1), BENCH_CONNECTIONS (default 32; "32 64" adds a second concurrency), BENCH_PASSWORD_DURATION (s, default 30),
+#   BENCH_DURATION (s, default 10), BENCH_RUNS (default 2), BENCH_WARMUP (s, default 3), BENCH_START_WARMUP (s, default 20), BENCH_PEER_RUNS (default 1), BENCH_CONNECTIONS (default 32; "32 64" adds a second concurrency), BENCH_PASSWORD_DURATION (s, default 30),
 #   BENCH_SCENARIOS (default: all), BENCH_PEER (0 to skip node-oidc-provider), BENCH_STOCK (0 to skip stock OpenIddict),
 #   OPENIDDICT_STOCK_DIR (default ../../shared/peers/openiddict-stock), BENCH_PRUNE (1 to add the 1,000,000-token prune benchmark)
 set -euo pipefail
 bench_started=$(date +%s)
 phase() { echo "== $* [$(( $(date +%s) - bench_started )) s]"; }
 cd "$(dirname "$0")"
-DURATION=${BENCH_DURATION:-10}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-5}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-32}
+DURATION=${BENCH_DURATION:-10}; RUNS=${BENCH_RUNS:-2}; WARMUP=${BENCH_WARMUP:-3}; PEER_RUNS=${BENCH_PEER_RUNS:-1}; CONNECTIONS=${BENCH_CONNECTIONS:-32}
 SCENARIOS=${BENCH_SCENARIOS:-"discovery client_credentials_rs256 introspection userinfo refresh password client_credentials_es256"}
 THREADS=2
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -127,7 +127,7 @@ scenario refresh lua/refresh.lua /connect/token fresh_refresh_tokens
 # flight when a run ends are not counted: one longer run instead of two short ones.
 DURATION=${BENCH_PASSWORD_DURATION:-30} RUNS=1 scenario password lua/password.lua /connect/token
 phase "ceiling: Kestrel (/health/live)"
-DURATION=${BENCH_CEILING_DURATION:-8} run_wrk kestrel_hello 32 lua/get.lua "$BASE/health/live" 0 | tee "$work/hello.txt"
+DURATION=${BENCH_CEILING_DURATION:-6} run_wrk kestrel_hello 32 lua/get.lua "$BASE/health/live" 0 | tee "$work/hello.txt"
 python3 -c "import json,sys; l=open(sys.argv[1]).read(); r=json.loads(l[l.index('{'):l.rindex('}')+1]); print(json.dumps({'kind':'ceiling','name':'kestrel_hello','rps':r['rps']}))" "$work/hello.txt" >> "$raw"
 stop_server
 
@@ -220,7 +220,7 @@ psql_ -d ceiling -c "CREATE TABLE kv (id int PRIMARY KEY, v text NOT NULL); INSE
 printf '\\set id random(1, 100000)\nSELECT v FROM kv WHERE id = :id;\n' > "$work/select.sql"
 printf '\\set id random(1, 100000)\nBEGIN;\nSELECT v FROM kv WHERE id = :id;\nINSERT INTO log (v) VALUES (:id);\nCOMMIT;\n' > "$work/insert.sql"
 for name in select insert; do
-  tps=$(pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c 32 -j 2 -T "${BENCH_CEILING_DURATION:-8}" -M prepared -f "$work/$name.sql" ceiling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
+  tps=$(pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c 32 -j 2 -T "${BENCH_CEILING_DURATION:-6}" -M prepared -f "$work/$name.sql" ceiling 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
   key=$([ $name = select ] && echo pg_select || echo pg_select_insert_tx)
   echo "{\"kind\":\"ceiling\",\"name\":\"$key\",\"rps\":$tps}" >> "$raw"; echo "   $key: $tps tps"
 done
