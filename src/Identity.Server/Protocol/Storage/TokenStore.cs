@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore;
@@ -8,10 +9,11 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// OpenIddict's EF Core token store with two changes. It holds back the rows of a sign-in's new tokens while
-/// <see cref="TokenWrites"/> says so: <c>CreateAsync</c> only adds the row to the request's context, and
+/// <see cref="TokenWrites"/> says so: <c>CreateAsync</c> only keeps the row in <see cref="TokenWrites.Pending"/> (not
+/// in EF's change tracker, whose graph attach and change detection would cost more than the rest of the write), and
 /// <c>UpdateAsync</c> of a row not written yet (a reference token's payload) changes it there;
-/// <see cref="WriteTokenRows"/> then writes them with one <c>SaveChanges</c> — one batched command — where OpenIddict
-/// would make a round trip, and a commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
+/// <see cref="WriteTokenRows"/> then writes them in one command where OpenIddict would make a round trip, and a
+/// commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
 /// id: every refresh token) are compiled queries, without EF's per-call expression work, that join the token's
 /// authorization but take its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
 /// </summary>
@@ -26,7 +28,9 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
         if (!Guid.TryParse(identifier, out var id)) return null;
-        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
+        foreach (var token in writes.Pending)
+            if (token.Id == id) return token;
+        foreach (var entry in TrackedTokens(db))
             if (entry.Entity.Id == id) return entry.Entity;
         return await WithApplicationAsync(db, await queries.ById(db, id), cancellationToken);
     }
@@ -35,9 +39,30 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         var db = await Context.GetDbContextAsync(cancellationToken);
-        foreach (var entry in db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>())
+        foreach (var token in writes.Pending)
+            if (string.Equals(token.ReferenceId, identifier, StringComparison.Ordinal)) return token;
+        foreach (var entry in TrackedTokens(db))
             if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
         return await WithApplicationAsync(db, await queries.ByReferenceId(db, identifier), cancellationToken);
+    }
+
+    /// <summary>
+    /// The rows this request already read, without the change detection <c>Entries()</c> runs first: only their ids
+    /// and reference ids are compared, which detection does not touch, and it would scan every tracked entity's
+    /// properties on each lookup.
+    /// </summary>
+    private static List<EntityEntry<OpenIddictEntityFrameworkCoreToken<Guid>>> TrackedTokens(DbContext db)
+    {
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return [.. db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>()];
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
     }
 
     /// <summary>
@@ -67,13 +92,14 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             await base.CreateAsync(token, cancellationToken);
             return;
         }
-        (await Context.GetDbContextAsync(cancellationToken)).Add(token);
+        // What EF's key generation would have given it on Add: time-ordered, so new rows go to the index's right edge.
+        if (token.Id == Guid.Empty) token.Id = Guid.CreateVersion7();
+        writes.Pending.Add(token);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
     {
-        var db = await Context.GetDbContextAsync(cancellationToken);
-        if (db.Entry(token).State == EntityState.Added)
+        if (writes.Pending.Contains(token))
         {
             // Still to be inserted, with the values it has now; a new concurrency token as the base store would set.
             token.ConcurrencyToken = Guid.NewGuid().ToString();
@@ -83,10 +109,13 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     }
 }
 
-/// <summary>Whether the token rows created now wait for <see cref="WriteTokenRows"/> (one per request).</summary>
+/// <summary>
+/// Whether the token rows created now wait for <see cref="WriteTokenRows"/>, and the rows waiting (one per request).
+/// </summary>
 internal sealed class TokenWrites
 {
     public bool Deferred { get; set; }
+    public List<OpenIddictEntityFrameworkCoreToken<Guid>> Pending { get; } = [];
 }
 
 /// <summary>

@@ -47,26 +47,24 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
     {
         writes.Deferred = false;
         var redemption = context.Transaction.GetProperty<RefreshRedemption>(RefreshRedemption.Property);
-        if (redemption is null && !db.ChangeTracker.HasChanges()) return;
         if (redemption is { Successor: null }) throw new InvalidOperationException("The refresh token's successor was not sealed.");
-        var entries = db.ChangeTracker.Entries().ToList();
-        var added = entries.Where(e => e.State == EntityState.Added).ToList();
+        List<OpenIddictEntityFrameworkCoreToken<Guid>> rows = [.. writes.Pending];
+        writes.Pending.Clear();
+        if (redemption is null && rows.Count == 0 && !db.ChangeTracker.HasChanges()) return;
         // Only new token rows, and no transaction of the request's own to write them in: the group writer's.
         // Anything else (SQLite, other pending changes whose order EF must keep) goes through SaveChanges.
-        var written = db.Database.IsNpgsql() && db.Database.CurrentTransaction is null
-            && entries.All(e => e.State == EntityState.Unchanged || e is { State: EntityState.Added, Entity: OpenIddictEntityFrameworkCoreToken<Guid> })
-            ? await writer.WriteAsync(added.Select(e => (OpenIddictEntityFrameworkCoreToken<Guid>)e.Entity).ToList(), db, redemption)
-            : await SaveAsync(redemption, context.CancellationToken);
-        // Written, or never to be: either way nothing is left for a later SaveChanges of this request.
-        foreach (var entry in added) entry.State = written ? EntityState.Unchanged : EntityState.Detached;
+        var written = db.Database.IsNpgsql() && db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges()
+            ? await writer.WriteAsync(rows, db, redemption)
+            : await SaveAsync(rows, redemption, context.CancellationToken);
         if (!written) await successors.ReplayAsync(context, redemption!.TokenId);
     }
 
     /// <summary>The same writes through EF, in one transaction when a refresh token is redeemed with them.</summary>
-    private async Task<bool> SaveAsync(RefreshRedemption? redemption, CancellationToken ct)
+    private async Task<bool> SaveAsync(List<OpenIddictEntityFrameworkCoreToken<Guid>> rows, RefreshRedemption? redemption, CancellationToken ct)
     {
         if (redemption is null)
         {
+            db.AddRange(rows);
             await db.SaveChangesAsync(ct);
             return true;
         }
@@ -81,6 +79,7 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
                 .SetProperty(t => t.RedemptionDate, redemption.At.UtcDateTime)
                 .SetProperty(t => t.ConcurrencyToken, Guid.NewGuid().ToString()), ct);
         if (redeemed != 1) return false;
+        db.AddRange(rows);
         db.RefreshTokenSuccessors.Add(redemption.Successor!);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
