@@ -53,6 +53,7 @@ internal static class ProtocolRegistration
                 core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, ApplicationManager>();
                 core.ReplaceApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, CachedApplicationStore>();
                 core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, TokenStore>();
+                core.ReplaceAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization<Guid>, AuthorizationStore>();
             })
             .AddServer(server =>
             {

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore;
@@ -30,7 +29,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         if (!Guid.TryParse(identifier, out var id)) return null;
         foreach (var token in writes.Pending)
             if (token.Id == id) return token;
-        foreach (var entry in TrackedTokens(db))
+        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
             if (entry.Entity.Id == id) return entry.Entity;
         return await WithApplicationAsync(db, await queries.ById(db, id), cancellationToken);
     }
@@ -41,28 +40,9 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         var db = await Context.GetDbContextAsync(cancellationToken);
         foreach (var token in writes.Pending)
             if (string.Equals(token.ReferenceId, identifier, StringComparison.Ordinal)) return token;
-        foreach (var entry in TrackedTokens(db))
+        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
             if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
         return await WithApplicationAsync(db, await queries.ByReferenceId(db, identifier), cancellationToken);
-    }
-
-    /// <summary>
-    /// The rows this request already read, without the change detection <c>Entries()</c> runs first: only their ids
-    /// and reference ids are compared, which detection does not touch, and it would scan every tracked entity's
-    /// properties on each lookup.
-    /// </summary>
-    private static List<EntityEntry<OpenIddictEntityFrameworkCoreToken<Guid>>> TrackedTokens(DbContext db)
-    {
-        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            return [.. db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreToken<Guid>>()];
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
     }
 
     /// <summary>
@@ -73,7 +53,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         CancellationToken ct)
     {
         if (token is null || token.Application is not null
-            || db.Entry(token).Property<Guid?>("ApplicationId").CurrentValue is not { } applicationId) return token;
+            || TrackedEntities.EntryOf(db, token).Property<Guid?>("ApplicationId").CurrentValue is not { } applicationId) return token;
         if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
         {
             db.Attach(cached);

@@ -1,0 +1,32 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+
+namespace Identity.Server.Protocol.Storage;
+
+/// <summary>
+/// The entities of a type this request's context already tracks, without the change detection
+/// <c>ChangeTracker.Entries()</c> runs first: the stores only compare keys, which detection does not touch, and it
+/// would scan every tracked entity's properties on each lookup (3 % of an introspection's CPU in OpenIddict's
+/// authorization lookup alone).
+/// </summary>
+internal static class TrackedEntities
+{
+    public static List<EntityEntry<T>> Of<T>(DbContext db) where T : class => WithoutDetection(db, () => db.ChangeTracker.Entries<T>().ToList());
+
+    /// <summary>An entity's entry, to read a shadow key of a row just read (<c>DbContext.Entry</c> detects first).</summary>
+    public static EntityEntry<T> EntryOf<T>(DbContext db, T entity) where T : class => WithoutDetection(db, () => db.Entry(entity));
+
+    private static TResult WithoutDetection<TResult>(DbContext db, Func<TResult> read)
+    {
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
+    }
+}
