@@ -20,7 +20,7 @@ internal sealed class CachedApplicationStore(IMemoryCache cache, IOpenIddictEnti
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication<Guid>?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
         var db = await Context.GetDbContextAsync(cancellationToken);
-        var tracked = db.ChangeTracker.Entries<OpenIddictEntityFrameworkCoreApplication<Guid>>()
+        var tracked = TrackedEntities.Of<OpenIddictEntityFrameworkCoreApplication<Guid>>(db)
             .FirstOrDefault(entry => string.Equals(entry.Entity.ClientId, identifier, StringComparison.Ordinal))?.Entity;
         if (tracked is not null) return tracked;
         if (!changes.CanCache) return await base.FindByClientIdAsync(identifier, cancellationToken);
