@@ -180,20 +180,20 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
         string[] columns = ["Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate", "Payload", "Properties",
             "RedemptionDate", "ReferenceId", "Status", "Subject", "Type"];
         string[] types = ["uuid", "uuid", "uuid", "text", "timestamptz", "timestamptz", "text", "text", "timestamptz", "text", "text", "text", "text"];
-        string T(string property) => Column(token, property);
-        string S(string property) => Column(successor, property);
+        string T(string property) => StoreNames.Column(token, property);
+        string S(string property) => StoreNames.Column(successor, property);
         return $"""
             WITH redeemed AS (
-                UPDATE {Table(token)} AS t SET {T("Status")} = 'redeemed', {T("RedemptionDate")} = r.at, {T("ConcurrencyToken")} = r.stamp
+                UPDATE {StoreNames.Table(token)} AS t SET {T("Status")} = 'redeemed', {T("RedemptionDate")} = r.at, {T("ConcurrencyToken")} = r.stamp
                 FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS r(id, at, stamp)
                 WHERE t.{T("Id")} = r.id AND t.{T("Status")} = 'valid'
                 RETURNING t.{T("Id")} AS id),
             successors AS (
-                INSERT INTO {Table(successor)} ({S("TokenId")}, {S("Sealed")}, {S("CreatedAt")}, {S("ExpiresAt")})
+                INSERT INTO {StoreNames.Table(successor)} ({S("TokenId")}, {S("Sealed")}, {S("CreatedAt")}, {S("ExpiresAt")})
                 SELECT s.id, s.sealed, s.created, s.expires FROM unnest($1::uuid[], $4::bytea[], $5::timestamptz[], $6::timestamptz[]) AS s(id, sealed, created, expires)
                 WHERE s.id IN (SELECT id FROM redeemed)),
             tokens AS (
-                INSERT INTO {Table(token)} ({string.Join(", ", columns.Select(T))})
+                INSERT INTO {StoreNames.Table(token)} ({string.Join(", ", columns.Select(T))})
                 SELECT {string.Join(", ", columns.Select((_, i) => $"n.c{i}"))}
                 FROM unnest({string.Join(", ", types.Select((type, i) => $"${i + 7}::{type}[]"))}, ${columns.Length + 7}::uuid[])
                     AS n({string.Join(", ", columns.Select((_, i) => $"c{i}"))}, redeems)
@@ -201,12 +201,6 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
             SELECT id FROM redeemed
             """;
     }
-
-    private static string Table(IEntityType entity) =>
-        entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
-
-    private static string Column(IEntityType entity, string property) =>
-        $"\"{entity.FindProperty(property)!.GetColumnName(StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema()))}\"";
 
     public async ValueTask DisposeAsync()
     {

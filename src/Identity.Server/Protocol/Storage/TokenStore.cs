@@ -13,8 +13,8 @@ namespace Identity.Server.Protocol.Storage;
 /// <c>UpdateAsync</c> of a row not written yet (a reference token's payload) changes it there;
 /// <see cref="WriteTokenRows"/> then writes them in one command where OpenIddict would make a round trip, and a
 /// commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
-/// id: every refresh token) are compiled queries, without EF's per-call expression work, that join the token's
-/// authorization but take its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
+/// id: every refresh token) are one read each (<see cref="TokenQueries"/>), joining the token's authorization but
+/// taking its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, ApplicationSnapshots snapshots,
@@ -31,7 +31,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             if (token.Id == id) return token;
         foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
             if (entry.Entity.Id == id) return entry.Entity;
-        return await WithApplicationAsync(db, await queries.ById(db, id), cancellationToken);
+        return await TrackAsync(db, await queries.ById(db, id, cancellationToken), cancellationToken);
     }
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
@@ -42,27 +42,56 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             if (string.Equals(token.ReferenceId, identifier, StringComparison.Ordinal)) return token;
         foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
             if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
-        return await WithApplicationAsync(db, await queries.ByReferenceId(db, identifier), cancellationToken);
+        return await TrackAsync(db, await queries.ByReferenceId(db, identifier, cancellationToken), cancellationToken);
     }
 
     /// <summary>
-    /// Gives the token its client, as the base store's Include would: the node's copy attached to the context (EF
-    /// links the two), else the row, read once and remembered.
+    /// Gives the token (and its authorization) its client, as the base store's Include would, and makes the context
+    /// track what was read untracked: later lookups in this request then find it, and an update writes the row whole.
+    /// An authorization the context already tracks is used as it is (the context allows one instance per key).
     /// </summary>
-    private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> WithApplicationAsync(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid>? token,
-        CancellationToken ct)
+    private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> TrackAsync(DbContext db, TokenRead? read, CancellationToken ct)
     {
-        if (token is null || token.Application is not null
-            || TrackedEntities.EntryOf(db, token).Property<Guid?>("ApplicationId").CurrentValue is not { } applicationId) return token;
+        if (read is null) return null;
+        var token = read.Token;
+        if (!read.Untracked)
+        {
+            token.Application ??= await ApplicationAsync(db, read.ApplicationId, ct);
+            return token;
+        }
+        if (token.Authorization is { } authorization)
+        {
+            var tracked = TrackedEntities.Of<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db).FirstOrDefault(e => e.Entity.Id == authorization.Id);
+            if (tracked is not null) token.Authorization = tracked.Entity;
+            else
+            {
+                authorization.Application = await ApplicationAsync(db, read.AuthorizationApplicationId, ct);
+                TrackedEntities.TrackUnchanged(db, authorization, ("ApplicationId", read.AuthorizationApplicationId));
+            }
+        }
+        token.Application = await ApplicationAsync(db, read.ApplicationId, ct);
+        TrackedEntities.TrackUnchanged(db, token, ("ApplicationId", read.ApplicationId), ("AuthorizationId", token.Authorization?.Id));
+        return token;
+    }
+
+    /// <summary>
+    /// The client with this row id as the context tracks it: already tracked, else the node's copy attached, else the
+    /// row, read once and remembered.
+    /// </summary>
+    private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, CancellationToken ct)
+    {
+        if (id is not { } applicationId) return null;
+        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreApplication<Guid>>(db))
+            if (entry.Entity.Id == applicationId) return entry.Entity;
         if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
         {
             db.Attach(cached);
-            return token;
+            return cached;
         }
         var generation = snapshots.Generation;
         var application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().FindAsync([applicationId], ct);
         if (application is not null && changes.CanCache) snapshots.Add(application, generation);
-        return token;
+        return application;
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
@@ -96,20 +125,4 @@ internal sealed class TokenWrites
 {
     public bool Deferred { get; set; }
     public List<OpenIddictEntityFrameworkCoreToken<Guid>> Pending { get; } = [];
-}
-
-/// <summary>
-/// The token store's compiled queries, made once per host: a compiled query keeps the executor of the model it first
-/// ran on, so one shared by hosts on different providers (a PostgreSQL and a SQLite host in one test process) would
-/// switch between them under concurrent use.
-/// </summary>
-internal sealed class TokenQueries
-{
-    public Func<DbContext, Guid, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ById { get; } =
-        EF.CompileAsyncQuery((DbContext db, Guid id) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
-            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.Id == id));
-
-    public Func<DbContext, string, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> ByReferenceId { get; } =
-        EF.CompileAsyncQuery((DbContext db, string referenceId) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
-            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId));
 }

@@ -16,6 +16,17 @@ internal static class TrackedEntities
     /// <summary>An entity's entry, to read a shadow key of a row just read (<c>DbContext.Entry</c> detects first).</summary>
     public static EntityEntry<T> EntryOf<T>(DbContext db, T entity) where T : class => WithoutDetection(db, () => db.Entry(entity));
 
+    /// <summary>
+    /// Starts tracking an entity read by hand as unchanged, with the values of its shadow foreign keys: an entity
+    /// attached with a null navigation would have those keys unknown, and EF refuses to load through an unknown key.
+    /// </summary>
+    public static void TrackUnchanged<T>(DbContext db, T entity, params ReadOnlySpan<(string Property, Guid? Value)> keys) where T : class
+    {
+        var entry = EntryOf(db, entity);
+        foreach (var (property, value) in keys) entry.Property(property).CurrentValue = value;
+        entry.State = EntityState.Unchanged;
+    }
+
     private static TResult WithoutDetection<TResult>(DbContext db, Func<TResult> read)
     {
         var detecting = db.ChangeTracker.AutoDetectChangesEnabled;

@@ -1,0 +1,126 @@
+using System.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Protocol.Storage;
+
+/// <summary>
+/// The token store's two hot lookups (by id: every JWT's entry; by reference id: every refresh token), each one read
+/// of the token joined with its authorization. On PostgreSQL they are statements of ours, read into entities that no
+/// context tracks yet (<see cref="TokenRead.Untracked"/>): EF's query pipeline around the same statement cost more
+/// than the statement, even compiled (its shaper is rebuilt on every call). Elsewhere (SQLite) they are EF compiled
+/// queries. Made once per host: a compiled query keeps the executor of the model it first ran on, so one shared by
+/// hosts on different providers (a PostgreSQL and a SQLite host in one test process) would switch between them.
+/// </summary>
+internal sealed class TokenQueries
+{
+    private static readonly string[] TokenColumns = ["Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
+        "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type"];
+    private static readonly string[] AuthorizationColumns = ["Id", "ApplicationId", "ConcurrencyToken", "CreationDate", "Properties", "Scopes",
+        "Status", "Subject", "Type"];
+
+    private readonly Func<DbContext, Guid, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> compiledById =
+        EF.CompileAsyncQuery((DbContext db, Guid id) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.Id == id));
+
+    private readonly Func<DbContext, string, Task<OpenIddictEntityFrameworkCoreToken<Guid>?>> compiledByReferenceId =
+        EF.CompileAsyncQuery((DbContext db, string referenceId) => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Include(t => t.Authorization).AsTracking().FirstOrDefault(t => t.ReferenceId == referenceId));
+
+    private string? byIdStatement;
+    private string? byReferenceIdStatement;
+
+    public async Task<TokenRead?> ById(DbContext db, Guid id, CancellationToken ct) =>
+        db.Database.IsNpgsql()
+            ? await ReadAsync(db, byIdStatement ??= Statement(db, "Id"), id, ct)
+            : Tracked(db, await compiledById(db, id));
+
+    public async Task<TokenRead?> ByReferenceId(DbContext db, string referenceId, CancellationToken ct) =>
+        db.Database.IsNpgsql()
+            ? await ReadAsync(db, byReferenceIdStatement ??= Statement(db, "ReferenceId"), referenceId, ct)
+            : Tracked(db, await compiledByReferenceId(db, referenceId));
+
+    private static TokenRead? Tracked(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid>? token) =>
+        token is null ? null : new TokenRead(token, TrackedEntities.EntryOf(db, token).Property<Guid?>("ApplicationId").CurrentValue, null, Untracked: false);
+
+    private static async Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct)
+    {
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = new NpgsqlCommand(statement, (NpgsqlConnection)db.Database.GetDbConnection())
+            {
+                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
+            };
+            command.Parameters.Add(new NpgsqlParameter { Value = key });
+            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
+            if (!await reader.ReadAsync(ct)) return null;
+            var token = new OpenIddictEntityFrameworkCoreToken<Guid>
+            {
+                Id = reader.GetGuid(0),
+                ConcurrencyToken = Text(reader, 3),
+                CreationDate = Time(reader, 4),
+                ExpirationDate = Time(reader, 5),
+                Payload = Text(reader, 6),
+                Properties = Text(reader, 7),
+                RedemptionDate = Time(reader, 8),
+                ReferenceId = Text(reader, 9),
+                Status = Text(reader, 10),
+                Subject = Text(reader, 11),
+                Type = Text(reader, 12),
+            };
+            const int a = 13;
+            Guid? authorizationApplicationId = null;
+            if (!reader.IsDBNull(a))
+            {
+                token.Authorization = new OpenIddictEntityFrameworkCoreAuthorization<Guid>
+                {
+                    Id = reader.GetGuid(a),
+                    ConcurrencyToken = Text(reader, a + 2),
+                    CreationDate = Time(reader, a + 3),
+                    Properties = Text(reader, a + 4),
+                    Scopes = Text(reader, a + 5),
+                    Status = Text(reader, a + 6),
+                    Subject = Text(reader, a + 7),
+                    Type = Text(reader, a + 8),
+                };
+                authorizationApplicationId = Id(reader, a + 1);
+            }
+            return new TokenRead(token, Id(reader, 1), authorizationApplicationId, Untracked: true);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static DateTime? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDateTime(ordinal);
+
+    private static Guid? Id(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+
+    /// <summary>The token's columns, then its authorization's (all null without one), in the order read above.</summary>
+    private static string Statement(DbContext db, string keyProperty)
+    {
+        var token = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreToken<Guid>))!;
+        var authorization = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreAuthorization<Guid>))!;
+        var columns = TokenColumns.Select(c => "t." + StoreNames.Column(token, c))
+            .Concat(AuthorizationColumns.Select(c => "a." + StoreNames.Column(authorization, c)));
+        return $"""
+            SELECT {string.Join(", ", columns)}
+            FROM {StoreNames.Table(token)} AS t
+            LEFT JOIN {StoreNames.Table(authorization)} AS a ON a.{StoreNames.Column(authorization, "Id")} = t.{StoreNames.Column(token, "AuthorizationId")}
+            WHERE t.{StoreNames.Column(token, keyProperty)} = $1
+            """;
+    }
+}
+
+/// <summary>
+/// A token as read, with the keys of the clients it and its authorization belong to. <see cref="Untracked"/>: no
+/// context tracks the token or its authorization yet, and their application navigations are still to be set; else
+/// the context tracks both, and <see cref="AuthorizationApplicationId"/> is not read.
+/// </summary>
+internal sealed record TokenRead(OpenIddictEntityFrameworkCoreToken<Guid> Token, Guid? ApplicationId, Guid? AuthorizationApplicationId, bool Untracked);

@@ -1,0 +1,45 @@
+using System.Net;
+using Identity.Server.Persistence;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Tests.Protocol.Storage;
+
+/// <summary>The token store's own reads: a token read by hand is tracked like one EF read.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class TokenStoreTests(ServerFixture server)
+{
+    private readonly TestData data = new(server);
+    private readonly ProtocolClient protocol = new(server.CreateClient());
+
+    [Fact]
+    public async Task RevokingATokenReadByHand_KeepsItsClientAndAuthorization()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+        var before = await AccessTokenRowAsync(user.Id);
+        Assert.NotNull(before.ApplicationId);
+        Assert.NotNull(before.AuthorizationId);
+
+        // Revocation finds the row by id (the JWT's entry), then writes it back whole with its new status.
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(client, tokens.AccessToken!, "access_token")).Status);
+
+        var after = await AccessTokenRowAsync(user.Id);
+        Assert.Equal(TokenRow.Revoked, after.Status);
+        Assert.Equal(before.ApplicationId, after.ApplicationId);
+        Assert.Equal(before.AuthorizationId, after.AuthorizationId);
+    }
+
+    private async Task<(string? Status, Guid? ApplicationId, Guid? AuthorizationId)> AccessTokenRowAsync(string subject)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        var row = await db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
+            .Where(t => t.Subject == subject && t.Type == TokenRow.AccessToken)
+            .Select(t => new { t.Status, ApplicationId = EF.Property<Guid?>(t, "ApplicationId"), AuthorizationId = EF.Property<Guid?>(t, "AuthorizationId") })
+            .SingleAsync();
+        return (row.Status, row.ApplicationId, row.AuthorizationId);
+    }
+}
