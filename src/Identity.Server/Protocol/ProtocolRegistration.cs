@@ -118,6 +118,7 @@ internal static class ProtocolRegistration
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictValidationDispatcher, IndexedValidationDispatcher>());
 
         services.AddScoped<TokenWrites>();
+        services.AddScoped<UntrackedRows>();
         services.AddSingleton<TokenRowWriter>();
         services.AddSingleton<TokenQueries>();
         services.AddSingleton<UserQueries>();

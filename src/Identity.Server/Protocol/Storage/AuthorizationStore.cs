@@ -7,19 +7,31 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// OpenIddict's EF Core authorization store, finding an authorization this request already read (every token's
-/// lookup joins its authorization) without running EF's change detection first (<see cref="TrackedEntities"/>).
+/// lookup joins its authorization: <see cref="UntrackedRows"/>, or tracked) without running EF's change detection
+/// first (<see cref="TrackedEntities"/>), and tracking one read untracked before writing it.
 /// </summary>
 internal sealed class AuthorizationStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, UntrackedRows untracked)
     : OpenIddictEntityFrameworkCoreAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
         OpenIddictEntityFrameworkCoreToken<Guid>, Guid>(cache, context, options)
 {
     public override async ValueTask<OpenIddictEntityFrameworkCoreAuthorization<Guid>?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        if (Guid.TryParse(identifier, out var id))
-            foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(await Context.GetDbContextAsync(cancellationToken)))
-                if (entry.Entity.Id == id) return entry.Entity;
+        if (Guid.TryParse(identifier, out var id)
+            && (untracked.Authorization(id)
+                ?? TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(await Context.GetDbContextAsync(cancellationToken), a => a.Id == id))
+                is { } known) return known;
         return await base.FindByIdAsync(identifier, cancellationToken);
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization, CancellationToken cancellationToken)
+    {
+        await base.UpdateAsync(untracked.Track(await Context.GetDbContextAsync(cancellationToken), authorization), cancellationToken);
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization, CancellationToken cancellationToken)
+    {
+        await base.DeleteAsync(untracked.Track(await Context.GetDbContextAsync(cancellationToken), authorization), cancellationToken);
     }
 }

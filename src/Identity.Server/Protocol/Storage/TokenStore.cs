@@ -14,11 +14,12 @@ namespace Identity.Server.Protocol.Storage;
 /// <see cref="WriteTokenRows"/> then writes them in one command where OpenIddict would make a round trip, and a
 /// commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
 /// id: every refresh token) are one read each (<see cref="TokenQueries"/>), joining the token's authorization but
-/// taking its client from <see cref="ApplicationSnapshots"/> instead of reading it again.
+/// taking its client from <see cref="ApplicationSnapshots"/> instead of reading it again; on PostgreSQL the rows stay
+/// untracked until something writes them (<see cref="UntrackedRows"/>).
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, ApplicationSnapshots snapshots,
-    ApplicationChanges changes)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, UntrackedRows untracked,
+    ApplicationSnapshots snapshots, ApplicationChanges changes)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
         OpenIddictEntityFrameworkCoreAuthorization<Guid>, Guid>(cache, context, options)
 {
@@ -29,9 +30,9 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         if (!Guid.TryParse(identifier, out var id)) return null;
         foreach (var token in writes.Pending)
             if (token.Id == id) return token;
-        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
-            if (entry.Entity.Id == id) return entry.Entity;
-        return await TrackAsync(db, await queries.ById(db, id, cancellationToken), cancellationToken);
+        if (untracked.Token(id) is { } read) return read;
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreToken<Guid>>(db, t => t.Id == id) is { } tracked) return tracked;
+        return await ResolveAsync(db, await queries.ById(db, id, cancellationToken), cancellationToken);
     }
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
@@ -40,52 +41,48 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         var db = await Context.GetDbContextAsync(cancellationToken);
         foreach (var token in writes.Pending)
             if (string.Equals(token.ReferenceId, identifier, StringComparison.Ordinal)) return token;
-        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreToken<Guid>>(db))
-            if (string.Equals(entry.Entity.ReferenceId, identifier, StringComparison.Ordinal)) return entry.Entity;
-        return await TrackAsync(db, await queries.ByReferenceId(db, identifier, cancellationToken), cancellationToken);
+        if (untracked.TokenByReferenceId(identifier) is { } read) return read;
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreToken<Guid>>(db, t => string.Equals(t.ReferenceId, identifier, StringComparison.Ordinal))
+            is { } tracked) return tracked;
+        return await ResolveAsync(db, await queries.ByReferenceId(db, identifier, cancellationToken), cancellationToken);
     }
 
     /// <summary>
-    /// Gives the token (and its authorization) its client, as the base store's Include would, and makes the context
-    /// track what was read untracked: later lookups in this request then find it, and an update writes the row whole.
-    /// An authorization the context already tracks is used as it is (the context allows one instance per key).
+    /// Gives the token (and its authorization) its client, as the base store's Include would. A row read by hand
+    /// stays untracked (<see cref="UntrackedRows"/>), its authorization the one this request already has if any.
     /// </summary>
-    private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> TrackAsync(DbContext db, TokenRead? read, CancellationToken ct)
+    private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> ResolveAsync(DbContext db, TokenRead? read, CancellationToken ct)
     {
         if (read is null) return null;
         var token = read.Token;
         if (!read.Untracked)
         {
-            token.Application ??= await ApplicationAsync(db, read.ApplicationId, ct);
+            token.Application ??= await ApplicationAsync(db, read.ApplicationId, attach: true, ct);
             return token;
         }
         if (token.Authorization is { } authorization)
         {
-            var tracked = TrackedEntities.Of<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db).FirstOrDefault(e => e.Entity.Id == authorization.Id);
-            if (tracked is not null) token.Authorization = tracked.Entity;
-            else
-            {
-                authorization.Application = await ApplicationAsync(db, read.AuthorizationApplicationId, ct);
-                TrackedEntities.TrackUnchanged(db, authorization, ("ApplicationId", read.AuthorizationApplicationId));
-            }
+            if ((untracked.Authorization(authorization.Id)
+                    ?? TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db, a => a.Id == authorization.Id)) is { } known)
+                token.Authorization = known;
+            else authorization.Application = await ApplicationAsync(db, read.AuthorizationApplicationId, attach: false, ct);
         }
-        token.Application = await ApplicationAsync(db, read.ApplicationId, ct);
-        TrackedEntities.TrackUnchanged(db, token, ("ApplicationId", read.ApplicationId), ("AuthorizationId", token.Authorization?.Id));
+        token.Application = await ApplicationAsync(db, read.ApplicationId, attach: false, ct);
+        untracked.Add(token);
         return token;
     }
 
     /// <summary>
-    /// The client with this row id as the context tracks it: already tracked, else the node's copy attached, else the
+    /// The client with this row id: the one the context tracks, else the node's copy (attached if asked), else the
     /// row, read once and remembered.
     /// </summary>
-    private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, CancellationToken ct)
+    private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, bool attach, CancellationToken ct)
     {
         if (id is not { } applicationId) return null;
-        foreach (var entry in TrackedEntities.Of<OpenIddictEntityFrameworkCoreApplication<Guid>>(db))
-            if (entry.Entity.Id == applicationId) return entry.Entity;
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, a => a.Id == applicationId) is { } tracked) return tracked;
         if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
         {
-            db.Attach(cached);
+            if (attach) db.Attach(cached);
             return cached;
         }
         var generation = snapshots.Generation;
@@ -94,10 +91,22 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         return application;
     }
 
+    /// <summary>A new token's authorization is the instance this request already read, if it read it.</summary>
+    public override async ValueTask SetAuthorizationIdAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, string? identifier, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(identifier, out var id) && untracked.Authorization(id) is { } authorization)
+        {
+            token.Authorization = authorization;
+            return;
+        }
+        await base.SetAuthorizationIdAsync(token, identifier, cancellationToken);
+    }
+
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
     {
         if (!writes.Deferred)
         {
+            untracked.Track(await Context.GetDbContextAsync(cancellationToken), token);
             await base.CreateAsync(token, cancellationToken);
             return;
         }
@@ -114,7 +123,14 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             token.ConcurrencyToken = Guid.NewGuid().ToString();
             return;
         }
+        untracked.Track(await Context.GetDbContextAsync(cancellationToken), token);
         await base.UpdateAsync(token, cancellationToken);
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
+    {
+        untracked.Track(await Context.GetDbContextAsync(cancellationToken), token);
+        await base.DeleteAsync(token, cancellationToken);
     }
 }
 

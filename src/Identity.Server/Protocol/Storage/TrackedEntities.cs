@@ -13,6 +13,14 @@ internal static class TrackedEntities
 {
     public static List<EntityEntry<T>> Of<T>(DbContext db) where T : class => WithoutDetection(db, () => db.ChangeTracker.Entries<T>().ToList());
 
+    /// <summary>The first tracked entity of a type that matches, or null.</summary>
+    public static T? Find<T>(DbContext db, Func<T, bool> match) where T : class
+    {
+        foreach (var entry in Of<T>(db))
+            if (match(entry.Entity)) return entry.Entity;
+        return null;
+    }
+
     /// <summary>An entity's entry, to read a shadow key of a row just read (<c>DbContext.Entry</c> detects first).</summary>
     public static EntityEntry<T> EntryOf<T>(DbContext db, T entity) where T : class => WithoutDetection(db, () => db.Entry(entity));
 

@@ -33,7 +33,8 @@ internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHand
 /// answered with that use's successor. A sign-in that ends early (rejected, or answered from a replay) writes
 /// nothing, and issues nothing.
 /// </summary>
-internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer, RefreshSuccessors successors)
+internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer, RefreshSuccessors successors,
+    UntrackedRows untracked)
     : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -62,6 +63,8 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
     /// <summary>The same writes through EF, in one transaction when a refresh token is redeemed with them.</summary>
     private async Task<bool> SaveAsync(List<OpenIddictEntityFrameworkCoreToken<Guid>> rows, RefreshRedemption? redemption, CancellationToken ct)
     {
+        // AddRange would insert an authorization read untracked as a new row.
+        foreach (var row in rows) untracked.Track(db, row);
         if (redemption is null)
         {
             db.AddRange(rows);

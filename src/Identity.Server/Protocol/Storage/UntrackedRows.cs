@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Protocol.Storage;
+
+/// <summary>
+/// The token and authorization rows this request read by hand (<see cref="TokenQueries"/>) and handed out untracked:
+/// EF's tracking of a row costs about as much as reading it, and most requests only read them (introspection,
+/// userinfo, every access token's entry check). The stores look here before the context and the database, so a row
+/// is one instance per request, and make the context track a row only when something is about to write it or a row
+/// that refers to it (<see cref="Track(DbContext, OpenIddictEntityFrameworkCoreToken{Guid})"/>). Navigations stand for
+/// the foreign keys until then: a row's client and authorization are always set when its keys are.
+/// </summary>
+internal sealed class UntrackedRows
+{
+    private readonly Dictionary<Guid, OpenIddictEntityFrameworkCoreToken<Guid>> tokens = [];
+    private readonly Dictionary<Guid, OpenIddictEntityFrameworkCoreAuthorization<Guid>> authorizations = [];
+
+    public OpenIddictEntityFrameworkCoreToken<Guid>? Token(Guid id) => tokens.GetValueOrDefault(id);
+
+    public OpenIddictEntityFrameworkCoreToken<Guid>? TokenByReferenceId(string referenceId)
+    {
+        foreach (var token in tokens.Values)
+            if (string.Equals(token.ReferenceId, referenceId, StringComparison.Ordinal)) return token;
+        return null;
+    }
+
+    public OpenIddictEntityFrameworkCoreAuthorization<Guid>? Authorization(Guid id) => authorizations.GetValueOrDefault(id);
+
+    public void Add(OpenIddictEntityFrameworkCoreToken<Guid> token)
+    {
+        tokens[token.Id] = token;
+        if (token.Authorization is { } authorization) authorizations.TryAdd(authorization.Id, authorization);
+    }
+
+    /// <summary>
+    /// Before a write that attaches <paramref name="token"/>'s graph (an update, a delete, a new row through EF): the
+    /// context tracks the token if it is one of these, and whatever of these it refers to.
+    /// </summary>
+    public void Track(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid> token)
+    {
+        if (token.Authorization is { } authorization) token.Authorization = Track(db, authorization);
+        if (!tokens.TryGetValue(token.Id, out var known) || !ReferenceEquals(known, token)) return;
+        tokens.Remove(token.Id);
+        token.Application = Attached(db, token.Application);
+        TrackedEntities.TrackUnchanged(db, token, ("ApplicationId", token.Application?.Id), ("AuthorizationId", token.Authorization?.Id));
+    }
+
+    /// <summary>The same for an authorization; one the context already tracks is returned as the context's.</summary>
+    public OpenIddictEntityFrameworkCoreAuthorization<Guid> Track(DbContext db, OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization)
+    {
+        if (!authorizations.TryGetValue(authorization.Id, out var known) || !ReferenceEquals(known, authorization)) return authorization;
+        authorizations.Remove(authorization.Id);
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db, e => e.Id == authorization.Id) is { } tracked) return tracked;
+        authorization.Application = Attached(db, authorization.Application);
+        TrackedEntities.TrackUnchanged(db, authorization, ("ApplicationId", authorization.Application?.Id));
+        return authorization;
+    }
+
+    /// <summary>The context's instance of this client: the one it tracks, else this one, attached.</summary>
+    private static OpenIddictEntityFrameworkCoreApplication<Guid>? Attached(DbContext db, OpenIddictEntityFrameworkCoreApplication<Guid>? application)
+    {
+        if (application is null) return null;
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, e => e.Id == application.Id) is { } tracked) return tracked;
+        db.Attach(application);
+        return application;
+    }
+}
