@@ -1,7 +1,5 @@
-using System.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
+using Identity.Server.Persistence;
 using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Protocol.Storage;
@@ -45,62 +43,38 @@ internal sealed class TokenQueries
     private static TokenRead? Tracked(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid>? token) =>
         token is null ? null : new TokenRead(token, TrackedEntities.EntryOf(db, token).Property<Guid?>("ApplicationId").CurrentValue, null, Untracked: false);
 
-    private static async Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        try
+    private static Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct) =>
+        SingleRowRead.ReadAsync(db, statement, key, reader =>
         {
-            await using var command = new NpgsqlCommand(statement, (NpgsqlConnection)db.Database.GetDbConnection())
-            {
-                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
-            };
-            command.Parameters.Add(new NpgsqlParameter { Value = key });
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
-            if (!await reader.ReadAsync(ct)) return null;
             var token = new OpenIddictEntityFrameworkCoreToken<Guid>
             {
                 Id = reader.GetGuid(0),
-                ConcurrencyToken = Text(reader, 3),
-                CreationDate = Time(reader, 4),
-                ExpirationDate = Time(reader, 5),
-                Payload = Text(reader, 6),
-                Properties = Text(reader, 7),
-                RedemptionDate = Time(reader, 8),
-                ReferenceId = Text(reader, 9),
-                Status = Text(reader, 10),
-                Subject = Text(reader, 11),
-                Type = Text(reader, 12),
+                ConcurrencyToken = reader.TextOrNull(3),
+                CreationDate = reader.TimeOrNull(4),
+                ExpirationDate = reader.TimeOrNull(5),
+                Payload = reader.TextOrNull(6),
+                Properties = reader.TextOrNull(7),
+                RedemptionDate = reader.TimeOrNull(8),
+                ReferenceId = reader.TextOrNull(9),
+                Status = reader.TextOrNull(10),
+                Subject = reader.TextOrNull(11),
+                Type = reader.TextOrNull(12),
             };
             const int a = 13;
-            Guid? authorizationApplicationId = null;
-            if (!reader.IsDBNull(a))
+            if (reader.IsDBNull(a)) return new TokenRead(token, reader.GuidOrNull(1), null, Untracked: true);
+            token.Authorization = new OpenIddictEntityFrameworkCoreAuthorization<Guid>
             {
-                token.Authorization = new OpenIddictEntityFrameworkCoreAuthorization<Guid>
-                {
-                    Id = reader.GetGuid(a),
-                    ConcurrencyToken = Text(reader, a + 2),
-                    CreationDate = Time(reader, a + 3),
-                    Properties = Text(reader, a + 4),
-                    Scopes = Text(reader, a + 5),
-                    Status = Text(reader, a + 6),
-                    Subject = Text(reader, a + 7),
-                    Type = Text(reader, a + 8),
-                };
-                authorizationApplicationId = Id(reader, a + 1);
-            }
-            return new TokenRead(token, Id(reader, 1), authorizationApplicationId, Untracked: true);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
-
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static DateTime? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDateTime(ordinal);
-
-    private static Guid? Id(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+                Id = reader.GetGuid(a),
+                ConcurrencyToken = reader.TextOrNull(a + 2),
+                CreationDate = reader.TimeOrNull(a + 3),
+                Properties = reader.TextOrNull(a + 4),
+                Scopes = reader.TextOrNull(a + 5),
+                Status = reader.TextOrNull(a + 6),
+                Subject = reader.TextOrNull(a + 7),
+                Type = reader.TextOrNull(a + 8),
+            };
+            return new TokenRead(token, reader.GuidOrNull(1), reader.GuidOrNull(a + 1), Untracked: true);
+        }, ct);
 
     /// <summary>The token's columns, then its authorization's (all null without one), in the order read above.</summary>
     private static string Statement(DbContext db, string keyProperty)

@@ -91,7 +91,10 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         return application;
     }
 
-    /// <summary>A new token's authorization is the instance this request already read, if it read it.</summary>
+    /// <summary>
+    /// A new token's authorization is the instance this request already read, if it read it; a new token without one
+    /// (client_credentials) has nothing to clear, where the base store would look up its entry to find out.
+    /// </summary>
     public override async ValueTask SetAuthorizationIdAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, string? identifier, CancellationToken cancellationToken)
     {
         if (Guid.TryParse(identifier, out var id) && untracked.Authorization(id) is { } authorization)
@@ -99,6 +102,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             token.Authorization = authorization;
             return;
         }
+        if (string.IsNullOrEmpty(identifier) && token.Id == Guid.Empty && token.Authorization is null) return;
         await base.SetAuthorizationIdAsync(token, identifier, cancellationToken);
     }
 

@@ -24,7 +24,7 @@ internal sealed class PresentedGrant(SignInPolicy signIn, UserManager<Applicatio
     {
         var authentication = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         if (authentication.Principal is not { } token) throw new InvalidOperationException($"OpenIddict validated no {kind}.");
-        var user = signIn.CanSignIn(await queries.ById(db, token.GetClaim(Claims.Subject)!));
+        var user = signIn.CanSignIn(await queries.ById(db, token.GetClaim(Claims.Subject)!, http.RequestAborted));
         if (user is null) return OAuthError.InvalidGrant($"{kind}: user deleted, locked out or unconfirmed");
 
         var scopes = token.GetScopes().ToHashSet(StringComparer.Ordinal);

@@ -21,7 +21,7 @@ internal sealed class UserInfoEndpoint(ServerDbContext db, UserQueries users)
         var token = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal!;
         if (!token.HasScope(StandardScopes.OpenId))
             return OAuthResults.Reject(OAuthError.InsufficientScope("The access token does not grant the openid scope."));
-        var user = token.GetClaim(Claims.Subject) is { } subject ? await users.ReadById(db, subject) : null;
+        var user = token.GetClaim(Claims.Subject) is { } subject ? await users.ById(db, subject, ct) : null;
         if (user is null) return OAuthResults.Challenge(OAuthError.InvalidToken("The user no longer exists."));
 
         var claims = new Dictionary<string, object?> { [Claims.Subject] = user.Id };
