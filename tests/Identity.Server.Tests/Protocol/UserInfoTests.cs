@@ -12,6 +12,9 @@ public sealed class UserInfoTests(ServerFixture server)
     private readonly TestData data = new(server);
     private readonly ProtocolClient protocol = new(server.CreateClient());
 
+    private static readonly DateTimeOffset ProfileCreatedAt = new(2021, 2, 3, 4, 5, 6, TimeSpan.Zero);
+    private static readonly DateTimeOffset ProfileUpdatedAt = new(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
+
     [Fact]
     public async Task ClaimsFollowTheGrantedScopes()
     {
@@ -20,7 +23,11 @@ public sealed class UserInfoTests(ServerFixture server)
         {
             var roles = server.Services.CreateScope().ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
             if (!await roles.RoleExistsAsync("tester")) await roles.CreateAsync(new IdentityRole("tester"));
-            await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, "tester");
+            var stored = (await users.FindByIdAsync(user.Id))!;
+            // Distinct from the creation time, so that updated_at shows it is read from the right column.
+            (stored.CreatedAt, stored.UpdatedAt) = (ProfileCreatedAt, ProfileUpdatedAt);
+            Assert.True((await users.UpdateAsync(stored)).Succeeded);
+            await users.AddToRoleAsync(stored, "tester");
         });
 
         var all = (await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "openid profile email roles")).AccessToken!)).Json;
@@ -31,7 +38,7 @@ public sealed class UserInfoTests(ServerFixture server)
         Assert.Equal("Ada", all.GetProperty("given_name").GetString());
         Assert.Equal("Lovelace", all.GetProperty("family_name").GetString());
         Assert.Equal(user.UserName, all.GetProperty("preferred_username").GetString());
-        Assert.True(all.GetProperty("updated_at").GetInt64() > 0);
+        Assert.Equal(ProfileUpdatedAt.ToUnixTimeSeconds(), all.GetProperty("updated_at").GetInt64());
         Assert.Equal(user.Email, all.GetProperty("email").GetString());
         Assert.True(all.GetProperty("email_verified").GetBoolean());
         Assert.Equal(["tester"], all.GetProperty("role").EnumerateArray().Select(r => r.GetString()));
