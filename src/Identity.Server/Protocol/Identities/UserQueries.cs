@@ -22,9 +22,13 @@ internal sealed class UserQueries
         EF.CompileAsyncQuery((DbContext db, string id) => db.Set<ApplicationUser>().AsNoTracking().FirstOrDefault(u => u.Id == id));
 
     private string? statement;
+    private bool? npgsql;
+
+    /// <summary>A host has one provider; asking EF costs a service lookup per call.</summary>
+    private bool IsNpgsql(DbContext db) => npgsql ??= db.Database.IsNpgsql();
 
     public Task<ApplicationUser?> ById(DbContext db, string id, CancellationToken ct) =>
-        db.Database.IsNpgsql() ? SingleRowRead.ReadAsync(db, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
+        IsNpgsql(db) ? SingleRowRead.ReadAsync(db, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
 
     private static ApplicationUser Read(NpgsqlDataReader reader) => new()
     {

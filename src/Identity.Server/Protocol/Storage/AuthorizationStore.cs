@@ -25,6 +25,23 @@ internal sealed class AuthorizationStore(IMemoryCache cache, IOpenIddictEntityFr
         return await base.FindByIdAsync(identifier, cancellationToken);
     }
 
+    /// <summary>A new authorization's client is the instance this request already has, if it has it.</summary>
+    public override async ValueTask SetApplicationIdAsync(OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization, string? identifier,
+        CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(identifier, out var id) && untracked.KnownApplication(await Context.GetDbContextAsync(cancellationToken), id) is { } application)
+        {
+            authorization.Application = application;
+            return;
+        }
+        await base.SetApplicationIdAsync(authorization, identifier, cancellationToken);
+    }
+
+    public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization, CancellationToken cancellationToken)
+    {
+        await base.CreateAsync(untracked.Track(await Context.GetDbContextAsync(cancellationToken), authorization), cancellationToken);
+    }
+
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreAuthorization<Guid> authorization, CancellationToken cancellationToken)
     {
         await base.UpdateAsync(untracked.Track(await Context.GetDbContextAsync(cancellationToken), authorization), cancellationToken);

@@ -8,31 +8,45 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// OpenIddict's EF Core application store, reading clients from the process-wide <see cref="ApplicationSnapshots"/>
-/// (overrides <c>FindByClientIdAsync</c>): a cached client is attached to the request's context as unchanged, so
-/// that OpenIddict's later lookups by id (a new token's application) find it tracked instead of querying again. Every
-/// write through the store (<c>CreateAsync</c>, <c>UpdateAsync</c>, <c>DeleteAsync</c>) evicts it on every node.
+/// (overrides <c>FindByClientIdAsync</c> and <c>FindByIdAsync</c>): a cached client is handed out untracked, one
+/// instance per request (<see cref="UntrackedRows"/>), and tracked only when a row that refers to it is written.
+/// Every write through the store (<c>CreateAsync</c>, <c>UpdateAsync</c>, <c>DeleteAsync</c>) evicts it on every node.
 /// </summary>
 internal sealed class CachedApplicationStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
-    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, ApplicationSnapshots snapshots, ApplicationChanges changes)
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, ApplicationSnapshots snapshots, ApplicationChanges changes,
+    UntrackedRows untracked)
     : OpenIddictEntityFrameworkCoreApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, OpenIddictEntityFrameworkCoreAuthorization<Guid>,
         OpenIddictEntityFrameworkCoreToken<Guid>, Guid>(cache, context, options)
 {
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication<Guid>?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
         var db = await Context.GetDbContextAsync(cancellationToken);
-        var tracked = TrackedEntities.Of<OpenIddictEntityFrameworkCoreApplication<Guid>>(db)
-            .FirstOrDefault(entry => string.Equals(entry.Entity.ClientId, identifier, StringComparison.Ordinal))?.Entity;
-        if (tracked is not null) return tracked;
+        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, a => string.Equals(a.ClientId, identifier, StringComparison.Ordinal))
+            is { } tracked) return tracked;
         if (!changes.CanCache) return await base.FindByClientIdAsync(identifier, cancellationToken);
+        if (untracked.ApplicationByClientId(identifier) is { } known) return known;
         if (snapshots.Find(identifier) is { } cached)
         {
-            db.Attach(cached);
+            untracked.Add(cached);
             return cached;
         }
         var generation = snapshots.Generation;
         var application = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (application is not null) snapshots.Add(application, generation);
         return application;
+    }
+
+    public override async ValueTask<OpenIddictEntityFrameworkCoreApplication<Guid>?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        if (!Guid.TryParse(identifier, out var id) || !changes.CanCache) return await base.FindByIdAsync(identifier, cancellationToken);
+        if (untracked.KnownApplication(db, id) is { } known) return known;
+        if (snapshots.Find(id) is { } cached)
+        {
+            untracked.Add(cached);
+            return cached;
+        }
+        return await base.FindByIdAsync(identifier, cancellationToken);
     }
 
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, CancellationToken cancellationToken)

@@ -29,14 +29,18 @@ internal sealed class TokenQueries
 
     private string? byIdStatement;
     private string? byReferenceIdStatement;
+    private bool? npgsql;
+
+    /// <summary>A host has one provider; asking EF costs a service lookup per call.</summary>
+    private bool IsNpgsql(DbContext db) => npgsql ??= db.Database.IsNpgsql();
 
     public async Task<TokenRead?> ById(DbContext db, Guid id, CancellationToken ct) =>
-        db.Database.IsNpgsql()
+        IsNpgsql(db)
             ? await ReadAsync(db, byIdStatement ??= Statement(db, "Id"), id, ct)
             : Tracked(db, await compiledById(db, id));
 
     public async Task<TokenRead?> ByReferenceId(DbContext db, string referenceId, CancellationToken ct) =>
-        db.Database.IsNpgsql()
+        IsNpgsql(db)
             ? await ReadAsync(db, byReferenceIdStatement ??= Statement(db, "ReferenceId"), referenceId, ct)
             : Tracked(db, await compiledByReferenceId(db, referenceId));
 

@@ -73,22 +73,35 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     }
 
     /// <summary>
-    /// The client with this row id: the one the context tracks, else the node's copy (attached if asked), else the
-    /// row, read once and remembered.
+    /// The client with this row id: the one the context tracks, else this request's untracked copy, else the node's
+    /// copy (attached if asked, else kept as this request's), else the row, read once and remembered.
     /// </summary>
     private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, bool attach, CancellationToken ct)
     {
         if (id is not { } applicationId) return null;
         if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, a => a.Id == applicationId) is { } tracked) return tracked;
+        if (untracked.Application(applicationId) is { } known) return attach ? untracked.Attached(db, known) : known;
         if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
         {
             if (attach) db.Attach(cached);
+            else untracked.Add(cached);
             return cached;
         }
         var generation = snapshots.Generation;
         var application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().FindAsync([applicationId], ct);
         if (application is not null && changes.CanCache) snapshots.Add(application, generation);
         return application;
+    }
+
+    /// <summary>A new token's client is the instance this request already has (client authentication), if it has it.</summary>
+    public override async ValueTask SetApplicationIdAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, string? identifier, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(identifier, out var id) && untracked.KnownApplication(await Context.GetDbContextAsync(cancellationToken), id) is { } application)
+        {
+            token.Application = application;
+            return;
+        }
+        await base.SetApplicationIdAsync(token, identifier, cancellationToken);
     }
 
     /// <summary>
