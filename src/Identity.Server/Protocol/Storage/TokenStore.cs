@@ -79,8 +79,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, bool attach, CancellationToken ct)
     {
         if (id is not { } applicationId) return null;
-        if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, a => a.Id == applicationId) is { } tracked) return tracked;
-        if (untracked.Application(applicationId) is { } known) return attach ? untracked.Attached(db, known) : known;
+        if (untracked.KnownApplication(db, applicationId) is { } known) return attach ? untracked.Attached(db, known) : known;
         if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
         {
             if (attach) db.Attach(cached);
