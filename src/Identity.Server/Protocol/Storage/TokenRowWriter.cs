@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql;
 using NpgsqlTypes;
 using OpenIddict.EntityFrameworkCore.Models;
