@@ -2,6 +2,7 @@ using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Identity.Server.Protocol.Identities;
@@ -12,7 +13,7 @@ namespace Identity.Server.Protocol.Identities;
 /// <c>UserManager.FindByIdAsync</c> goes through EF Core's <c>FindAsync</c>, which builds and funcletizes a query on
 /// every call, and so does a LINQ query written inline. Made once per host, like <see cref="TokenQueries"/>.
 /// </summary>
-internal sealed class UserQueries
+internal sealed class UserQueries(IOptions<DatabaseOptions> database)
 {
     private static readonly string[] Columns = ["Id", "UserName", "NormalizedUserName", "Email", "NormalizedEmail", "EmailConfirmed", "PasswordHash",
         "SecurityStamp", "ConcurrencyStamp", "PhoneNumber", "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnd", "LockoutEnabled",
@@ -22,13 +23,9 @@ internal sealed class UserQueries
         EF.CompileAsyncQuery((DbContext db, string id) => db.Set<ApplicationUser>().AsNoTracking().FirstOrDefault(u => u.Id == id));
 
     private string? statement;
-    private bool? npgsql;
-
-    /// <summary>A host has one provider; asking EF costs a service lookup per call.</summary>
-    private bool IsNpgsql(DbContext db) => npgsql ??= db.Database.IsNpgsql();
 
     public Task<ApplicationUser?> ById(DbContext db, string id, CancellationToken ct) =>
-        IsNpgsql(db) ? SingleRowRead.ReadAsync(db, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
+        database.Value.Provider == DatabaseProvider.Postgres ? SingleRowRead.ReadAsync(db, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
 
     private static ApplicationUser Read(NpgsqlDataReader reader) => new()
     {

@@ -18,10 +18,8 @@ internal sealed class AuthorizationStore(IMemoryCache cache, IOpenIddictEntityFr
     public override async ValueTask<OpenIddictEntityFrameworkCoreAuthorization<Guid>?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        if (Guid.TryParse(identifier, out var id)
-            && (untracked.Authorization(id)
-                ?? TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(await Context.GetDbContextAsync(cancellationToken), a => a.Id == id))
-                is { } known) return known;
+        if (Guid.TryParse(identifier, out var id) && untracked.KnownAuthorization(await Context.GetDbContextAsync(cancellationToken), id) is { } known)
+            return known;
         return await base.FindByIdAsync(identifier, cancellationToken);
     }
 

@@ -25,11 +25,7 @@ internal sealed class CachedApplicationStore(IMemoryCache cache, IOpenIddictEnti
             is { } tracked) return tracked;
         if (!changes.CanCache) return await base.FindByClientIdAsync(identifier, cancellationToken);
         if (untracked.ApplicationByClientId(identifier) is { } known) return known;
-        if (snapshots.Find(identifier) is { } cached)
-        {
-            untracked.Add(cached);
-            return cached;
-        }
+        if (snapshots.Find(identifier) is { } cached) return untracked.Add(cached);
         var generation = snapshots.Generation;
         var application = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (application is not null) snapshots.Add(application, generation);
@@ -41,11 +37,7 @@ internal sealed class CachedApplicationStore(IMemoryCache cache, IOpenIddictEnti
         var db = await Context.GetDbContextAsync(cancellationToken);
         if (!Guid.TryParse(identifier, out var id) || !changes.CanCache) return await base.FindByIdAsync(identifier, cancellationToken);
         if (untracked.KnownApplication(db, id) is { } known) return known;
-        if (snapshots.Find(id) is { } cached)
-        {
-            untracked.Add(cached);
-            return cached;
-        }
+        if (snapshots.Find(id) is { } cached) return untracked.Add(cached);
         return await base.FindByIdAsync(identifier, cancellationToken);
     }
 

@@ -1,5 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Identity.Server.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Protocol.Storage;
@@ -12,7 +13,7 @@ namespace Identity.Server.Protocol.Storage;
 /// queries. Made once per host: a compiled query keeps the executor of the model it first ran on, so one shared by
 /// hosts on different providers (a PostgreSQL and a SQLite host in one test process) would switch between them.
 /// </summary>
-internal sealed class TokenQueries
+internal sealed class TokenQueries(IOptions<DatabaseOptions> database)
 {
     private static readonly string[] TokenColumns = ["Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
         "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type"];
@@ -29,18 +30,17 @@ internal sealed class TokenQueries
 
     private string? byIdStatement;
     private string? byReferenceIdStatement;
-    private bool? npgsql;
 
-    /// <summary>A host has one provider; asking EF costs a service lookup per call.</summary>
-    private bool IsNpgsql(DbContext db) => npgsql ??= db.Database.IsNpgsql();
+    // The provider the context was configured with; asking EF (Database.IsNpgsql) costs a service lookup per call.
+    private bool IsPostgres => database.Value.Provider == DatabaseProvider.Postgres;
 
     public async Task<TokenRead?> ById(DbContext db, Guid id, CancellationToken ct) =>
-        IsNpgsql(db)
+        IsPostgres
             ? await ReadAsync(db, byIdStatement ??= Statement(db, "Id"), id, ct)
             : Tracked(db, await compiledById(db, id));
 
     public async Task<TokenRead?> ByReferenceId(DbContext db, string referenceId, CancellationToken ct) =>
-        IsNpgsql(db)
+        IsPostgres
             ? await ReadAsync(db, byReferenceIdStatement ??= Statement(db, "ReferenceId"), referenceId, ct)
             : Tracked(db, await compiledByReferenceId(db, referenceId));
 

@@ -62,9 +62,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         }
         if (token.Authorization is { } authorization)
         {
-            if ((untracked.Authorization(authorization.Id)
-                    ?? TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db, a => a.Id == authorization.Id)) is { } known)
-                token.Authorization = known;
+            if (untracked.KnownAuthorization(db, authorization.Id) is { } known) token.Authorization = known;
             else authorization.Application = await ApplicationAsync(db, read.AuthorizationApplicationId, attach: false, ct);
         }
         token.Application = await ApplicationAsync(db, read.ApplicationId, attach: false, ct);
@@ -79,17 +77,15 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     private async Task<OpenIddictEntityFrameworkCoreApplication<Guid>?> ApplicationAsync(DbContext db, Guid? id, bool attach, CancellationToken ct)
     {
         if (id is not { } applicationId) return null;
-        if (untracked.KnownApplication(db, applicationId) is { } known) return attach ? untracked.Attached(db, known) : known;
-        if (changes.CanCache && snapshots.Find(applicationId) is { } cached)
+        var application = untracked.KnownApplication(db, applicationId)
+            ?? (changes.CanCache && snapshots.Find(applicationId) is { } cached ? untracked.Add(cached) : null);
+        if (application is null)
         {
-            if (attach) db.Attach(cached);
-            else untracked.Add(cached);
-            return cached;
+            var generation = snapshots.Generation;
+            application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().FindAsync([applicationId], ct);
+            if (application is not null && changes.CanCache) snapshots.Add(application, generation);
         }
-        var generation = snapshots.Generation;
-        var application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().FindAsync([applicationId], ct);
-        if (application is not null && changes.CanCache) snapshots.Add(application, generation);
-        return application;
+        return attach ? untracked.Attached(db, application) : application;
     }
 
     /// <summary>A new token's client is the instance this request already has (client authentication), if it has it.</summary>

@@ -11,7 +11,7 @@ namespace Identity.Server.Protocol.Storage;
 /// </summary>
 internal static class TrackedEntities
 {
-    public static List<EntityEntry<T>> Of<T>(DbContext db) where T : class => WithoutDetection(db, () => db.ChangeTracker.Entries<T>().ToList());
+    private static List<EntityEntry<T>> Of<T>(DbContext db) where T : class => WithoutDetection(db, () => db.ChangeTracker.Entries<T>().ToList());
 
     /// <summary>The first tracked entity of a type that matches, or null.</summary>
     public static T? Find<T>(DbContext db, Func<T, bool> match) where T : class

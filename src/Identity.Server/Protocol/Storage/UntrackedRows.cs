@@ -29,6 +29,10 @@ internal sealed class UntrackedRows
 
     public OpenIddictEntityFrameworkCoreAuthorization<Guid>? Authorization(Guid id) => authorizations.GetValueOrDefault(id);
 
+    /// <summary>This request's instance of an authorization: the untracked one, else the one the context tracks, else null.</summary>
+    public OpenIddictEntityFrameworkCoreAuthorization<Guid>? KnownAuthorization(DbContext db, Guid id) =>
+        Authorization(id) ?? TrackedEntities.Find<OpenIddictEntityFrameworkCoreAuthorization<Guid>>(db, a => a.Id == id);
+
     public OpenIddictEntityFrameworkCoreApplication<Guid>? Application(Guid id) => applications.GetValueOrDefault(id);
 
     public OpenIddictEntityFrameworkCoreApplication<Guid>? ApplicationByClientId(string clientId)
@@ -42,7 +46,9 @@ internal sealed class UntrackedRows
     public OpenIddictEntityFrameworkCoreApplication<Guid>? KnownApplication(DbContext db, Guid id) =>
         TrackedEntities.Find<OpenIddictEntityFrameworkCoreApplication<Guid>>(db, a => a.Id == id) ?? Application(id);
 
-    public void Add(OpenIddictEntityFrameworkCoreApplication<Guid> application) => applications.TryAdd(application.Id, application);
+    /// <summary>Keeps a client copy as this request's; the instance kept (an earlier one of the same row wins).</summary>
+    public OpenIddictEntityFrameworkCoreApplication<Guid> Add(OpenIddictEntityFrameworkCoreApplication<Guid> application) =>
+        applications.TryAdd(application.Id, application) ? application : applications[application.Id];
 
     public void Add(OpenIddictEntityFrameworkCoreToken<Guid> token)
     {

@@ -1,5 +1,6 @@
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore.Models;
 using Identity.Server.Protocol.Token.Rotation;
 using OpenIddict.Server;
@@ -34,7 +35,7 @@ internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHand
 /// nothing, and issues nothing.
 /// </summary>
 internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer, RefreshSuccessors successors,
-    UntrackedRows untracked)
+    UntrackedRows untracked, IOptions<DatabaseOptions> database)
     : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -54,7 +55,7 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
         if (redemption is null && rows.Count == 0 && !db.ChangeTracker.HasChanges()) return;
         // Only new token rows, and no transaction of the request's own to write them in: the group writer's.
         // Anything else (SQLite, other pending changes whose order EF must keep) goes through SaveChanges.
-        var written = db.Database.IsNpgsql() && db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges()
+        var written = database.Value.Provider == DatabaseProvider.Postgres && db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges()
             ? await writer.WriteAsync(rows, db, redemption)
             : await SaveAsync(rows, redemption, context.CancellationToken);
         if (!written) await successors.ReplayAsync(context, redemption!.TokenId);
