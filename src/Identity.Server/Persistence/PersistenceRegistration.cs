@@ -17,6 +17,7 @@ internal static class PersistenceRegistration
         else
             builder.Services.AddDbContextPool<ServerDbContext, SqliteServerDbContext>((services, options) => Configure(options, services));
         builder.Services.AddScoped<DatabaseMigrator>();
+        builder.Services.AddSingleton<MultiplexedReads>();
         return builder;
     }
 
@@ -40,6 +41,7 @@ internal static class PersistenceRegistration
     /// Defaults for what the operator did not set. SPEC §6 wants a 503 within seconds when the database is gone, so
     /// connection attempts time out after 5 s (Npgsql: 15 s). The server keeps no session state on a connection, so
     /// the reset on every return to the pool is skipped, and the few hot statements are prepared once per connection.
+    /// The single-row reads outside transactions have a multiplexed pool of their own (<see cref="MultiplexedReads"/>).
     /// </summary>
     internal static string Tuned(string connectionString)
     {

@@ -6,29 +6,43 @@ using Npgsql;
 namespace Identity.Server.Persistence;
 
 /// <summary>
-/// One row by key through the context's own connection and transaction (PostgreSQL), for the few reads on every
-/// request where EF's query pipeline and change tracking cost more than the statement itself.
+/// One row by key (PostgreSQL), for the few reads on every request where EF's query pipeline and change tracking cost
+/// more than the statement itself: through the context's transaction if it has one, else the multiplexed pool.
 /// </summary>
 internal static class SingleRowRead
 {
-    public static async Task<T?> ReadAsync<T>(DbContext db, string statement, object key, Func<NpgsqlDataReader, T> map, CancellationToken ct)
+    public static async Task<T?> ReadAsync<T>(DbContext db, MultiplexedReads shared, string statement, object key, Func<NpgsqlDataReader, T> map,
+        CancellationToken ct)
         where T : class
     {
+        // Inside a transaction the read must see what the transaction wrote; outside one, any connection sees every
+        // commit made before the statement is sent, so the multiplexed pool answers just as truthfully.
+        if (db.Database.CurrentTransaction is not { } transaction)
+        {
+            await using var command = shared.Command(statement);
+            return await ExecuteAsync(command, key, map, ct);
+        }
         await db.Database.OpenConnectionAsync(ct);
         try
         {
             await using var command = new NpgsqlCommand(statement, (NpgsqlConnection)db.Database.GetDbConnection())
             {
-                Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction(),
+                Transaction = (NpgsqlTransaction)transaction.GetDbTransaction(),
             };
-            command.Parameters.Add(new NpgsqlParameter { Value = key });
-            await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
-            return await reader.ReadAsync(ct) ? map(reader) : null;
+            return await ExecuteAsync(command, key, map, ct);
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    private static async Task<T?> ExecuteAsync<T>(NpgsqlCommand command, object key, Func<NpgsqlDataReader, T> map, CancellationToken ct)
+        where T : class
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SingleRow, ct);
+        return await reader.ReadAsync(ct) ? map(reader) : null;
     }
 
     public static string? TextOrNull(this NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

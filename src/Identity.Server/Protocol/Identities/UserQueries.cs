@@ -13,7 +13,7 @@ namespace Identity.Server.Protocol.Identities;
 /// <c>UserManager.FindByIdAsync</c> goes through EF Core's <c>FindAsync</c>, which builds and funcletizes a query on
 /// every call, and so does a LINQ query written inline. Made once per host, like <see cref="TokenQueries"/>.
 /// </summary>
-internal sealed class UserQueries(IOptions<DatabaseOptions> database)
+internal sealed class UserQueries(IOptions<DatabaseOptions> database, MultiplexedReads shared)
 {
     private static readonly string[] Columns = ["Id", "UserName", "NormalizedUserName", "Email", "NormalizedEmail", "EmailConfirmed", "PasswordHash",
         "SecurityStamp", "ConcurrencyStamp", "PhoneNumber", "PhoneNumberConfirmed", "TwoFactorEnabled", "LockoutEnd", "LockoutEnabled",
@@ -25,7 +25,7 @@ internal sealed class UserQueries(IOptions<DatabaseOptions> database)
     private string? statement;
 
     public Task<ApplicationUser?> ById(DbContext db, string id, CancellationToken ct) =>
-        database.Value.Provider == DatabaseProvider.Postgres ? SingleRowRead.ReadAsync(db, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
+        database.Value.Provider == DatabaseProvider.Postgres ? SingleRowRead.ReadAsync(db, shared, statement ??= Statement(db), id, Read, ct) : compiledById(db, id);
 
     private static ApplicationUser Read(NpgsqlDataReader reader) => new()
     {

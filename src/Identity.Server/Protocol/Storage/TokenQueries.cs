@@ -13,7 +13,7 @@ namespace Identity.Server.Protocol.Storage;
 /// queries. Made once per host: a compiled query keeps the executor of the model it first ran on, so one shared by
 /// hosts on different providers (a PostgreSQL and a SQLite host in one test process) would switch between them.
 /// </summary>
-internal sealed class TokenQueries(IOptions<DatabaseOptions> database)
+internal sealed class TokenQueries(IOptions<DatabaseOptions> database, MultiplexedReads shared)
 {
     private static readonly string[] TokenColumns = ["Id", "ApplicationId", "AuthorizationId", "ConcurrencyToken", "CreationDate", "ExpirationDate",
         "Payload", "Properties", "RedemptionDate", "ReferenceId", "Status", "Subject", "Type"];
@@ -47,8 +47,8 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database)
     private static TokenRead? Tracked(DbContext db, OpenIddictEntityFrameworkCoreToken<Guid>? token) =>
         token is null ? null : new TokenRead(token, TrackedEntities.EntryOf(db, token).Property<Guid?>("ApplicationId").CurrentValue, null, Untracked: false);
 
-    private static Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct) =>
-        SingleRowRead.ReadAsync(db, statement, key, reader =>
+    private Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct) =>
+        SingleRowRead.ReadAsync(db, shared, statement, key, reader =>
         {
             var token = new OpenIddictEntityFrameworkCoreToken<Guid>
             {

@@ -3,11 +3,15 @@ using Identity.Server.Persistence;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Tests.Protocol.Storage;
 
-/// <summary>The token store's own reads: a token read by hand is tracked like one EF read.</summary>
+/// <summary>
+/// The token store's own reads: a token read by hand is tracked like one EF read, and a read inside a transaction sees
+/// what the transaction wrote (outside one, the reads go through a pool of their own).
+/// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class TokenStoreTests(ServerFixture server)
 {
@@ -30,6 +34,32 @@ public sealed class TokenStoreTests(ServerFixture server)
         Assert.Equal(TokenRow.Revoked, after.Status);
         Assert.Equal(before.ApplicationId, after.ApplicationId);
         Assert.Equal(before.AuthorizationId, after.AuthorizationId);
+    }
+
+    [Fact]
+    public async Task ATokenWrittenInsideATransaction_IsFoundByIdInsideIt_AndNowhereElse()
+    {
+        var client = await data.ClientAsync();
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        var application = await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().SingleAsync(a => a.ClientId == client.ClientId);
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var token = new OpenIddictEntityFrameworkCoreToken<Guid>
+        {
+            Application = application, Status = TokenRow.Valid, Type = TokenRow.AccessToken, Subject = "in-transaction",
+            CreationDate = DateTime.UtcNow, ExpirationDate = DateTime.UtcNow.AddMinutes(5),
+        };
+        db.Add(token);
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+
+        var inside = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().FindByIdAsync(token.Id.ToString());
+        await using var other = server.Services.CreateAsyncScope();
+        var outside = await other.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().FindByIdAsync(token.Id.ToString());
+
+        Assert.Equal("in-transaction", Assert.IsType<OpenIddictEntityFrameworkCoreToken<Guid>>(inside).Subject);
+        Assert.Null(outside);
+        await transaction.RollbackAsync();
     }
 
     private async Task<(string? Status, Guid? ApplicationId, Guid? AuthorizationId)> AccessTokenRowAsync(string subject)
