@@ -19,8 +19,12 @@ internal static class SingleRowRead
         // commit made before the statement is sent, so the multiplexed pool answers just as truthfully.
         if (db.Database.CurrentTransaction is not { } transaction)
         {
-            await using var command = shared.Command(statement);
-            return await ExecuteAsync(command, key, map, ct);
+            T? row;
+            await using (var command = shared.Command(statement)) row = await ExecuteAsync(command, key, map, ct);
+            // The read completes on the multiplexed connection's read loop; without a yield the rest of the request
+            // (signatures, the response) would run there too, holding up the replies of every request sharing it.
+            await Task.Yield();
+            return row;
         }
         await db.Database.OpenConnectionAsync(ct);
         try

@@ -113,7 +113,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>>(sp => sp.GetRequiredService<KeyRingChangeTokens>());
 
-        services.AddSingleton<HandlerIndex>();
+        services.AddSingleton(new HandlerIndex(services));
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictValidationDispatcher, IndexedValidationDispatcher>());
 

@@ -6,18 +6,22 @@ namespace Identity.Server.Protocol.Dispatch;
 /// The handlers of each OpenIddict event, in order: OpenIddict's dispatchers walk every registered handler (about 460
 /// on the server) on every event to find the dozen of its type, a dozen times per request. This lists each event's
 /// handlers once per options instance (a rebuilt options object, after a key rotation, brings a new list) and keeps
-/// the instance of every singleton handler.
+/// the instance of every singleton handler and filter. Lifetimes are read from the service collection the host was
+/// built from, which is read-only by the time the first event is dispatched.
 /// </summary>
-internal sealed class HandlerIndex
+internal sealed class HandlerIndex(IServiceCollection services)
 {
     private readonly ConcurrentDictionary<Type, Entry> byContextType = new();
+    private readonly Lazy<Dictionary<Type, ServiceLifetime>> lifetimes = new(() => services.Where(s => !s.IsKeyedService)
+        .GroupBy(s => s.ServiceType).ToDictionary(g => g.Key, g => g.Last().Lifetime));
 
     public HandlerSlot[] For<TDescriptor>(Type contextType, List<TDescriptor> handlers, Func<TDescriptor, Type> contextTypeOf,
-        Func<TDescriptor, ServiceDescriptor> serviceOf)
+        Func<TDescriptor, ServiceDescriptor> serviceOf, Func<TDescriptor, IEnumerable<Type>> filtersOf)
     {
         if (byContextType.TryGetValue(contextType, out var entry) && ReferenceEquals(entry.Source, handlers)) return entry.Slots;
         var slots = handlers.Where(descriptor => contextTypeOf(descriptor) == contextType)
-            .Select(descriptor => new HandlerSlot(descriptor!, serviceOf(descriptor)))
+            .Select(descriptor => new HandlerSlot(descriptor!, serviceOf(descriptor),
+                filtersOf(descriptor).Select(type => new ServiceSlot(type, lifetimes.Value.GetValueOrDefault(type, ServiceLifetime.Transient))).ToArray()))
             .ToArray();
         byContextType[contextType] = new Entry(handlers, slots);
         return slots;
@@ -26,20 +30,32 @@ internal sealed class HandlerIndex
     private sealed record Entry(object Source, HandlerSlot[] Slots);
 }
 
-/// <summary>One handler of an event: its descriptor, and its instance once resolved if there is only one.</summary>
-internal sealed class HandlerSlot(object descriptor, ServiceDescriptor service)
+/// <summary>One handler of an event: its descriptor, its filters, and its instance once resolved if there is only one.</summary>
+internal sealed class HandlerSlot(object descriptor, ServiceDescriptor service, ServiceSlot[] filters)
 {
-    private object? shared = service.ImplementationInstance;
+    private readonly ServiceSlot handler = new(service.ServiceType, service.Lifetime, service.ImplementationInstance);
 
     public object Descriptor => descriptor;
 
+    public ServiceSlot[] Filters => filters;
+
     /// <summary>The handler: the registered instance, the singleton resolved before, or a new resolution.</summary>
+    public object? Resolve(IServiceProvider provider) => handler.Resolve(provider);
+}
+
+/// <summary>A handler or filter service, kept once resolved when it is a singleton.</summary>
+internal sealed class ServiceSlot(Type type, ServiceLifetime lifetime, object? instance = null)
+{
+    private object? shared = instance;
+
+    public Type Type => type;
+
     public object? Resolve(IServiceProvider provider)
     {
         if (shared is not null) return shared;
-        var handler = provider.GetService(service.ServiceType);
+        var resolved = provider.GetService(type);
         // Resolving a singleton from a request's scope returns the root instance: keeping it is what DI would do.
-        if (service.Lifetime == ServiceLifetime.Singleton) shared = handler;
-        return handler;
+        if (lifetime == ServiceLifetime.Singleton) shared = resolved;
+        return resolved;
     }
 }

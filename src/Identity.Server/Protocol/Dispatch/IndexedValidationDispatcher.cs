@@ -13,10 +13,10 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
     public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : OpenIddictValidationEvents.BaseContext
     {
         ArgumentNullException.ThrowIfNull(context);
-        var slots = index.For(typeof(TContext), options.CurrentValue.Handlers, d => d.ContextType, d => d.ServiceDescriptor);
+        var slots = index.For(typeof(TContext), options.CurrentValue.Handlers, d => d.ContextType, d => d.ServiceDescriptor, d => d.FilterTypes);
         foreach (var slot in slots)
         {
-            if (!await IsActiveAsync((OpenIddictValidationHandlerDescriptor)slot.Descriptor, context)) continue;
+            if (!await IsActiveAsync(slot, context)) continue;
             if (slot.Resolve(provider) is not IOpenIddictValidationHandler<TContext> handler)
                 throw new InvalidOperationException($"The handler {((OpenIddictValidationHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
             await handler.HandleAsync(context);
@@ -25,13 +25,13 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
         }
     }
 
-    private async ValueTask<bool> IsActiveAsync<TContext>(OpenIddictValidationHandlerDescriptor descriptor, TContext context)
+    private async ValueTask<bool> IsActiveAsync<TContext>(HandlerSlot slot, TContext context)
         where TContext : OpenIddictValidationEvents.BaseContext
     {
-        foreach (var type in descriptor.FilterTypes)
+        foreach (var filterSlot in slot.Filters)
         {
-            if (provider.GetService(type) is not IOpenIddictValidationHandlerFilter<TContext> filter)
-                throw new InvalidOperationException($"The filter {type} is not registered.");
+            if (filterSlot.Resolve(provider) is not IOpenIddictValidationHandlerFilter<TContext> filter)
+                throw new InvalidOperationException($"The filter {filterSlot.Type} is not registered.");
             if (!await filter.IsActiveAsync(context)) return false;
         }
         return true;
