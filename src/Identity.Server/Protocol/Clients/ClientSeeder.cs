@@ -9,7 +9,8 @@ namespace Identity.Server.Protocol.Clients;
 /// Creates or updates the clients declared in configuration through OpenIddict's application manager; idempotent, so
 /// every node may run it at start.
 /// </summary>
-internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger)
+internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger,
+    IServiceScopeFactory scopes)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
@@ -20,9 +21,10 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
     public async Task UpsertAsync(ClientDefinition definition, CancellationToken ct)
     {
         var descriptor = Describe(definition);
+        var existing = await applications.FindByClientIdAsync(definition.ClientId, ct);
         try
         {
-            if (await applications.FindByClientIdAsync(definition.ClientId, ct) is { } existing)
+            if (existing is not null)
                 await applications.UpdateAsync(existing, descriptor, ct);
             else
                 await applications.CreateAsync(descriptor, ct);
@@ -30,6 +32,15 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
         catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
         {
             // Another node wrote the same client at the same moment; its values are the same configuration.
+        }
+        catch (OpenIddictExceptions.ValidationException) when (existing is null)
+        {
+            // OpenIddict checks that the client id is free before inserting: another node's insert between that check
+            // and the look above lands here. Any other validation failure stands. Looked up in a new scope: this
+            // scope's manager remembers that the client was not there.
+            await using var scope = scopes.CreateAsyncScope();
+            if (await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().FindByClientIdAsync(definition.ClientId, ct) is null)
+                throw;
         }
     }
 

@@ -4,7 +4,7 @@ using OpenIddict.Abstractions;
 namespace Identity.Server.Protocol.Scopes;
 
 /// <summary>Creates or updates every known scope in OpenIddict's scope store, with its resources; idempotent.</summary>
-internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog catalog)
+internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog catalog, IServiceScopeFactory scopes)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
@@ -12,9 +12,10 @@ internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog 
         {
             var descriptor = new OpenIddictScopeDescriptor { Name = scope.Name, DisplayName = scope.DisplayName ?? scope.Name };
             descriptor.Resources.UnionWith(scope.Resources);
+            var existing = await manager.FindByNameAsync(scope.Name, ct);
             try
             {
-                if (await manager.FindByNameAsync(scope.Name, ct) is { } existing)
+                if (existing is not null)
                     await manager.UpdateAsync(existing, descriptor, ct);
                 else
                     await manager.CreateAsync(descriptor, ct);
@@ -22,6 +23,14 @@ internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog 
             catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
             {
                 // Another node wrote the same scope at the same moment, from the same configuration.
+            }
+            catch (OpenIddictExceptions.ValidationException) when (existing is null)
+            {
+                // OpenIddict checks that the name is free before inserting: another node's insert between that check
+                // and the look above lands here. Any other validation failure stands. Looked up in a new scope: this
+                // scope's manager remembers that the scope was not there.
+                await using var fresh = scopes.CreateAsyncScope();
+                if (await fresh.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>().FindByNameAsync(scope.Name, ct) is null) throw;
             }
         }
     }

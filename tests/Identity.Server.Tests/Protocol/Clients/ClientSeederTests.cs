@@ -1,0 +1,72 @@
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Clients;
+using Identity.Server.Protocol.Scopes;
+using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace Identity.Server.Tests.Protocol.Clients;
+
+/// <summary>
+/// Seeding is what every node does at start: nodes starting together write the same new client or scope at the same
+/// moment, and each must start; a client that is invalid is still refused.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class ClientSeederTests(ServerFixture server)
+{
+    [Fact]
+    public async Task NodesSeedingOneNewClientTogether_AllSucceed_AndWriteOneRow()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var definition = new ClientDefinition
+            {
+                ClientId = $"seeded-{Guid.NewGuid():N}", ClientSecret = $"{Guid.NewGuid():N}{Guid.NewGuid():N}", Type = "confidential",
+                AllowedGrantTypes = ["client_credentials"], AllowedScopes = [TestData.ApiScope],
+            };
+
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                await using var scope = server.Services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None);
+            })));
+
+            Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>()
+                .CountAsync(a => a.ClientId == definition.ClientId)));
+        }
+    }
+
+    [Fact]
+    public async Task NodesSeedingOneNewScopeTogether_AllSucceed_AndWriteOneRow()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var name = $"seeded-{Guid.NewGuid():N}";
+            var catalog = new ScopeCatalog(Options.Create(new List<ScopeDefinition> { new() { Name = name, Resources = ["https://api.seeded.test"] } }));
+
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                await using var scope = server.Services.CreateAsyncScope();
+                await new ScopeSeeder(scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>(), catalog,
+                    scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>()).SeedAsync(CancellationToken.None);
+            })));
+
+            Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>().CountAsync(s => s.Name == name)));
+        }
+    }
+
+    [Fact]
+    public async Task AnInvalidNewClient_IsStillRefused()
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var seeder = scope.ServiceProvider.GetRequiredService<ClientSeeder>();
+
+        await Assert.ThrowsAsync<OpenIddictExceptions.ValidationException>(() => seeder.UpsertAsync(new ClientDefinition
+        {
+            ClientId = $"no-secret-{Guid.NewGuid():N}", Type = "confidential", AllowedGrantTypes = ["client_credentials"],
+        }, CancellationToken.None));
+    }
+}
