@@ -28,6 +28,8 @@ internal static class ServerPipeline
 {
     public static OpenIddictServerBuilder AddOurHandlers(this OpenIddictServerBuilder server) => server
         // Every request
+        .RemoveEventHandler(OpenIddictServerHandlers.InferEndpointType.Descriptor)
+        .AddEventHandler(InferEndpointTypeFromPath.Descriptor)
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ValidateTransportSecurityRequirement.Descriptor)
         .AddEventHandler(RejectPlainHttp.Descriptor)
         .AddEventHandler(RefreshKeysWhenDue.Descriptor)

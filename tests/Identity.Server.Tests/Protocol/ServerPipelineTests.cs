@@ -34,8 +34,9 @@ public sealed class ServerPipelineTests(ServerFixture server)
     public static TheoryData<Type, Type?, Type?> Neighbours => new()
     {
         // our handler, the built-in just before it, the built-in just after it (in its event's pipeline)
-        { typeof(RejectPlainHttp), typeof(Handlers.InferEndpointType), typeof(AspNetCoreHandlers.ValidateHostHeader) },
-        { typeof(RefreshKeysWhenDue), typeof(Handlers.InferEndpointType), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ResolveRequestUri), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(RejectPlainHttp), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(RefreshKeysWhenDue), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractTokenRequestContext>), null },
         { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
         { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
@@ -107,6 +108,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
     private OpenIddictServerHandlerDescriptor Single(Type type) => Handlers().Single(h => h.ServiceDescriptor.ServiceType == type);
 
     [Theory]
+    [InlineData(typeof(Handlers.InferEndpointType))]
     [InlineData(typeof(AspNetCoreHandlers.ValidateTransportSecurityRequirement))]
     [InlineData(typeof(Handlers.RedeemTokenEntry))]
     [InlineData(typeof(Handlers.Exchange.ValidateClientIdParameter))]
