@@ -28,11 +28,7 @@ public sealed class ClientSeederTests(ServerFixture server)
                 AllowedGrantTypes = ["client_credentials"], AllowedScopes = [TestData.ApiScope],
             };
 
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
-            {
-                await using var scope = server.Services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None);
-            })));
+            await InEightScopesAtOnceAsync(services => services.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None));
 
             Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>()
                 .CountAsync(a => a.ClientId == definition.ClientId)));
@@ -47,16 +43,20 @@ public sealed class ClientSeederTests(ServerFixture server)
             var name = $"seeded-{Guid.NewGuid():N}";
             var catalog = new ScopeCatalog(Options.Create(new List<ScopeDefinition> { new() { Name = name, Resources = ["https://api.seeded.test"] } }));
 
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
-            {
-                await using var scope = server.Services.CreateAsyncScope();
-                await new ScopeSeeder(scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>(), catalog,
-                    scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>()).SeedAsync(CancellationToken.None);
-            })));
+            await InEightScopesAtOnceAsync(services => new ScopeSeeder(services.GetRequiredService<IOpenIddictScopeManager>(), catalog,
+                services.GetRequiredService<IServiceScopeFactory>()).SeedAsync(CancellationToken.None));
 
             Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>().CountAsync(s => s.Name == name)));
         }
     }
+
+    /// <summary>The same seeding from eight request scopes at once, as nodes starting together do.</summary>
+    private Task InEightScopesAtOnceAsync(Func<IServiceProvider, Task> seed) =>
+        Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            await seed(scope.ServiceProvider);
+        })));
 
     [Fact]
     public async Task AnInvalidNewClient_IsStillRefused()
