@@ -20,6 +20,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 using OpenIddict.Validation;
@@ -54,6 +55,9 @@ internal static class ProtocolRegistration
                 core.ReplaceApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>, CachedApplicationStore>();
                 core.ReplaceTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, TokenStore>();
                 core.ReplaceAuthorizationStore<OpenIddictEntityFrameworkCoreAuthorization<Guid>, AuthorizationStore>();
+                // The stores keep one instance per row and request, and clients per node; OpenIddict's per-request
+                // caches only added bookkeeping to every lookup and write (see NoEntityCache).
+                core.DisableEntityCaching();
             })
             .AddServer(server =>
             {
@@ -116,6 +120,10 @@ internal static class ProtocolRegistration
         services.AddSingleton(new HandlerIndex(services));
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, IndexedServerDispatcher>());
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictValidationDispatcher, IndexedValidationDispatcher>());
+        services.Replace(ServiceDescriptor.Singleton(typeof(IOpenIddictApplicationCache<>), typeof(NoEntityCache<>)));
+        services.Replace(ServiceDescriptor.Singleton(typeof(IOpenIddictAuthorizationCache<>), typeof(NoEntityCache<>)));
+        services.Replace(ServiceDescriptor.Singleton(typeof(IOpenIddictScopeCache<>), typeof(NoEntityCache<>)));
+        services.Replace(ServiceDescriptor.Singleton(typeof(IOpenIddictTokenCache<>), typeof(NoEntityCache<>)));
 
         services.AddScoped<TokenWrites>();
         services.AddScoped<UntrackedRows>();
