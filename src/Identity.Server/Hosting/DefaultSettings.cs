@@ -36,6 +36,10 @@ internal static class DefaultSettings
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
         ["Logging:LogLevel:Quartz"] = "Warning",
+        // OpenIddict writes three Information lines per protocol request (the request's parameters, a user name
+        // among them, and the response's claims): a fifth of an introspection's CPU, and personal data in the log.
+        // Refusals are still logged, by us (Protocol/Transport/LogRefusals, and event 2001 for the grants).
+        ["Logging:LogLevel:OpenIddict"] = "Warning",
         ["AllowedHosts"] = "*",
         ["Database:Provider"] = "Sqlite",
         // Relative to the working directory (SQLite's rule): `dotnet run --project src/Identity.Server` puts it in the project folder.
