@@ -14,6 +14,28 @@ namespace Identity.Server.Tests.Protocol.Storage;
 public sealed class TokenRowWriterTests(ServerFixture server)
 {
     [Fact]
+    public async Task TheWritersConnection_UsesOneGenericPlan_AndKeepsTheOperatorsOptions()
+    {
+        var configured = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Options = "-c work_mem=8MB" };
+
+        await using var connection = new NpgsqlConnection(TokenRowWriter.ConnectionString(configured.ConnectionString));
+        await connection.OpenAsync();
+
+        Assert.Equal("force_generic_plan", await ShowAsync(connection, "plan_cache_mode"));
+        Assert.Equal("8MB", await ShowAsync(connection, "work_mem"));
+        // The main pool's connections keep PostgreSQL's default.
+        await using var main = new NpgsqlConnection(PersistenceRegistration.Tuned(configured.ConnectionString));
+        await main.OpenAsync();
+        Assert.Equal("auto", await ShowAsync(main, "plan_cache_mode"));
+    }
+
+    private static async Task<string?> ShowAsync(NpgsqlConnection connection, string setting)
+    {
+        await using var command = new NpgsqlCommand($"SHOW {setting}", connection);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    [Fact]
     public async Task ARowThatCannotBeWritten_FailsOnlyItsOwnRequest()
     {
         var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
