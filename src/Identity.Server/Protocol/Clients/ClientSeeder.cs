@@ -9,8 +9,7 @@ namespace Identity.Server.Protocol.Clients;
 /// Creates or updates the clients declared in configuration through OpenIddict's application manager; idempotent, so
 /// every node may run it at start.
 /// </summary>
-internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger,
-    IServiceScopeFactory scopes)
+internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
@@ -36,11 +35,9 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
         catch (OpenIddictExceptions.ValidationException) when (existing is null)
         {
             // OpenIddict checks that the client id is free before inserting: another node's insert between that check
-            // and the look above lands here. Any other validation failure stands. Looked up in a new scope: this
-            // scope's manager remembers that the client was not there.
-            await using var scope = scopes.CreateAsyncScope();
-            if (await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().FindByClientIdAsync(definition.ClientId, ct) is null)
-                throw;
+            // and the look above lands here. Any other validation failure stands. The manager asks the store again
+            // (OpenIddict's entity cache, which would remember the miss, is off: ProtocolRegistration).
+            if (await applications.FindByClientIdAsync(definition.ClientId, ct) is null) throw;
         }
     }
 

@@ -4,7 +4,7 @@ using OpenIddict.Abstractions;
 namespace Identity.Server.Protocol.Scopes;
 
 /// <summary>Creates or updates every known scope in OpenIddict's scope store, with its resources; idempotent.</summary>
-internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog catalog, IServiceScopeFactory scopes)
+internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog catalog)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
@@ -27,10 +27,9 @@ internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog 
             catch (OpenIddictExceptions.ValidationException) when (existing is null)
             {
                 // OpenIddict checks that the name is free before inserting: another node's insert between that check
-                // and the look above lands here. Any other validation failure stands. Looked up in a new scope: this
-                // scope's manager remembers that the scope was not there.
-                await using var fresh = scopes.CreateAsyncScope();
-                if (await fresh.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>().FindByNameAsync(scope.Name, ct) is null) throw;
+                // and the look above lands here. Any other validation failure stands. The manager asks the store again
+                // (OpenIddict's entity cache, which would remember the miss, is off: ProtocolRegistration).
+                if (await manager.FindByNameAsync(scope.Name, ct) is null) throw;
             }
         }
     }

@@ -43,8 +43,8 @@ public sealed class ClientSeederTests(ServerFixture server)
             var name = $"seeded-{Guid.NewGuid():N}";
             var catalog = new ScopeCatalog(Options.Create(new List<ScopeDefinition> { new() { Name = name, Resources = ["https://api.seeded.test"] } }));
 
-            await InEightScopesAtOnceAsync(services => new ScopeSeeder(services.GetRequiredService<IOpenIddictScopeManager>(), catalog,
-                services.GetRequiredService<IServiceScopeFactory>()).SeedAsync(CancellationToken.None));
+            await InEightScopesAtOnceAsync(services => new ScopeSeeder(services.GetRequiredService<IOpenIddictScopeManager>(), catalog)
+                .SeedAsync(CancellationToken.None));
 
             Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>().CountAsync(s => s.Name == name)));
         }
