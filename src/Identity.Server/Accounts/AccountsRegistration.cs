@@ -1,5 +1,6 @@
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Accounts;
@@ -64,12 +65,29 @@ internal static class AccountsRegistration
     }
 
     /// <summary>The self-service roles exist before anyone registers, so that registrations never race to create them.</summary>
-    public static async Task EnsureSelfServiceRolesAsync(IServiceProvider services, CancellationToken ct)
+    public static Task EnsureSelfServiceRolesAsync(IServiceProvider services, CancellationToken ct) =>
+        EnsureRolesAsync(services, services.GetRequiredService<IOptions<AccountsOptions>>().Value.SelfServiceRoles, ct);
+
+    /// <summary>Creates the roles that are missing; every node does this at start, so several may at once.</summary>
+    internal static async Task EnsureRolesAsync(IServiceProvider services, IEnumerable<string> names, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-        foreach (var role in scope.ServiceProvider.GetRequiredService<IOptions<AccountsOptions>>().Value.SelfServiceRoles)
-            if (!await roles.RoleExistsAsync(role))
+        foreach (var role in names)
+        {
+            if (await roles.RoleExistsAsync(role)) continue;
+            try
+            {
                 await roles.CreateAsync(new IdentityRole(role));
+            }
+            catch (DbUpdateException exception)
+            {
+                // Another node created it between the look above and this insert: the unique name refused ours. The
+                // refused row would stay in this scope's context and be tried again by the next write; anything
+                // else stands.
+                foreach (var entry in exception.Entries) entry.State = EntityState.Detached;
+                if (!await roles.RoleExistsAsync(role)) throw;
+            }
+        }
     }
 }
