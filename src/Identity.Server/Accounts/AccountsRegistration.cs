@@ -82,11 +82,10 @@ internal static class AccountsRegistration
             }
             catch (DbUpdateException exception)
             {
-                // Another node created it between the look above and this insert: the unique name refused ours. The
-                // refused row would stay in this scope's context and be tried again by the next write; anything
-                // else stands.
-                foreach (var entry in exception.Entries) entry.State = EntityState.Detached;
-                if (!await roles.RoleExistsAsync(role)) throw;
+                // Another node created it between the look above and this insert: the unique name refused ours.
+                // Anything else stands.
+                RefusedRows.Forget(exception);
+                if (!UniqueViolation.Is(exception) || !await roles.RoleExistsAsync(role)) throw;
             }
         }
     }

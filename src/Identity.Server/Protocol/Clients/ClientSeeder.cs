@@ -1,3 +1,4 @@
+using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -28,9 +29,15 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
             else
                 await applications.CreateAsync(descriptor, ct);
         }
-        catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
+        catch (OpenIddictExceptions.ConcurrencyException)
         {
-            // Another node wrote the same client at the same moment; its values are the same configuration.
+            // Another node updated the same client at the same moment, from the same configuration.
+        }
+        catch (DbUpdateException exception) when (existing is null && UniqueViolation.Is(exception))
+        {
+            // Another node inserted the same client between OpenIddict's check that the id is free and our insert.
+            // The refused row must not ride along with this node's next client.
+            RefusedRows.Forget(exception);
         }
         catch (OpenIddictExceptions.ValidationException) when (existing is null)
         {

@@ -1,3 +1,4 @@
+using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 
@@ -20,9 +21,15 @@ internal sealed class ScopeSeeder(IOpenIddictScopeManager manager, ScopeCatalog 
                 else
                     await manager.CreateAsync(descriptor, ct);
             }
-            catch (Exception exception) when (exception is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
+            catch (OpenIddictExceptions.ConcurrencyException)
             {
-                // Another node wrote the same scope at the same moment, from the same configuration.
+                // Another node updated the same scope at the same moment, from the same configuration.
+            }
+            catch (DbUpdateException exception) when (existing is null && UniqueViolation.Is(exception))
+            {
+                // Another node inserted the same scope between OpenIddict's check that the name is free and our
+                // insert. The refused row must not ride along with the next scope.
+                RefusedRows.Forget(exception);
             }
             catch (OpenIddictExceptions.ValidationException) when (existing is null)
             {

@@ -4,6 +4,7 @@ using Identity.Server.Protocol.Scopes;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -22,11 +23,7 @@ public sealed class ClientSeederTests(ServerFixture server)
     {
         for (var round = 0; round < 5; round++)
         {
-            var definition = new ClientDefinition
-            {
-                ClientId = $"seeded-{Guid.NewGuid():N}", ClientSecret = $"{Guid.NewGuid():N}{Guid.NewGuid():N}", Type = "confidential",
-                AllowedGrantTypes = ["client_credentials"], AllowedScopes = [TestData.ApiScope],
-            };
+            var definition = Confidential($"seeded-{Guid.NewGuid():N}");
 
             await InEightScopesAtOnceAsync(services => services.GetRequiredService<ClientSeeder>().UpsertAsync(definition, CancellationToken.None));
 
@@ -34,6 +31,34 @@ public sealed class ClientSeederTests(ServerFixture server)
                 .CountAsync(a => a.ClientId == definition.ClientId)));
         }
     }
+
+    [Fact]
+    public async Task ANodeThatLosesTheRaceForOneClient_StillSeedsTheClientsAfterIt()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var shared = Confidential($"seeded-{Guid.NewGuid():N}");
+            // A node of a newer deployment declares a client the others do not have yet: the refused insert of the shared
+            // client must not take it down with it.
+            var own = Enumerable.Range(0, 8).Select(_ => Confidential($"own-{Guid.NewGuid():N}")).ToArray();
+            var next = -1;
+
+            await InEightScopesAtOnceAsync(services => new ClientSeeder(services.GetRequiredService<IOpenIddictApplicationManager>(),
+                Options.Create(new List<ClientDefinition> { shared, own[Interlocked.Increment(ref next)] }),
+                NullLogger<ClientSeeder>.Instance).SeedAsync(CancellationToken.None));
+
+            var ids = own.Select(c => c.ClientId).Append(shared.ClientId).ToArray();
+            var rows = await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>()
+                .Where(a => ids.Contains(a.ClientId!)).Select(a => a.ClientId!).ToListAsync());
+            Assert.Equal(ids.Order(), rows.Order());
+        }
+    }
+
+    private static ClientDefinition Confidential(string clientId) => new()
+    {
+        ClientId = clientId, ClientSecret = $"{Guid.NewGuid():N}{Guid.NewGuid():N}", Type = "confidential",
+        AllowedGrantTypes = ["client_credentials"], AllowedScopes = [TestData.ApiScope],
+    };
 
     [Fact]
     public async Task NodesSeedingOneNewScopeTogether_AllSucceed_AndWriteOneRow()
@@ -47,6 +72,26 @@ public sealed class ClientSeederTests(ServerFixture server)
                 .SeedAsync(CancellationToken.None));
 
             Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>().CountAsync(s => s.Name == name)));
+        }
+    }
+
+    [Fact]
+    public async Task ANodeThatLosesTheRaceForOneScope_StillSeedsTheScopesAfterIt()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var shared = $"seeded-{Guid.NewGuid():N}";
+            var own = Enumerable.Range(0, 8).Select(_ => $"own-{Guid.NewGuid():N}").ToArray();
+            var next = -1;
+
+            await InEightScopesAtOnceAsync(services => new ScopeSeeder(services.GetRequiredService<IOpenIddictScopeManager>(),
+                new ScopeCatalog(Options.Create(new List<ScopeDefinition> { new() { Name = shared }, new() { Name = own[Interlocked.Increment(ref next)] } })))
+                .SeedAsync(CancellationToken.None));
+
+            var names = own.Append(shared).ToArray();
+            var rows = await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>()
+                .Where(s => names.Contains(s.Name!)).Select(s => s.Name!).ToListAsync());
+            Assert.Equal(names.Order(), rows.Order());
         }
     }
 
