@@ -29,6 +29,31 @@ public sealed class TokenRowWriterTests(ServerFixture server)
         Assert.Equal("auto", await ShowAsync(main, "plan_cache_mode"));
     }
 
+    [Fact]
+    public async Task OnANewDeploymentsEmptyTable_TheRedemptionIsPlannedAsPrimaryKeyLookups()
+    {
+        // A new database, never analyzed: the statistics every new deployment starts from, and its writer's plan with them.
+        var database = await server.Postgres.CreateDatabaseAsync("writer_plan");
+        var connectionString = server.Postgres.ConnectionString(database);
+        string statement;
+        await using (var node = ConfiguredServer.OnPostgres(connectionString))
+        await using (var scope = node.Services.CreateAsyncScope())
+            statement = TokenRowWriter.Statement(scope.ServiceProvider.GetRequiredService<ServerDbContext>());
+
+        await using var connection = new NpgsqlConnection(TokenRowWriter.ConnectionString(connectionString));
+        await connection.OpenAsync();
+        await using (var prepare = new NpgsqlCommand($"PREPARE batch AS {statement}", connection)) await prepare.ExecuteNonQueryAsync();
+        var plan = new List<string>();
+        await using (var explain = new NpgsqlCommand($"EXPLAIN EXECUTE batch({string.Join(", ", Enumerable.Repeat("NULL", 20))})", connection))
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+
+        // Anything else reads every valid token of the table for every batch, and the table grows until autovacuum
+        // first analyzes it.
+        var tokenScans = plan.Where(line => line.Contains("Scan") && line.Contains("OpenIddictTokens")).ToList();
+        Assert.True(tokenScans is [var only] && only.Contains("Index Scan using \"PK_OpenIddictTokens\""), string.Join("\n", plan));
+    }
+
     private static async Task<string?> ShowAsync(NpgsqlConnection connection, string setting)
     {
         await using var command = new NpgsqlCommand($"SHOW {setting}", connection);
