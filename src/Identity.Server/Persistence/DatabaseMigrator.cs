@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Identity.Server.Persistence;
 
@@ -22,7 +24,10 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
             else
                 // WAL lets readers go on while a writer commits: the embedded database serves requests and jobs at once.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", ct);
-            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            var pending = await PendingAsync(ct);
+            // EF Core's own first look at a new database reads the history table before creating it, and logs the
+            // failed read as an error; created first (idempotent), there is nothing to fail.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
             await db.Database.MigrateAsync(ct);
             foreach (var migration in pending) logger.MigrationApplied(migration);
         }
@@ -35,6 +40,18 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
     }
 
     /// <summary>The migrations this build ships that the database has not applied; all of them on an empty database.</summary>
-    public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken ct) =>
-        (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+    public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken ct)
+    {
+        if (!await HistoryExistsAsync(ct)) return db.Database.GetMigrations().ToList();
+        return (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+    }
+
+    /// <summary>
+    /// Npgsql's provider finds out whether the history table exists by reading it and catching the failure, which EF
+    /// Core logs as an error: on a database not migrated yet, one per readiness probe. <c>to_regclass</c> resolves the
+    /// name as that read would (through <c>search_path</c>) and answers null instead of failing. SQLite's provider
+    /// asks its catalog already.
+    /// </summary>
+    private async Task<bool> HistoryExistsAsync(CancellationToken ct) => !db.Database.IsNpgsql()
+        || await db.Database.SqlQueryRaw<bool>($"SELECT to_regclass('\"{HistoryRepository.DefaultTableName}\"') IS NOT NULL AS \"Value\"").SingleAsync(ct);
 }
