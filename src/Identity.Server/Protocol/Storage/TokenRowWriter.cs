@@ -161,18 +161,14 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
     }
 
     /// <summary>
-    /// The writer's connection: the main pool's settings, the batch statement planned once, and that plan looking up
-    /// the redeemed tokens by primary key whatever the statistics say. With PostgreSQL's default plan cache mode the
-    /// prepared statement was planned again for every batch (<c>pg_stat_statements</c>: as many plans as calls, planning
-    /// 0.64 s against 0.92 s of execution); planned once, PostgreSQL spends a quarter less CPU per client_credentials
-    /// request. But a plan made once is made from the statistics of that moment, and a new deployment's token table
-    /// has none until autovacuum first analyzes it (up to a minute of load later): on an empty, never-analyzed table
-    /// PostgreSQL planned the redemption as a scan of every valid token, index or heap, and each batch then read the
-    /// whole table, growing with it (0.2 → 1.2 ms of PostgreSQL CPU per client_credentials request over the first 50
-    /// seconds of a fresh database, in either plan cache mode). So this session takes no sequential scans, hash or
-    /// merge joins, and the statement's status test is one no index can serve (<see cref="Statement"/>): the one plan
-    /// left is a primary-key lookup per redeemed token. The options travel in the connection string, so the connection
-    /// comes from a pool of its own and they never reach a connection of the main pool.
+    /// The writer's connection: the main pool's settings, plus two choices for its one statement. It is planned once
+    /// (<c>plan_cache_mode</c>): planned per batch, PostgreSQL spent 0.64 s planning against 0.92 s executing. And the plan
+    /// finds the redeemed tokens by primary key whatever the statistics say: a new deployment's token table has none until
+    /// autovacuum first analyzes it, up to a minute into the load, and from none PostgreSQL planned a scan of every valid
+    /// token per batch, growing with the table (docs/performance.md, "A fresh database under load"). Without sequential
+    /// scans, hash or merge joins, and with a status test no index serves (<see cref="Statement"/>), the primary key is the
+    /// one plan left. The options travel in the connection string, so the connection comes from a pool of its own and
+    /// they never reach the main pool's connections.
     /// </summary>
     internal static string ConnectionString(string configured)
     {
