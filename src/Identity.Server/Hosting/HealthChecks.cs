@@ -86,7 +86,7 @@ internal sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealth
 /// <summary>
 /// Degraded when the oldest unsent email was queued longer ago than <see cref="HealthOptions.EmailBacklogThreshold"/>:
 /// the mail server is refusing or unreachable, and confirmation and reset links are not arriving. Never unhealthy —
-/// tokens are still issued — and silent when the database is not there (the database check says so).
+/// tokens are still issued — and silent when the database is not there or not migrated (the database check says so).
 /// </summary>
 internal sealed class EmailBacklogHealthCheck(IServiceScopeFactory scopes, IOptions<HealthOptions> options, TimeProvider time) : IHealthCheck
 {
@@ -95,6 +95,9 @@ internal sealed class EmailBacklogHealthCheck(IServiceScopeFactory scopes, IOpti
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            // Before the migrations there is no outbox to read, and a failed read would be logged as an error per probe.
+            if ((await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct)).Count > 0)
+                return HealthCheckResult.Healthy("Not checked: migrations are pending.");
             var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
             // Through the (SentAt, NextAttemptAt) index; unsent rows are few unless something is wrong.
             var oldest = await db.OutboxMessages.AsNoTracking().Where(m => m.SentAt == null && m.FailedAt == null)
