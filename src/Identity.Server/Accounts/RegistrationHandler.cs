@@ -51,9 +51,10 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
         {
-            // The unique indexes on email and user name decide a race between two registrations.
+            // The unique indexes on email and user name decide a race between two registrations; any other refusal
+            // is not the person's to fix, and stays an error.
             return (null, AccountError.Field("email", "An account with this email or user name already exists.", StatusCodes.Status409Conflict));
         }
         return (await profiles.ReadAsync(user.Id, ct), null);

@@ -43,6 +43,22 @@ public sealed class RegistrationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OneEmailRegisteredSeveralTimesAtOnce_CreatesOneAccount_AndAnswersTheOthers409()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var email = AccountApi.NewEmail();
+
+            // Some pass the look for a taken email before any has committed: then the unique index decides.
+            var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.RegisterAsync(email)));
+
+            Assert.Equal(1, responses.Count(r => r.Response.StatusCode == HttpStatusCode.Created));
+            Assert.All(responses.Where(r => r.Response.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.Response.StatusCode));
+            Assert.Equal(1, await data.DbAsync(db => db.Users.CountAsync(u => u.NormalizedEmail == email.ToUpperInvariant())));
+        }
+    }
+
+    [Fact]
     public async Task TakenUserName_Is409()
     {
         var userName = $"taken{Guid.NewGuid():N}"[..20];
