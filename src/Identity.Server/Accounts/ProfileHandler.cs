@@ -2,6 +2,7 @@ using Identity.Server.Accounts.Contracts;
 using Identity.Server.Email;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Accounts;
 
@@ -17,7 +18,16 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
         {
             if (await users.FindByNameAsync(request.UserName) is not null)
                 return (null, AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict));
-            var renamed = await users.SetUserNameAsync(user, request.UserName);
+            IdentityResult renamed;
+            try
+            {
+                renamed = await users.SetUserNameAsync(user, request.UserName);
+            }
+            catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
+            {
+                // Someone else took the name between the look above and this write: the unique index decided.
+                return (null, AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict));
+            }
             if (!renamed.Succeeded) return (null, AccountError.FromIdentity(renamed));
         }
         var newEmail = request.Email is not null && !string.Equals(request.Email, user.Email, StringComparison.OrdinalIgnoreCase) ? request.Email : null;

@@ -107,6 +107,21 @@ public sealed class ProfileTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OneUserNameClaimedByManyAtOnce_GoesToOne_AndTheOthersAre409()
+    {
+        var people = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => AccountJourney.RegisterConfirmAndSignInAsync(server, api)));
+        for (var round = 0; round < 3; round++)
+        {
+            var userName = $"claimed{Guid.NewGuid():N}"[..24];
+
+            var responses = await Task.WhenAll(people.Select(p => api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName }, p.Tokens.AccessToken)));
+
+            Assert.Equal(1, responses.Count(r => r.Response.StatusCode == HttpStatusCode.OK));
+            Assert.All(responses.Where(r => r.Response.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.Response.StatusCode));
+        }
+    }
+
+    [Fact]
     public async Task InvalidFields_Are400()
     {
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
