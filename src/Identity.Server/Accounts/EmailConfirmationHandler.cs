@@ -1,6 +1,7 @@
 using Identity.Server.Email;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Accounts;
 
@@ -22,9 +23,17 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
 
         if (!sameAddress)
         {
-            // A changed address becomes the account's address only now, and only if nobody took it meanwhile.
-            var set = await users.SetEmailAsync(user, token.Email);
-            if (!set.Succeeded) return ConfirmationOutcome.Invalid;
+            // A changed address becomes the account's address only now, and only if nobody took it meanwhile: the
+            // look for a taken address, or the unique index when another confirmation of it is being written too.
+            try
+            {
+                var set = await users.SetEmailAsync(user, token.Email);
+                if (!set.Succeeded) return ConfirmationOutcome.Invalid;
+            }
+            catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
+            {
+                return ConfirmationOutcome.Invalid;
+            }
         }
         user.EmailConfirmed = true;
         user.UpdatedAt = time.GetUtcNow();

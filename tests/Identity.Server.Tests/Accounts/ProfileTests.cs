@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Tests.Accounts;
 
@@ -118,6 +119,27 @@ public sealed class ProfileTests(ServerFixture server)
 
             Assert.Equal(1, responses.Count(r => r.Response.StatusCode == HttpStatusCode.OK));
             Assert.All(responses.Where(r => r.Response.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.Response.StatusCode));
+        }
+    }
+
+    [Fact]
+    public async Task OneNewEmailConfirmedByManyAtOnce_GoesToOne_AndTheOtherLinksAre400()
+    {
+        var people = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => AccountJourney.RegisterConfirmAndSignInAsync(server, api)));
+        for (var round = 0; round < 3; round++)
+        {
+            // Pending addresses do not take an address, so each of them may ask for the same one and get a link.
+            var email = AccountApi.NewEmail();
+            foreach (var person in people)
+                Assert.Equal(HttpStatusCode.OK, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email }, person.Tokens.AccessToken)).Response.StatusCode);
+            var links = await api.LinksAsync(email, "/account/confirm-email", people.Length);
+
+            var responses = await Task.WhenAll(links.Select(link =>
+                api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}")));
+
+            Assert.Equal(1, responses.Count(r => r.Response.StatusCode == HttpStatusCode.OK));
+            Assert.All(responses.Where(r => r.Response.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.BadRequest, r.Response.StatusCode));
+            Assert.Equal(1, await new TestData(server).DbAsync(db => db.Users.CountAsync(u => u.NormalizedEmail == email.ToUpperInvariant())));
         }
     }
 

@@ -28,7 +28,10 @@ public sealed partial class AccountApi(HttpClient http, MailCatcher mail)
     /// The newest link to <paramref name="page"/> emailed to <paramref name="email"/>, once at least <paramref name="count"/>
     /// such links have arrived.
     /// </summary>
-    public async Task<EmailLink> LinkAsync(string email, string page, int count = 1)
+    public async Task<EmailLink> LinkAsync(string email, string page, int count = 1) => (await LinksAsync(email, page, count))[^1];
+
+    /// <summary>Every link to <paramref name="page"/> emailed to <paramref name="email"/>, oldest first, once at least <paramref name="count"/> have arrived.</summary>
+    public async Task<IReadOnlyList<EmailLink>> LinksAsync(string email, string page, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
@@ -38,11 +41,12 @@ public sealed partial class AccountApi(HttpClient http, MailCatcher mail)
                 .SelectMany(m => Link().Matches(m.Text ?? "").Select(match => match.Value))
                 .Where(l => new Uri(l).AbsolutePath == page).ToList();
             if (links.Count >= count)
-            {
-                var link = new Uri(links[^1]);
-                var query = QueryHelpers.ParseQuery(link.Query);
-                return new EmailLink(link, query["userId"]!, query["token"]!);
-            }
+                return links.Select(l =>
+                {
+                    var link = new Uri(l);
+                    var query = QueryHelpers.ParseQuery(link.Query);
+                    return new EmailLink(link, query["userId"]!, query["token"]!);
+                }).ToList();
             await Task.Delay(200);
         }
         throw new TimeoutException($"No link to {page} reached {email}.");
