@@ -1,5 +1,4 @@
-using Identity.Server.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Identity.Server.Protocol.Storage;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -18,34 +17,11 @@ internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, I
         if (declared.Value.Count > 0) logger.ClientsSeeded(declared.Value.Count);
     }
 
-    public async Task UpsertAsync(ClientDefinition definition, CancellationToken ct)
+    public Task UpsertAsync(ClientDefinition definition, CancellationToken ct)
     {
         var descriptor = Describe(definition);
-        var existing = await applications.FindByClientIdAsync(definition.ClientId, ct);
-        try
-        {
-            if (existing is not null)
-                await applications.UpdateAsync(existing, descriptor, ct);
-            else
-                await applications.CreateAsync(descriptor, ct);
-        }
-        catch (OpenIddictExceptions.ConcurrencyException)
-        {
-            // Another node updated the same client at the same moment, from the same configuration.
-        }
-        catch (DbUpdateException exception) when (existing is null && UniqueViolation.Is(exception))
-        {
-            // Another node inserted the same client between OpenIddict's check that the id is free and our insert.
-            // The refused row must not ride along with this node's next client.
-            RefusedRows.Forget(exception);
-        }
-        catch (OpenIddictExceptions.ValidationException) when (existing is null)
-        {
-            // OpenIddict checks that the client id is free before inserting: another node's insert between that check
-            // and the look above lands here. Any other validation failure stands. The manager asks the store again
-            // (OpenIddict's entity cache, which would remember the miss, is off: ProtocolRegistration).
-            if (await applications.FindByClientIdAsync(definition.ClientId, ct) is null) throw;
-        }
+        return SeedUpsert.RunAsync(() => applications.FindByClientIdAsync(definition.ClientId, ct),
+            existing => applications.UpdateAsync(existing, descriptor, ct), () => applications.CreateAsync(descriptor, ct));
     }
 
     internal static OpenIddictApplicationDescriptor Describe(ClientDefinition definition)
