@@ -23,6 +23,7 @@ builder.AddAccounts();
 builder.AddProtocol();
 builder.AddEmail();
 builder.AddJobs();
+builder.ReadKeyRingOnFirstUse();
 
 var app = builder.Build();
 app.ValidateOptions();

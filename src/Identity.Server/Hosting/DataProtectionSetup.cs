@@ -73,6 +73,22 @@ internal static class DataProtectionSetup
         return builder;
     }
 
+    /// <summary>
+    /// ASP.NET Core reads the key ring once as the host starts, to have it ready. Here the ring is in the database, and
+    /// a node may start before its database is migrated (<c>Database:MigrateOnStartup=false</c>, the <c>migrate</c> step
+    /// afterwards): that read then fails and logs three errors for a table that is simply not there yet. The ring is
+    /// read on first use instead, which on a migrated database is the signing keys' preparation before the host starts
+    /// (<c>PrepareProtocolAsync</c>), so nothing is served before it is read. Called after every registration: Identity,
+    /// anti-forgery and Razor Pages each add data protection again, and with it this start-up read.
+    /// </summary>
+    public static WebApplicationBuilder ReadKeyRingOnFirstUse(this WebApplicationBuilder builder)
+    {
+        const string eagerRead = "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
+        foreach (var descriptor in builder.Services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.FullName == eagerRead).ToList())
+            builder.Services.Remove(descriptor);
+        return builder;
+    }
+
     private static X509Certificate2 Load(CertificateFileOptions file, string section, string root)
     {
         if (string.IsNullOrWhiteSpace(file.Path)) throw new InvalidOperationException($"{section}:Path is required.");

@@ -16,8 +16,6 @@ using Identity.Server.Protocol.Transport;
 using Identity.Server.Protocol.UserInfo;
 using Identity.Server.Protocol.Validation;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -42,10 +40,6 @@ internal static class ProtocolRegistration
         services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
         services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
         services.AddOptions<UserCodeRateLimitOptions>().BindConfiguration(UserCodeRateLimitOptions.SectionName).ValidateOnStart();
-
-        // The key ring lives in the database so that every node shares it.
-        services.AddDataProtection().SetApplicationName("Identity.Server");
-        services.AddOptions<KeyManagementOptions>().Configure<IServiceScopeFactory>((o, scopes) => o.XmlRepository = new DatabaseXmlRepository(scopes));
 
         services.AddOpenIddict()
             .AddCore(core =>

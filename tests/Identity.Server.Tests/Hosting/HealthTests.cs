@@ -3,12 +3,15 @@ using System.Text.Json;
 using Identity.Server.Email;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Identity.Server.Tests.Hosting;
 
 [Collection(ServerCollection.Name)]
 public sealed class HealthTests(ServerFixture server)
 {
+    private const string HealthCheckLog = "Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService";
+
     [Fact]
     public async Task Live_AnswersOk()
     {
@@ -44,9 +47,11 @@ public sealed class HealthTests(ServerFixture server)
             Assert.Equal("Unhealthy", checks.GetProperty("keys").GetProperty("status").GetString());
             Assert.Matches("^[1-9][0-9]* migration\\(s\\) not applied\\.$", checks.GetProperty("database").GetProperty("description").GetString());
             Assert.Equal("Not checked: migrations are pending.", checks.GetProperty("email_outbox").GetProperty("description").GetString());
-            // Probing a database that is not migrated yet is expected, and no reason for an error line per probe.
-            Assert.DoesNotContain(log.Entries, e => e.EventId.Id == 20102 && e.State.TryGetValue("commandText", out var sql)
-                && ($"{sql}".Contains("__EFMigrationsHistory") || $"{sql}".Contains("OutboxMessages")));
+            // A node started before its database is migrated is expected, and no reason for an error line: not at start
+            // (the key ring), not per probe (the migrations history, the outbox). The health checks' own report of an
+            // unhealthy check is ASP.NET Core's, at Error, and stays.
+            var errors = log.Entries.Where(e => e.Level >= LogLevel.Error && e.Category != HealthCheckLog).ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Category} {e.EventId}: {e.State.GetValueOrDefault("{OriginalFormat}")}")));
             // Protocol requests wait for the keys too: 503 with Retry-After, not an answer signed with anything else.
             var discovery = await http.GetAsync("/.well-known/jwks");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, discovery.StatusCode);

@@ -9,7 +9,7 @@ public sealed class LogRecorder
 {
     private readonly ConcurrentQueue<Entry> entries = new();
 
-    public sealed record Entry(string Node, EventId EventId, DateTimeOffset At, IReadOnlyDictionary<string, object?> State);
+    public sealed record Entry(string Node, EventId EventId, DateTimeOffset At, IReadOnlyDictionary<string, object?> State, LogLevel Level, string Category);
 
     public IReadOnlyList<Entry> Entries => [.. entries];
 
@@ -22,11 +22,11 @@ public sealed class LogRecorder
 
     private sealed class NodeProvider(LogRecorder recorder, string node) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => new NodeLogger(recorder, node);
+        public ILogger CreateLogger(string categoryName) => new NodeLogger(recorder, node, categoryName);
         public void Dispose() { }
     }
 
-    private sealed class NodeLogger(LogRecorder recorder, string node) : ILogger
+    private sealed class NodeLogger(LogRecorder recorder, string node, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
         public bool IsEnabled(LogLevel logLevel) => true;
@@ -34,7 +34,7 @@ public sealed class LogRecorder
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var values = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
-            recorder.entries.Enqueue(new Entry(node, eventId, DateTimeOffset.UtcNow, values.ToDictionary(v => v.Key, v => v.Value)));
+            recorder.entries.Enqueue(new Entry(node, eventId, DateTimeOffset.UtcNow, values.ToDictionary(v => v.Key, v => v.Value), logLevel, category));
         }
     }
 }
