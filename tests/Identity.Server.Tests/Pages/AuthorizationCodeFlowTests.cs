@@ -143,6 +143,78 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     }
 
     [Fact]
+    public async Task EndSession_WithoutAnIdTokenHint_AsksBeforeSigningOut()
+    {
+        var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user);
+        WaitForCallback();
+
+        // RP-Initiated Logout §2: without an id_token_hint the OP MUST ask; a link alone signs nobody out.
+        var logoutUrl = EndSessionUrl(("client_id", client.ClientId), ("post_logout_redirect_uri", SignedOutUri), ("state", "bye"));
+        browser.Navigate().GoToUrl(logoutUrl);
+        Assert.Contains("asked to sign you out", browser.WaitFor(By.Id("asked-by-application")).Text);
+        Assert.Contains("/account/logout", browser.Url);
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
+        Assert.True(WaitForCallback().ContainsKey("code"), "still signed in after the unconfirmed logout request");
+
+        browser.Navigate().GoToUrl(logoutUrl);
+        browser.WaitFor(By.Id("sign-out")).Click();
+        browser.Until(() => browser.Url.StartsWith(SignedOutUri, StringComparison.Ordinal));
+        Assert.Contains("state=bye", browser.Url);
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
+        Assert.Equal("login_required", WaitForCallback()["error"]);
+    }
+
+    [Fact]
+    public async Task EndSession_WithTheIdTokenOfAnEarlierSession_AsksBeforeSigningOut()
+    {
+        var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier));
+        SignIn(user);
+        var earlier = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/logout").ToString());
+        browser.WaitFor(By.Id("sign-out")).Click();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user);
+        WaitForCallback();
+
+        // The same person, but the hint names a session that has ended: "does not belong to the current OP session".
+        browser.Navigate().GoToUrl(EndSessionUrl(("id_token_hint", earlier.IdToken), ("post_logout_redirect_uri", SignedOutUri), ("state", "bye")));
+        browser.WaitFor(By.Id("asked-by-application"));
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
+        Assert.True(WaitForCallback().ContainsKey("code"), "still signed in after the logout request with another session's id_token");
+    }
+
+    [Fact]
+    public async Task EndSession_WithNobodySignedIn_ReturnsAtOnce()
+    {
+        var client = await CodeClientAsync();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var response = await http.GetAsync(EndSessionUrl(("client_id", client.ClientId), ("post_logout_redirect_uri", SignedOutUri), ("state", "bye")));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith(SignedOutUri + "?state=bye", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task LogoutPage_ReturnsOnlyToTheEndSessionEndpoint()
+    {
+        var user = await data.UserAsync();
+        var client = await CodeClientAsync(requireConsent: false);
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user);
+        WaitForCallback();
+
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/logout?returnUrl=" + Uri.EscapeDataString("https://evil.example.test/")).ToString());
+        Assert.Empty(browser.FindElements(By.Id("asked-by-application")));
+        browser.WaitFor(By.Id("sign-out")).Click();
+        Assert.Contains("signed out", browser.WaitFor(By.Id("message")).Text);
+        Assert.StartsWith(host.BaseAddress.ToString(), browser.Url);
+    }
+
+    [Fact]
     public async Task EndSession_WithAnUnregisteredRedirect_IsRefused()
     {
         var client = await CodeClientAsync();
@@ -150,6 +222,11 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
     }
+
+    private string SignedOutUri => new Uri(host.BaseAddress, "/signed-out").ToString();
+
+    private string EndSessionUrl(params (string Name, string? Value)[] parameters) =>
+        QueryHelpers.AddQueryString(new Uri(host.BaseAddress, "/connect/endsession").ToString(), parameters.ToDictionary(p => p.Name, p => p.Value));
 
     private Task<TestClient> CodeClientAsync(bool requireConsent = true) =>
         data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [redirectUri], requireConsent: requireConsent,

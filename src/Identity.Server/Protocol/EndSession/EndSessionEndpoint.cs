@@ -1,7 +1,10 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore;
 using Identity.Server.Accounts;
 using Identity.Server.Protocol.Authorization;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.WebUtilities;
+using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 
 namespace Identity.Server.Protocol.EndSession;
@@ -10,18 +13,42 @@ namespace Identity.Server.Protocol.EndSession;
 /// GET and POST /connect/endsession (OIDC RP-Initiated Logout 1.0), reached once OpenIddict has checked the
 /// id_token_hint and that the post_logout_redirect_uri is registered: ends the browser session, then OpenIddict
 /// returns to the client with its state — or, with nowhere to return to, the person sees that they are signed out.
+/// A session the request cannot show it was made for is ended only once the person says so (the logout page).
 /// </summary>
 internal sealed class EndSessionEndpoint
 {
+    private const string LogoutPage = "/account/logout";
+
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         if (http.GetOpenIddictServerResponse() is { Error: { } error } refused)
             return ErrorPages.Refused(refused.ErrorDescription ?? error);
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The logout request was not parsed by OpenIddict.");
-        await http.SignOutAsync(PeopleSessions.Scheme);
         http.Response.Headers.CacheControl = "no-store";
+
+        var session = await http.AuthenticateAsync(PeopleSessions.Scheme);
+        if (session.Succeeded)
+        {
+            // RP-Initiated Logout §2: the OP MUST ask the person before ending their session when no id_token_hint was
+            // given, or when the one given is not of this session and person; otherwise any page could sign people out
+            // with a link. The logout page signs out, then comes back here, where nobody is signed in any more.
+            var hint = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+            if (!IsOfThisSession(hint, session.Principal))
+                return Results.Redirect(QueryHelpers.AddQueryString(LogoutPage, "returnUrl", ThisRequestAgain(request)));
+            await http.SignOutAsync(PeopleSessions.Scheme);
+        }
         return request.PostLogoutRedirectUri is null
             ? ErrorPages.SignedOut()
             : Results.SignOut(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
+
+    private static bool IsOfThisSession(ClaimsPrincipal? hint, ClaimsPrincipal session) =>
+        hint?.FindFirst("sub")?.Value is { } subject && subject == session.FindFirst("sub")?.Value
+        && hint.FindFirst("sid")?.Value is { } sid && sid == session.FindFirst("sid")?.Value;
+
+    /// <summary>This request again, as a GET: where the logout page sends the person once they are signed out.</summary>
+    private static string ThisRequestAgain(OpenIddictRequest request) =>
+        QueryHelpers.AddQueryString(ProtocolPaths.EndSession, request.GetParameters()
+            .Where(p => (string?)p.Value is not null)
+            .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
 }
