@@ -215,6 +215,37 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     }
 
     [Fact]
+    public async Task SilentRequest_WhoseIdTokenHintNamesSomeoneElse_IsLoginRequired()
+    {
+        var (client, first, second) = (await CodeClientAsync(requireConsent: false), await data.UserAsync(), await data.UserAsync());
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier));
+        SignIn(first);
+        var firstTokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/logout").ToString());
+        browser.WaitFor(By.Id("sign-out")).Click();
+        browser.WaitFor(By.Id("message"));
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(second);
+        WaitForCallback();
+
+        // OIDC Core §3.1.2.1: the hint names the first person, the browser is the second's.
+        var silent = AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none&id_token_hint=";
+        browser.Navigate().GoToUrl(silent + Uri.EscapeDataString(firstTokens.IdToken!));
+        var refused = WaitForCallback();
+        Assert.Equal("login_required", refused["error"]);
+        Assert.False(refused.ContainsKey("code"));
+
+        var secondVerifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, secondVerifier) + "&prompt=none");
+        var secondTokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", secondVerifier)));
+        browser.Navigate().GoToUrl(silent + Uri.EscapeDataString(secondTokens.IdToken!));
+        Assert.True(WaitForCallback().ContainsKey("code"), "the hint of the person signed in is answered with a code");
+    }
+
+    [Fact]
     public async Task EndSession_WithAnUnregisteredRedirect_IsRefused()
     {
         var client = await CodeClientAsync();

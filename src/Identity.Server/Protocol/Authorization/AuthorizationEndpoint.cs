@@ -41,6 +41,13 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
             return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin));
         }
 
+        // OIDC Core §3.1.2.1: a silent request naming, by its id_token_hint, someone other than the person signed in here
+        // gets login_required, not that other person's tokens. (Asked interactively, whoever signs in is the answer.)
+        if (request.HasPromptValue(PromptValues.None)
+            && (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal?.FindFirst(Claims.Subject)?.Value is { } hinted
+            && hinted != user.Id)
+            return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user named by the id_token_hint is not signed in."));
+
         var scopes = request.GetScopes();
         if (http.Request.HasFormContentType && (await http.Request.ReadFormAsync(ct))[DecisionParameter] is [{ } decision])
         {
