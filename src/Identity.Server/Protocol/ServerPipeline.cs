@@ -2,6 +2,7 @@ using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
+using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Metrics;
@@ -42,6 +43,7 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(AcceptUserCodesInAnyCase.Descriptor)
+        .AddEventHandler(RejectInvalidIdTokenHint.Descriptor)
         // Client authentication (private_key_jwt)
         .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
         .AddEventHandler(ValidateClientAssertionClaims.Descriptor)
