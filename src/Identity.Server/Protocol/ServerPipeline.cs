@@ -34,6 +34,8 @@ internal static class ServerPipeline
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ValidateTransportSecurityRequirement.Descriptor)
         .AddEventHandler(RejectPlainHttp.Descriptor)
         .AddEventHandler(RefreshKeysWhenDue.Descriptor)
+        .AddEventHandler(OmitErrorUri.Descriptor)
+        .AddEventHandler(OmitChallengeErrorUri.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractTokenRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractRevocationRequestContext>.Descriptor)
@@ -125,5 +127,6 @@ internal static class ServerPipeline
         .AddEventHandler(CountRevocations.Descriptor);
 
     public static OpenIddictValidationBuilder AddOurHandlers(this OpenIddictValidationBuilder validation) => validation
+        .AddEventHandler(OmitValidationChallengeErrorUri.Descriptor)
         .AddEventHandler(WriteProblemDetailsForChallenges.Descriptor);
 }

@@ -2,6 +2,7 @@ using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
+using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Protection;
@@ -82,6 +83,9 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(SlowDownEagerPolling), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
         { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
         { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
+        { typeof(RejectInvalidIdTokenHint), typeof(Handlers.Session.ValidateAuthentication), typeof(Handlers.Session.ValidateAuthorizedParty) },
+        { typeof(OmitErrorUri), typeof(Handlers.AttachErrorParameters), typeof(Handlers.AttachCustomErrorParameters) },
+        { typeof(OmitChallengeErrorUri), typeof(Handlers.AttachDefaultChallengeError), typeof(Handlers.AttachCustomChallengeParameters) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };
 
