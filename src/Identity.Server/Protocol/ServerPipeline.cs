@@ -53,6 +53,7 @@ internal static class ServerPipeline
         // Clients and scopes
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor)
         .AddEventHandler(RequireClientIdentification.Descriptor)
+        .AddEventHandler(RejectGrantTypesNotAllowed.Descriptor)
         .AddEventHandler(RejectPersonalScopesForClients.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor)
         .AddEventHandler(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>.Descriptor)

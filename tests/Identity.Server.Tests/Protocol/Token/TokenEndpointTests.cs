@@ -175,6 +175,38 @@ public sealed class TokenEndpointTests(ServerFixture server)
         Assert.Equal("unauthorized_client", result.Error);
     }
 
+    [Theory]
+    [InlineData("refresh_token", "refresh_token")]
+    [InlineData("authorization_code", "code")]
+    [InlineData("urn:ietf:params:oauth:grant-type:device_code", "device_code")]
+    public async Task GrantTheClientMayNotUse_IsUnauthorizedClient_WhateverItPresents(string grantType, string parameter)
+    {
+        // Checked before the presented token: an unusable one does not turn the answer into invalid_grant.
+        var confidential = await data.ClientAsync(grants: ["client_credentials"]);
+        var result = await protocol.TokenAsync(confidential, ProtocolClient.Form(("grant_type", grantType), (parameter, "not-a-token"),
+            ("redirect_uri", "https://app.example.test/cb"), ("code_verifier", AuthorizationCodeGrantTests.NewVerifier())));
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("unauthorized_client", result.Error);
+
+        var publicClient = await data.ClientAsync(grants: ["password"], isPublic: true);
+        result = await protocol.TokenAsync(publicClient, ProtocolClient.Form(("grant_type", grantType), (parameter, "not-a-token"),
+            ("redirect_uri", "https://app.example.test/cb"), ("code_verifier", AuthorizationCodeGrantTests.NewVerifier())));
+        Assert.Equal("unauthorized_client", result.Error);
+    }
+
+    [Fact]
+    public async Task AnotherClientsRefreshToken_FromAClientNotAllowedTheGrant_IsUnauthorizedClient()
+    {
+        var (owner, user) = (await data.ClientAsync(isPublic: true), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(owner, user);
+        var stranger = await data.ClientAsync(grants: ["password"], isPublic: true);
+
+        var result = await protocol.RefreshAsync(stranger, tokens.RefreshToken!);
+
+        Assert.Equal("unauthorized_client", result.Error);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(owner, tokens.RefreshToken!)).Status);
+    }
+
     [Fact]
     public async Task Success_IsNotCacheable()
     {
