@@ -108,6 +108,31 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         Assert.False(callback.ContainsKey("code"));
     }
 
+    [Theory]
+    [InlineData("prompt=login")]
+    [InlineData("prompt=select_account")]
+    [InlineData("max_age=1")]
+    public async Task SignedIn_ButAskedToSignInAgain_SeesTheLoginPage_AndTheNewSignInIsTheAuthTime(string ask)
+    {
+        var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
+        SignIn(user);
+        WaitForCallback();
+        await Task.Delay(TimeSpan.FromSeconds(2.1)); // auth_time counts seconds, and max_age=1 is over
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        // OIDC Core §3.1.2.1: the session exists, yet the person is asked to sign in (again, or as someone else).
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier) + "&" + ask);
+        browser.WaitFor(By.Id("username"));
+        Assert.Contains("/account/login", browser.Url);
+        SignIn(user);
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+
+        Assert.True(new JsonWebToken(tokens.IdToken).GetPayloadValue<long>("auth_time") >= before, "auth_time is the new sign-in");
+    }
+
     [Fact]
     public async Task WrongPassword_StaysOnTheLoginPage()
     {

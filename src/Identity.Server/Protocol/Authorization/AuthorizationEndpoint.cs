@@ -33,11 +33,13 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         var authenticatedAt = session.Succeeded ? PeopleSessions.AuthenticatedAt(session.Principal) : null;
         var tooOld = request.MaxAge is { } maxAge && authenticatedAt is { } at && time.GetUtcNow() - at > TimeSpan.FromSeconds(maxAge);
         var user = session.Succeeded ? await signIn.FindUserWhoCanSignInAsync(session.Principal.FindFirst("sub")!.Value) : null;
-        if (user is null || authenticatedAt is null || tooOld || request.HasPromptValue(PromptValues.Login))
+        // select_account (OIDC Core §3.1.2.1, advertised by OpenIddict's discovery): the login page is where a person
+        // chooses which account to continue with, so it is asked like login.
+        if (user is null || authenticatedAt is null || tooOld || request.HasPromptValue(PromptValues.Login) || request.HasPromptValue(PromptValues.SelectAccount))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user is not signed in."));
             // Back here after signing in, without prompt=login, or the person would be asked forever.
-            if (await ReturnUrlAsync(http, request, without: PromptValues.Login, ct) is not { } afterLogin) return RequestUsed();
+            if (await ReturnUrlAsync(http, request, ct, PromptValues.Login, PromptValues.SelectAccount) is not { } afterLogin) return RequestUsed();
             return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin));
         }
 
@@ -64,7 +66,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         else if (await consents.IsRequiredAsync(user.Id, request.ClientId!, scopes, ct) || request.HasPromptValue(PromptValues.Consent))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.ConsentRequired, "The user has not consented."));
-            if (await ReturnUrlAsync(http, request, without: PromptValues.Consent, ct) is not { } afterConsent) return RequestUsed();
+            if (await ReturnUrlAsync(http, request, ct, PromptValues.Consent) is not { } afterConsent) return RequestUsed();
             // The consent page names the scopes from its returnUrl: a continued pushed request carries a copy (checked on the way back).
             if (PushedRequests.Of(http) is not null) afterConsent = QueryHelpers.AddQueryString(afterConsent, Parameters.Scope, request.Scope ?? "");
             return Results.Redirect(QueryHelpers.AddQueryString("/connect/consent", "returnUrl", afterConsent));
@@ -79,20 +81,20 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
     }
 
     /// <summary>
-    /// The same request as a local URL, minus the prompt value just satisfied (and the consent form's own fields); for a
+    /// The same request as a local URL, minus the prompt values just satisfied (and the consent form's own fields); for a
     /// pushed request, a continuation of it (<see cref="PushedRequests"/>), or null when its request_uri was used meanwhile.
     /// </summary>
-    private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, string without, CancellationToken ct) =>
-        PushedRequests.Of(http) is not null ? await pushed.ContinueAsync(http, request, without, ct) : ReturnUrl(http, request, without);
+    private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, CancellationToken ct, params string[] satisfied) =>
+        PushedRequests.Of(http) is not null ? await pushed.ContinueAsync(http, request, satisfied, ct) : ReturnUrl(http, request, satisfied);
 
     private static IResult RequestUsed() => ErrorPages.Refused("This sign-in request was already used; start again from the application.");
 
-    private static string ReturnUrl(HttpContext http, OpenIddictRequest request, string without)
+    private static string ReturnUrl(HttpContext http, OpenIddictRequest request, string[] satisfied)
     {
         var query = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (name, value) in request.GetParameters())
             if (name is not (Parameters.Prompt or DecisionParameter or "__RequestVerificationToken")) query[name] = (string?)value;
-        var remaining = string.Join(' ', request.GetPromptValues().Where(p => p != without));
+        var remaining = string.Join(' ', request.GetPromptValues().Where(p => !satisfied.Contains(p)));
         if (remaining.Length > 0) query[Parameters.Prompt] = remaining;
         return QueryHelpers.AddQueryString(http.Request.PathBase + ProtocolPaths.Authorization, query);
     }

@@ -28,10 +28,10 @@ internal sealed class PushedRequests(IOpenIddictServerDispatcher dispatcher, IOp
         Transaction(http).GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!)?.RequestTokenPrincipal;
 
     /// <summary>
-    /// The local URL that resumes <paramref name="request"/> without <paramref name="satisfiedPrompt"/>, or null when the
-    /// presented request_uri was used meanwhile (a second browser, or a replay).
+    /// The local URL that resumes <paramref name="request"/> without the prompt values <paramref name="satisfied"/>, or null
+    /// when the presented request_uri was used meanwhile (a second browser, or a replay).
     /// </summary>
-    public async Task<string?> ContinueAsync(HttpContext http, OpenIddictRequest request, string satisfiedPrompt, CancellationToken ct)
+    public async Task<string?> ContinueAsync(HttpContext http, OpenIddictRequest request, IReadOnlyCollection<string> satisfied, CancellationToken ct)
     {
         var presented = Of(http) ?? throw new InvalidOperationException("The request did not come by request_uri.");
         // Redeemed first: of two browsers racing with one request_uri, one goes on.
@@ -40,7 +40,7 @@ internal sealed class PushedRequests(IOpenIddictServerDispatcher dispatcher, IOp
         var parameters = new OpenIddictRequest();
         foreach (var (name, value) in request.GetParameters())
             if (name is not (Parameters.RequestUri or Parameters.Prompt)) parameters.SetParameter(name, value);
-        var remaining = string.Join(' ', request.GetPromptValues().Where(p => p != satisfiedPrompt));
+        var remaining = string.Join(' ', request.GetPromptValues().Where(p => !satisfied.Contains(p)));
         if (remaining.Length > 0) parameters.Prompt = remaining;
 
         var now = time.GetUtcNow();
