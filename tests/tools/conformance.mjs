@@ -12,6 +12,7 @@ const confidentialSecret = env('CONFIDENTIAL_SECRET');
 const spa = { client_id: env('PUBLIC_ID') };
 const codeClientId = env('CODE_CLIENT_ID');
 const redirectUri = env('REDIRECT_URI');
+const postLogoutRedirectUri = env('POST_LOGOUT_REDIRECT_URI');
 const user = { name: env('USERNAME'), password: env('PASSWORD'), id: env('USER_ID') };
 const audience = env('API_AUDIENCE');
 const insecure = { [oauth.allowInsecureRequests]: true };
@@ -122,6 +123,27 @@ await check('openid-client: authorization code + PKCE, login page, id_token with
   assert.ok(refreshed.access_token);
   const info = await client.fetchUserInfo(config, refreshed.access_token, user.id);
   assert.equal(info.sub, user.id);
+});
+
+await check('openid-client: RP-initiated logout; the session\'s id_token returns at once with state, without one the person is asked first', async () => {
+  const config = await client.discovery(issuer, codeClientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
+  const verifier = client.randomPKCECodeVerifier(), state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const jar = browser();
+  const back = await jar.get(await logIn(jar, await jar.get(url)));
+  const tokens = await client.authorizationCodeGrant(config, new URL(back.headers.get('location')), { pkceCodeVerifier: verifier, expectedState: state });
+
+  const unhinted = await jar.get(client.buildEndSessionUrl(config, { post_logout_redirect_uri: postLogoutRedirectUri, state: 'bye' }));
+  assert.equal(unhinted.status, 302);
+  assert.equal(new URL(unhinted.headers.get('location'), issuer).pathname, '/account/logout', 'asked before the session ends');
+  const hinted = await jar.get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogoutRedirectUri, state: 'bye' }));
+  assert.equal(hinted.status, 302);
+  assert.equal(hinted.headers.get('location'), `${postLogoutRedirectUri}?state=bye`);
+  const forged = await jar.get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token.slice(0, -4) + 'AAAA', post_logout_redirect_uri: postLogoutRedirectUri }));
+  assert.equal(forged.status, 400, 'a forged hint is refused');
+  assert.equal(forged.headers.get('location'), null);
 });
 
 await check('oauth4webapi: pushed authorization request (RFC 9126), login page, code; the request_uri works once', async () => {

@@ -16,7 +16,9 @@ public sealed class ThirdPartyClientTests(BrowserHost host) : IClassFixture<Brow
         var confidential = await data.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope], allowIntrospection: true);
         var spa = await data.ClientAsync(isPublic: true);
         var redirectUri = new Uri(host.BaseAddress, "/callback").ToString();
-        var codeClient = await data.ClientAsync(grants: ["authorization_code", "refresh_token"], isPublic: true, redirectUris: [redirectUri], requireConsent: false);
+        var signedOutUri = new Uri(host.BaseAddress, "/signed-out").ToString();
+        var codeClient = await data.ClientAsync(grants: ["authorization_code", "refresh_token"], isPublic: true, redirectUris: [redirectUri], requireConsent: false,
+            postLogoutRedirectUris: [signedOutUri]);
         var user = await data.UserAsync();
         using var signingKey = new ClientKey();
         var keyClient = await data.ClientAsync(grants: ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
@@ -28,7 +30,7 @@ public sealed class ThirdPartyClientTests(BrowserHost host) : IClassFixture<Brow
         foreach (var (key, value) in new Dictionary<string, string>
         {
             ["ISSUER"] = host.BaseAddress.ToString(), ["CONFIDENTIAL_ID"] = confidential.ClientId, ["CONFIDENTIAL_SECRET"] = confidential.Secret!,
-            ["PUBLIC_ID"] = spa.ClientId, ["CODE_CLIENT_ID"] = codeClient.ClientId, ["REDIRECT_URI"] = redirectUri,
+            ["PUBLIC_ID"] = spa.ClientId, ["CODE_CLIENT_ID"] = codeClient.ClientId, ["REDIRECT_URI"] = redirectUri, ["POST_LOGOUT_REDIRECT_URI"] = signedOutUri,
             ["USERNAME"] = user.UserName, ["PASSWORD"] = user.Password, ["USER_ID"] = user.Id, ["API_AUDIENCE"] = TestData.ApiResource,
             ["KEY_CLIENT_ID"] = keyClient.ClientId, ["KEY_PRIVATE_JWK"] = signingKey.PrivateJwk, ["DEVICE_CLIENT_ID"] = tv.ClientId,
         })
@@ -40,6 +42,6 @@ public sealed class ThirdPartyClientTests(BrowserHost host) : IClassFixture<Brow
         await process.WaitForExitAsync(timeout.Token);
 
         Assert.True(process.ExitCode == 0, await output + await errors);
-        Assert.Contains("14 passed, 0 failed", await output);
+        Assert.Contains("15 passed, 0 failed", await output);
     }
 }
