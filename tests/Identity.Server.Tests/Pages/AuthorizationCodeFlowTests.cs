@@ -112,6 +112,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     [InlineData("prompt=login")]
     [InlineData("prompt=select_account")]
     [InlineData("max_age=1")]
+    [InlineData("max_age=0")]
     public async Task SignedIn_ButAskedToSignInAgain_SeesTheLoginPage_AndTheNewSignInIsTheAuthTime(string ask)
     {
         var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());

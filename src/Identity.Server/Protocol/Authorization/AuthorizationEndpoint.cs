@@ -23,6 +23,13 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
 {
     public const string DecisionParameter = "consent_decision";
 
+    /// <summary>
+    /// What a sign-in on the login page answers, left out of the request it returns to, or the person would be asked
+    /// forever: prompt=login and select_account, and max_age (auth_time counts whole seconds, so a sign-in just made is
+    /// already older than max_age=0).
+    /// </summary>
+    private static readonly string[] AnsweredBySigningIn = [PromptValues.Login, PromptValues.SelectAccount, Parameters.MaxAge];
+
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
         if (http.GetOpenIddictServerResponse() is { Error: { } error } refused)
@@ -38,8 +45,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         if (user is null || authenticatedAt is null || tooOld || request.HasPromptValue(PromptValues.Login) || request.HasPromptValue(PromptValues.SelectAccount))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user is not signed in."));
-            // Back here after signing in, without prompt=login, or the person would be asked forever.
-            if (await ReturnUrlAsync(http, request, ct, PromptValues.Login, PromptValues.SelectAccount) is not { } afterLogin) return RequestUsed();
+            if (await ReturnUrlAsync(http, request, AnsweredBySigningIn, ct) is not { } afterLogin) return RequestUsed();
             return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin));
         }
 
@@ -66,7 +72,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         else if (await consents.IsRequiredAsync(user.Id, request.ClientId!, scopes, ct) || request.HasPromptValue(PromptValues.Consent))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.ConsentRequired, "The user has not consented."));
-            if (await ReturnUrlAsync(http, request, ct, PromptValues.Consent) is not { } afterConsent) return RequestUsed();
+            if (await ReturnUrlAsync(http, request, [PromptValues.Consent], ct) is not { } afterConsent) return RequestUsed();
             // The consent page names the scopes from its returnUrl: a continued pushed request carries a copy (checked on the way back).
             if (PushedRequests.Of(http) is not null) afterConsent = QueryHelpers.AddQueryString(afterConsent, Parameters.Scope, request.Scope ?? "");
             return Results.Redirect(QueryHelpers.AddQueryString("/connect/consent", "returnUrl", afterConsent));
@@ -81,10 +87,11 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
     }
 
     /// <summary>
-    /// The same request as a local URL, minus the prompt values just satisfied (and the consent form's own fields); for a
-    /// pushed request, a continuation of it (<see cref="PushedRequests"/>), or null when its request_uri was used meanwhile.
+    /// The same request as a local URL, minus what was just satisfied — prompt values, and max_age once the person has
+    /// signed in — (and the consent form's own fields); for a pushed request, a continuation of it
+    /// (<see cref="PushedRequests"/>), or null when its request_uri was used meanwhile.
     /// </summary>
-    private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, CancellationToken ct, params string[] satisfied) =>
+    private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, string[] satisfied, CancellationToken ct) =>
         PushedRequests.Of(http) is not null ? await pushed.ContinueAsync(http, request, satisfied, ct) : ReturnUrl(http, request, satisfied);
 
     private static IResult RequestUsed() => ErrorPages.Refused("This sign-in request was already used; start again from the application.");
@@ -93,7 +100,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
     {
         var query = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var (name, value) in request.GetParameters())
-            if (name is not (Parameters.Prompt or DecisionParameter or "__RequestVerificationToken")) query[name] = (string?)value;
+            if (name is not (Parameters.Prompt or DecisionParameter or "__RequestVerificationToken") && !satisfied.Contains(name)) query[name] = (string?)value;
         var remaining = string.Join(' ', request.GetPromptValues().Where(p => !satisfied.Contains(p)));
         if (remaining.Length > 0) query[Parameters.Prompt] = remaining;
         return QueryHelpers.AddQueryString(http.Request.PathBase + ProtocolPaths.Authorization, query);

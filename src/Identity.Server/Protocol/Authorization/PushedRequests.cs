@@ -28,8 +28,8 @@ internal sealed class PushedRequests(IOpenIddictServerDispatcher dispatcher, IOp
         Transaction(http).GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!)?.RequestTokenPrincipal;
 
     /// <summary>
-    /// The local URL that resumes <paramref name="request"/> without the prompt values <paramref name="satisfied"/>, or null
-    /// when the presented request_uri was used meanwhile (a second browser, or a replay).
+    /// The local URL that resumes <paramref name="request"/> without what was <paramref name="satisfied"/> (prompt values,
+    /// or a parameter such as max_age), or null when the presented request_uri was used meanwhile (a second browser, or a replay).
     /// </summary>
     public async Task<string?> ContinueAsync(HttpContext http, OpenIddictRequest request, IReadOnlyCollection<string> satisfied, CancellationToken ct)
     {
@@ -39,7 +39,7 @@ internal sealed class PushedRequests(IOpenIddictServerDispatcher dispatcher, IOp
 
         var parameters = new OpenIddictRequest();
         foreach (var (name, value) in request.GetParameters())
-            if (name is not (Parameters.RequestUri or Parameters.Prompt)) parameters.SetParameter(name, value);
+            if (name is not (Parameters.RequestUri or Parameters.Prompt) && !satisfied.Contains(name)) parameters.SetParameter(name, value);
         var remaining = string.Join(' ', request.GetPromptValues().Where(p => !satisfied.Contains(p)));
         if (remaining.Length > 0) parameters.Prompt = remaining;
 
