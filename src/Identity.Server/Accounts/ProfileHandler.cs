@@ -16,8 +16,7 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
         if (user is null) return (null, AccountError.Field("", "The account no longer exists."));
         if (request.UserName is not null && request.UserName != user.UserName)
         {
-            if (await users.FindByNameAsync(request.UserName) is not null)
-                return (null, AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict));
+            if (await users.FindByNameAsync(request.UserName) is not null) return (null, UserNameTaken());
             IdentityResult renamed;
             try
             {
@@ -26,7 +25,7 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
             catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
             {
                 // Someone else took the name between the look above and this write: the unique index decided.
-                return (null, AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict));
+                return (null, UserNameTaken());
             }
             if (!renamed.Succeeded) return (null, AccountError.FromIdentity(renamed));
         }
@@ -47,4 +46,6 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
         }
         return (await profiles.ReadAsync(user.Id, ct), null);
     }
+
+    private static AccountError UserNameTaken() => AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict);
 }

@@ -10,7 +10,8 @@ namespace Identity.Server.Protocol.Token;
 /// with the grant. OpenIddict checks the grant type's permission only after it has validated the presented refresh
 /// token, code or device code, so a client not allowed refresh_token that sent an unusable refresh token was told
 /// invalid_grant (and one with a usable token might be told about that token). This asks once the client is
-/// authenticated, before any presented token is looked at; OpenIddict's own later check stays and then always passes.
+/// authenticated, before any presented token is looked at. OpenIddict's own later check (Exchange.ValidateGrantTypePermissions)
+/// stays: its grant-type test then always passes, and it still refuses offline_access to a client not allowed refresh_token.
 /// </summary>
 internal sealed class RejectGrantTypesNotAllowed(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
