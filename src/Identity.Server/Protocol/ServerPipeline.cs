@@ -54,6 +54,7 @@ internal static class ServerPipeline
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor)
         .AddEventHandler(RequireClientIdentification.Descriptor)
         .AddEventHandler(RejectGrantTypesNotAllowed.Descriptor)
+        .AddEventHandler(RejectUnauthenticatedClientCredentials.Descriptor)
         .AddEventHandler(RejectPersonalScopesForClients.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor)
         .AddEventHandler(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>.Descriptor)

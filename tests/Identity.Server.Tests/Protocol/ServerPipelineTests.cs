@@ -43,6 +43,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
         { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
         { typeof(RejectGrantTypesNotAllowed), typeof(Handlers.ValidateClientSecret), typeof(Handlers.ValidateAccessToken) },
+        { typeof(RejectUnauthenticatedClientCredentials), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter), typeof(Handlers.Exchange.ValidateClientCredentialsParameters) },
         { typeof(RejectPersonalScopesForClients), typeof(Handlers.Exchange.ValidateEndpointPermissions), typeof(Handlers.Exchange.ValidateGrantTypePermissions) },
         { typeof(RejectScopesNotAllowed<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement) },
         { typeof(RejectScopesNotAllowed<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateResponseTypePermissions), typeof(Handlers.Authentication.ValidateResourcePermissions) },

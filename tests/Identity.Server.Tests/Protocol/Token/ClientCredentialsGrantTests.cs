@@ -66,16 +66,55 @@ public sealed class ClientCredentialsGrantTests(ServerFixture server)
         Assert.Equal("invalid_scope", (await protocol.ClientCredentialsAsync(client, "offline_access")).Error);
     }
 
-    [Fact]
-    public async Task PublicClient_GetsNoToken()
+    [Theory]
+    [InlineData(true)] // configuration refuses a public client with this grant; one stored anyway is still public
+    [InlineData(false)] // a public client of the usual kind (password, refresh_token)
+    public async Task PublicClient_IsUnauthorizedClient(bool storedWithTheGrant)
     {
-        // Configuration refuses a public client with this grant; one stored anyway still has no secret to prove who it
-        // is, and OpenIddict asks for one (invalid_request).
-        var client = await data.ClientAsync(grants: ["client_credentials"], isPublic: true);
+        // RFC 6749 §4.4: confidential clients only. SPEC §2: a grant the client may not use is unauthorized_client;
+        // OpenIddict alone answered invalid_request ("client_secret or client_assertion must be specified").
+        var client = await data.ClientAsync(grants: storedWithTheGrant ? ["client_credentials"] : ["password", "refresh_token"], isPublic: true);
+
         var result = await protocol.ClientCredentialsAsync(client);
+
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
-        Assert.Equal("invalid_request", result.Error);
+        Assert.Equal("unauthorized_client", result.Error);
         Assert.Null(result.AccessToken);
+        Assert.Equal(0, await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().CountAsync(t => t.Subject == client.ClientId)));
+    }
+
+    [Fact]
+    public async Task ConfidentialClient_NotAllowedTheGrant_WithoutItsSecret_IsUnauthorizedClient()
+    {
+        var client = await data.ClientAsync(grants: ["password"]);
+
+        var result = await protocol.ClientCredentialsAsync(client with { Secret = null });
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("unauthorized_client", result.Error);
+    }
+
+    [Fact]
+    public async Task ConfidentialClient_WithoutItsSecret_IsInvalidClient()
+    {
+        // RFC 6749 §5.2: "no client authentication included" is invalid_client, as for every other grant.
+        var client = await data.ClientAsync(grants: ["client_credentials"]);
+
+        var result = await protocol.ClientCredentialsAsync(client with { Secret = null });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Equal("invalid_client", result.Error);
+        Assert.Null(result.AccessToken);
+        Assert.Equal(0, await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().CountAsync(t => t.Subject == client.ClientId)));
+    }
+
+    [Fact]
+    public async Task UnknownClient_WithoutASecret_IsInvalidClient()
+    {
+        var result = await protocol.ClientCredentialsAsync(new TestClient("no-such-client-" + Guid.NewGuid().ToString("N"), null));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
+        Assert.Equal("invalid_client", result.Error);
     }
 
     [Fact]
