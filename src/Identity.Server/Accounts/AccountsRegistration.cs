@@ -1,5 +1,6 @@
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,10 @@ internal static class AccountsRegistration
         {
             var a = accounts.Value;
             identity.User.RequireUniqueEmail = true;
+            // A user name chosen by the person is held to UserNames.Pattern by the API; one not chosen is the email
+            // address, which MailboxAttribute has checked and which may hold what Identity's default set lacks
+            // (o'brien@…, jörg@…). Identity's own character check would refuse those people with a userName error.
+            identity.User.AllowedUserNameCharacters = "";
             // No composition rules (ASVS 5 §6.2.5): length and the common-password list decide.
             identity.Password.RequiredLength = a.Password.MinimumLength;
             identity.Password.RequireDigit = false;
@@ -53,7 +58,9 @@ internal static class AccountsRegistration
         services.AddScoped<ChangePasswordHandler>();
         services.AddScoped<PasswordResetHandler>();
         services.AddScoped<ProfileHandler>();
-        services.AddControllers()
+        // Validation errors name the members as clients send them ("email", not the property's "Email"), and say so
+        // in their messages; errors the handlers find use the same names.
+        services.AddControllers(mvc => mvc.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider()))
             .ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()))
             // SPEC §3: a member given twice ({"email":"a@x","email":"b@x"}) is a 400 naming it, not "the last one wins",
             // System.Text.Json's default. Names match without regard to case here, so "email" and "Email" are one member.

@@ -144,6 +144,19 @@ public sealed class ProfileTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task UndeliverableNewEmail_Is400OnTheEmailField_AndNothingIsPending()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = "two words@example.test" }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("email", Assert.Single(json.GetProperty("errors").EnumerateObject()).Name);
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", null, user.Tokens.AccessToken);
+        Assert.Equal(JsonValueKind.Null, profile.GetProperty("pendingEmail").ValueKind);
+    }
+
+    [Fact]
     public async Task InvalidFields_Are400()
     {
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);

@@ -5,7 +5,7 @@ namespace Identity.Server.Accounts.Contracts;
 
 public sealed class RegisterRequest
 {
-    [Required, EmailAddress, MaxLength(256)] public string? Email { get; set; }
+    [Required, Mailbox, MaxLength(256)] public string? Email { get; set; }
     [Required] public string? Password { get; set; }
     [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
     [MaxLength(100)] public string? FirstName { get; set; }
@@ -15,7 +15,7 @@ public sealed class RegisterRequest
 
 public sealed class EmailRequest
 {
-    [Required, EmailAddress, MaxLength(256)] public string? Email { get; set; }
+    [Required, Mailbox, MaxLength(256)] public string? Email { get; set; }
 }
 
 public sealed class UpdateProfileRequest
@@ -23,7 +23,7 @@ public sealed class UpdateProfileRequest
     [MaxLength(100)] public string? FirstName { get; set; }
     [MaxLength(100)] public string? LastName { get; set; }
     [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
-    [EmailAddress, MaxLength(256)] public string? Email { get; set; }
+    [Mailbox, MaxLength(256)] public string? Email { get; set; }
 }
 
 public sealed class ChangePasswordRequest

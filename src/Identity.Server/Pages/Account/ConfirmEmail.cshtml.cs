@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Identity.Server.Accounts;
+using Identity.Server.Accounts.Contracts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -11,7 +12,7 @@ internal sealed class ConfirmEmailModel(EmailConfirmationHandler confirmation) :
     public PageMessage Message { get; private set; } = PageMessage.Info("");
     public bool OfferNewLink { get; private set; }
 
-    [BindProperty, EmailAddress, MaxLength(256)]
+    [BindProperty, Mailbox, MaxLength(256)]
     public string? Email { get; set; }
 
     public async Task OnGetAsync(string? userId, string? token, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Identity.Server.Accounts;
+using Identity.Server.Accounts.Contracts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -7,7 +8,7 @@ namespace Identity.Server.Pages.Account;
 
 internal sealed class ForgotPasswordModel(PasswordResetHandler reset) : PageModel
 {
-    [BindProperty, Required, EmailAddress, MaxLength(256)]
+    [BindProperty, Required, Mailbox, MaxLength(256)]
     public string? Email { get; set; }
 
     public PageMessage? Message { get; private set; }
