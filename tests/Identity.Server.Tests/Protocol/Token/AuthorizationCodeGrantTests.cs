@@ -35,6 +35,30 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Refresh_IdToken_KeepsTheOriginalAuthentication()
+    {
+        // OIDC Core §12.2: iss, sub, aud, azp and auth_time as at sign-in, iat new. The sign-in's nonce comes along, as
+        // node-oidc-provider does too: clients that compare it on refresh (absent or equal) accept both.
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user, nonce: "n-456");
+        var tokens = await RedeemAsync(protocol, client, code, verifier);
+        var first = new JsonWebToken(tokens.IdToken);
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // iat counts seconds
+
+        var refreshed = await protocol.RefreshAsync(client, tokens.RefreshToken!);
+
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        var second = new JsonWebToken(refreshed.IdToken);
+        Assert.Equal(first.Issuer, second.Issuer);
+        Assert.Equal(first.Subject, second.Subject);
+        Assert.Equal(first.Audiences, second.Audiences);
+        Assert.Equal(first.GetPayloadValue<long>("auth_time"), second.GetPayloadValue<long>("auth_time"));
+        Assert.Equal(first.TryGetPayloadValue<string>("azp", out var azp) ? azp : null, second.TryGetPayloadValue<string>("azp", out var azp2) ? azp2 : null);
+        Assert.True(second.IssuedAt > first.IssuedAt);
+        Assert.Equal("n-456", second.GetPayloadValue<string>("nonce"));
+    }
+
+    [Fact]
     public async Task SecondUse_IsRefused_AndRevokesWhatTheFirstIssued()
     {
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
