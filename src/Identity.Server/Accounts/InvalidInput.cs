@@ -39,8 +39,10 @@ internal static class InvalidInput
         return end < 0 ? path[2..] : path[2..end];
     }
 
-    // System.Text.Json's text names our CLR type ("Duplicate property 'email' encountered during deserialization of
-    // type '…RegisterRequest'"): clients need the rule, not our class names.
+    // System.Text.Json's text names our CLR types ("Duplicate property 'email' encountered during deserialization of
+    // type '…RegisterRequest'", "could not be converted to System.String"): clients need the rule, not our class names.
     private static string Reword(string message) =>
-        message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "This member appears more than once; send it once." : message;
+        message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "This member appears more than once; send it once."
+        : message.StartsWith("The JSON value could not be converted to System.String.", StringComparison.Ordinal) ? "Expected a string of valid UTF-8."
+        : message;
 }

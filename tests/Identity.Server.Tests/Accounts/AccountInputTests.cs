@@ -89,6 +89,27 @@ public sealed class AccountInputTests(ServerFixture server)
         Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == a || u.Email == b)));
     }
 
+    [Theory]
+    [InlineData("number", "Expected a string")]
+    [InlineData("invalid UTF-8", "Expected a string")]
+    [InlineData("object", "Expected a string")]
+    public async Task Register_WithAnUnreadableMember_Is400NamingItInWordsOfTheApi_AndCreatesNothing(string kind, string message)
+    {
+        var email = AccountApi.NewEmail();
+        var value = kind switch { "number" => "5"u8.ToArray(), "object" => "{}"u8.ToArray(), _ => [(byte)'"', 0xFF, 0xFE, (byte)'"'] };
+        var body = Encoding.UTF8.GetBytes($$"""{"email":"{{email}}","password":"{{TestData.DefaultPassword}}","firstName":""").Concat(value).Concat("}"u8.ToArray()).ToArray();
+        var content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+
+        var response = await SendAsync(HttpMethod.Post, "/api/account/register", content);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, kind);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+        Assert.Equal("firstName", error.Name);
+        Assert.StartsWith(message, error.Value[0].GetString());
+        Assert.DoesNotContain("System.", problem.GetRawText());
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
     [Fact]
     public async Task PasswordReset_WithARepeatedMember_Is400_AndChangesNothing()
     {
