@@ -27,8 +27,10 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
             // look for a taken address, or the unique index when another confirmation of it is being written too.
             try
             {
+                var userNameIsTheEmail = string.Equals(user.UserName, user.Email, StringComparison.OrdinalIgnoreCase);
                 var set = await users.SetEmailAsync(user, token.Email);
                 if (!set.Succeeded) return ConfirmationOutcome.Invalid;
+                if (userNameIsTheEmail) await MoveUserNameAsync(user, token.Email!);
             }
             catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
             {
@@ -39,6 +41,19 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
         user.UpdatedAt = time.GetUtcNow();
         await users.UpdateAsync(user);
         return ConfirmationOutcome.Confirmed;
+    }
+
+    /// <summary>
+    /// A user name that was the old address (the default at registration) becomes the new one. Left behind, it kept the
+    /// old address signing in to this account, and made it unregistrable for its next owner ("user name taken"). If the
+    /// new address is already someone's user name, the old name stays.
+    /// </summary>
+    private async Task MoveUserNameAsync(ApplicationUser user, string email)
+    {
+        var previous = user.UserName;
+        if ((await users.SetUserNameAsync(user, email)).Succeeded) return;
+        user.UserName = previous; // Identity's validator refused a taken name; it must not ride along with the confirmation saved next
+        await users.UpdateNormalizedUserNameAsync(user);
     }
 
     /// <summary>Sends a new link to an unconfirmed account; silent for unknown or confirmed addresses (no enumeration).</summary>

@@ -85,6 +85,38 @@ public sealed class ProfileTests(ServerFixture server)
         Assert.Equal(JsonValueKind.Null, after.GetProperty("pendingEmail").ValueKind);
     }
 
+    [Theory]
+    [InlineData("the old email")]
+    [InlineData("chosen")]
+    [InlineData("someone else's user name")]
+    public async Task ConfirmedNewEmail_BecomesTheUserName_OnlyWhereTheUserNameWasTheOldEmail(string userNameCase)
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var newEmail = AccountApi.NewEmail();
+        var expected = userNameCase switch { "the old email" => newEmail, "chosen" => $"chosen-{Guid.NewGuid():N}", _ => user.Email };
+        if (userNameCase == "chosen")
+            await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = expected }, user.Tokens.AccessToken);
+        if (userNameCase == "someone else's user name")
+            await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = AccountApi.NewEmail(), password = TestData.DefaultPassword, userName = newEmail });
+
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = newEmail }, user.Tokens.AccessToken);
+        var link = await api.LinkAsync(newEmail, "/account/confirm-email");
+        var (confirmed, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal(newEmail, profile.GetProperty("email").GetString());
+        Assert.True(profile.GetProperty("emailConfirmed").GetBoolean());
+        Assert.Equal(expected, profile.GetProperty("userName").GetString());
+        if (userNameCase == "the old email")
+        {
+            // The old address no longer signs in to this account, and its next owner may register it.
+            var signIn = await new ProtocolClient(server.HttpsClient()).PasswordGrantAsync(user.Client, new TestUser(user.UserId, user.Email, user.Email, user.Password));
+            Assert.Equal("invalid_grant", signIn.Error);
+            Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(user.Email)).Response.StatusCode);
+        }
+    }
+
     [Fact]
     public async Task PendingEmail_IsTheLatestChange()
     {
