@@ -65,6 +65,31 @@ public sealed class CorsTests(ServerFixture server)
         Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
     }
 
+    [Theory]
+    [InlineData("/.well-known/openid-configuration", null)]
+    [InlineData("/.well-known/openid-configuration", "https://evil.example.test")]
+    [InlineData("/.well-known/jwks", null)]
+    [InlineData("/.well-known/jwks", "listed")]
+    public async Task CacheableAnswers_VaryOnOrigin_WhateverTheOrigin(string path, string? origin)
+    {
+        // Discovery and JWKS say Cache-Control: public; without Vary: Origin a shared cache could serve the copy made
+        // for one origin (or for none) to a listed origin, whose browser would then refuse it.
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (origin == "listed")
+        {
+            origin = $"https://app-{Guid.NewGuid():N}.example.test";
+            await data.ClientAsync(corsOrigins: [origin]);
+        }
+        if (origin is not null) request.Headers.Add("Origin", origin);
+
+        var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.Public);
+        Assert.Contains("Origin", response.Headers.Vary);
+        Assert.Equal(origin is not null && origin.StartsWith("https://app-"), response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
     private async Task<HttpResponseMessage> PreflightAsync(string path, string origin)
     {
         using var request = new HttpRequestMessage(HttpMethod.Options, path);

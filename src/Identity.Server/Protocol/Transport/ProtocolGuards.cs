@@ -1,4 +1,5 @@
 using Identity.Server.Protocol.Clients;
+using Microsoft.Net.Http.Headers;
 
 namespace Identity.Server.Protocol.Transport;
 
@@ -14,12 +15,18 @@ internal sealed class ProtocolGuards(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext http, ClientOrigins origins)
     {
-        if (http.Request.Headers.Origin is [{ } origin] && CorsPaths.Any(p => http.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase))
-            && await origins.IsAllowedAsync(origin, http.RequestAborted))
+        if (!CorsPaths.Any(p => http.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
         {
-            var headers = http.Response.Headers;
+            await next(http);
+            return;
+        }
+        // Every answer here depends on Origin, also one without CORS headers: discovery and JWKS are cacheable
+        // (Cache-Control: public), and a shared cache must not hand a listed origin the copy made for another.
+        var headers = http.Response.Headers;
+        headers.Append(HeaderNames.Vary, HeaderNames.Origin);
+        if (http.Request.Headers.Origin is [{ } origin] && await origins.IsAllowedAsync(origin, http.RequestAborted))
+        {
             headers.AccessControlAllowOrigin = origin;
-            headers.Vary = "Origin";
             if (HttpMethods.IsOptions(http.Request.Method) && http.Request.Headers.AccessControlRequestMethod.Count > 0)
             {
                 headers.AccessControlAllowMethods = "GET, POST, PUT";
