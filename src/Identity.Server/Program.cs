@@ -34,7 +34,7 @@ await app.PrepareProtocolAsync();
 app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
 app.UseProblemDetailsForEmptyApiErrors();
-app.UseMiddleware<SecurityHeaders>();
+app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.UseProtocolGuards();
 app.UseAuthentication();

@@ -29,6 +29,8 @@ internal static class HostingRegistration
             form.ValueCountLimit = 256;
             form.KeyLengthLimit = 256;
         });
+        // A year, this host only: subdomains may be other teams' sites, and preloading is the operator's decision.
+        builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(365));
         builder.Services.AddProblemDetails();
         builder.Services.AddRazorPages();
         return builder.AddHealth();
@@ -39,4 +41,15 @@ internal static class HostingRegistration
     /// and must not run on a configuration that would have been refused.
     /// </summary>
     public static void ValidateOptions(this WebApplication app) => app.Services.GetService<IStartupValidator>()?.Validate();
+
+    /// <summary>
+    /// Outside Development, HTTPS answers carry Strict-Transport-Security: a browser that once reached the login page
+    /// over HTTPS never again sends the person's password towards a plain-HTTP address of it (a downgrade by whoever is
+    /// on the network). ASP.NET leaves it off for localhost. Then the headers every response gets (SecurityHeaders).
+    /// </summary>
+    public static void UseSecurityHeaders(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseHsts();
+        app.UseMiddleware<SecurityHeaders>();
+    }
 }
