@@ -3,6 +3,8 @@ using Identity.Server.Protocol.Validation;
 using OpenIddict.Abstractions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Controllers;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Identity.Server.Accounts;
 
@@ -13,9 +15,18 @@ namespace Identity.Server.Accounts;
 [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
 internal abstract class AccountControllerBase : ControllerBase
 {
+    /// <summary>
+    /// Built by the same factory as the 400 for input that did not validate (InvalidInput), so that a client sees one
+    /// shape whichever check refused it: the status's type and title, the fields, a trace id.
+    /// </summary>
     protected ActionResult Problem(AccountError error)
     {
-        var problem = new ValidationProblemDetails(error.Errors) { Status = error.Status, Title = error.Title };
+        var fields = new ModelStateDictionary();
+        foreach (var (field, messages) in error.Errors)
+            foreach (var message in messages) fields.AddModelError(field, message);
+        // The factory's title fits 400 only ("One or more validation errors occurred."); a 409 is titled by its status.
+        var title = error.Status == StatusCodes.Status400BadRequest ? null : ReasonPhrases.GetReasonPhrase(error.Status);
+        var problem = ProblemDetailsFactory.CreateValidationProblemDetails(HttpContext, fields, error.Status, title);
         return new ObjectResult(problem) { StatusCode = error.Status, ContentTypes = { "application/problem+json" } };
     }
 

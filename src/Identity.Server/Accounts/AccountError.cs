@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Identity;
 namespace Identity.Server.Accounts;
 
 /// <summary>An expected account failure: a status and the fields at fault, mapped to RFC 9457 problem details.</summary>
-public sealed record AccountError(int Status, string Title, IDictionary<string, string[]> Errors)
+public sealed record AccountError(int Status, IDictionary<string, string[]> Errors)
 {
     public static AccountError Field(string field, string message, int status = StatusCodes.Status400BadRequest) =>
-        new(status, status == StatusCodes.Status409Conflict ? "Conflict" : "Validation failed", new Dictionary<string, string[]> { [field] = [message] });
+        new(status, new Dictionary<string, string[]> { [field] = [message] });
 
     /// <summary>Identity's error codes, each placed on the field it concerns; duplicates are 409.</summary>
     public static AccountError FromIdentity(IdentityResult result, string passwordField = "password")
@@ -20,8 +20,6 @@ public sealed record AccountError(int Status, string Title, IDictionary<string, 
             var code when code.StartsWith("Password", StringComparison.Ordinal) => passwordField,
             _ => "",
         }).ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
-        return duplicate
-            ? new AccountError(StatusCodes.Status409Conflict, "Conflict", errors)
-            : new AccountError(StatusCodes.Status400BadRequest, "Validation failed", errors);
+        return new AccountError(duplicate ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, errors);
     }
 }

@@ -111,6 +111,26 @@ public sealed class AccountInputTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task InputRefusedByValidation_OrByTheHandler_HasOneShape()
+    {
+        // A malformed email is refused before the handler runs, a common password by the handler; a client should not
+        // have to tell the two apart.
+        var (invalid, invalidJson) = await api.RegisterAsync("not-an-email");
+        var (weak, weakJson) = await api.RegisterAsync(AccountApi.NewEmail(), "password1");
+        var taken = AccountApi.NewEmail();
+        await api.RegisterAsync(taken);
+        var (conflict, conflictJson) = await api.RegisterAsync(taken);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.Conflict), (invalid.StatusCode, weak.StatusCode, conflict.StatusCode));
+        Assert.Equal(invalidJson.GetProperty("type").GetString(), weakJson.GetProperty("type").GetString());
+        Assert.Equal(invalidJson.GetProperty("title").GetString(), weakJson.GetProperty("title").GetString());
+        Assert.EndsWith("#section-15.5.10", conflictJson.GetProperty("type").GetString()); // RFC 9110's 409
+        Assert.Equal("Conflict", conflictJson.GetProperty("title").GetString());
+        Assert.All([invalidJson, weakJson, conflictJson], json => Assert.True(json.TryGetProperty("traceId", out _)));
+        Assert.Equal("password", Assert.Single(weakJson.GetProperty("errors").EnumerateObject()).Name);
+    }
+
+    [Fact]
     public async Task PasswordReset_WithARepeatedMember_Is400_AndChangesNothing()
     {
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
