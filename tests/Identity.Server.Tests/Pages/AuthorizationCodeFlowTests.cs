@@ -241,7 +241,7 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     }
 
     [Fact]
-    public async Task SilentRequest_WhoseIdTokenHintNamesSomeoneElse_IsLoginRequired()
+    public async Task RequestWhoseIdTokenHintNamesSomeoneElse_IsLoginRequiredSilently_AndShowsTheLoginPageOtherwise()
     {
         var (client, first, second) = (await CodeClientAsync(requireConsent: false), await data.UserAsync(), await data.UserAsync());
         var verifier = AuthorizationCodeGrantTests.NewVerifier();
@@ -269,6 +269,24 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
             ("redirect_uri", redirectUri), ("code_verifier", secondVerifier)));
         browser.Navigate().GoToUrl(silent + Uri.EscapeDataString(secondTokens.IdToken!));
         Assert.True(WaitForCallback().ContainsKey("code"), "the hint of the person signed in is answered with a code");
+
+        // Asked interactively, the first person's hint shows the login page, and the first person's sign-in answers it.
+        var thirdVerifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, thirdVerifier) + "&id_token_hint=" + Uri.EscapeDataString(firstTokens.IdToken!));
+        browser.WaitFor(By.Id("username"));
+        Assert.Contains("/account/login", browser.Url);
+        SignIn(first);
+        var thirdTokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", thirdVerifier)));
+        Assert.Equal(new JsonWebToken(firstTokens.IdToken).Subject, new JsonWebToken(thirdTokens.IdToken).Subject);
+
+        // Whoever signs in answers it, also someone other than the hint named: not the login page again and again.
+        var fourthVerifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, fourthVerifier) + "&id_token_hint=" + Uri.EscapeDataString(secondTokens.IdToken!));
+        SignIn(first);
+        var fourthTokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", fourthVerifier)));
+        Assert.Equal(new JsonWebToken(firstTokens.IdToken).Subject, new JsonWebToken(fourthTokens.IdToken).Subject);
     }
 
     [Fact]

@@ -45,16 +45,21 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         if (user is null || authenticatedAt is null || tooOld || request.HasPromptValue(PromptValues.Login) || request.HasPromptValue(PromptValues.SelectAccount))
         {
             if (request.HasPromptValue(PromptValues.None)) return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user is not signed in."));
-            if (await ReturnUrlAsync(http, request, AnsweredBySigningIn, ct) is not { } afterLogin) return RequestUsed();
-            return Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin));
+            return await LoginPageAsync(http, request, AnsweredBySigningIn, ct);
         }
 
-        // OIDC Core §3.1.2.1: a silent request naming, by its id_token_hint, someone other than the person signed in here
-        // gets login_required, not that other person's tokens. (Asked interactively, whoever signs in is the answer.)
-        if (request.HasPromptValue(PromptValues.None)
+        // OIDC Core §3.1.2.1: a request naming, by its id_token_hint, someone other than the person signed in here is not
+        // answered with the signed-in person's code. Silent, it gets login_required; interactive, the login page, where
+        // the person named can sign in. Whoever signs in there is the answer (the client sees sub), so the hint, answered,
+        // is left out of the request the login page returns to.
+        if (request.IdTokenHint is not null
             && (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal?.FindFirst(Claims.Subject)?.Value is { } hinted
             && hinted != user.Id)
-            return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user named by the id_token_hint is not signed in."));
+        {
+            if (request.HasPromptValue(PromptValues.None))
+                return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user named by the id_token_hint is not signed in."));
+            return await LoginPageAsync(http, request, [.. AnsweredBySigningIn, Parameters.IdTokenHint], ct);
+        }
 
         var scopes = request.GetScopes();
         if (http.Request.HasFormContentType && (await http.Request.ReadFormAsync(ct))[DecisionParameter] is [{ } decision])
@@ -93,6 +98,12 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
     /// </summary>
     private async Task<string?> ReturnUrlAsync(HttpContext http, OpenIddictRequest request, string[] satisfied, CancellationToken ct) =>
         PushedRequests.Of(http) is not null ? await pushed.ContinueAsync(http, request, satisfied, ct) : ReturnUrl(http, request, satisfied);
+
+    /// <summary>To the login page, which comes back to this request minus what signing in answers.</summary>
+    private async Task<IResult> LoginPageAsync(HttpContext http, OpenIddictRequest request, string[] answered, CancellationToken ct) =>
+        await ReturnUrlAsync(http, request, answered, ct) is { } afterLogin
+            ? Results.Redirect(QueryHelpers.AddQueryString("/account/login", "returnUrl", afterLogin))
+            : RequestUsed();
 
     private static IResult RequestUsed() => ErrorPages.Refused("This sign-in request was already used; start again from the application.");
 
