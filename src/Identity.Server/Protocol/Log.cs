@@ -14,6 +14,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Seeded {Count} configured client(s).")]
     public static partial void ClientsSeeded(this ILogger logger, int count);
 
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Client {ClientId} is no longer declared in configuration but still works; remove it with the remove-client verb.")]
+    public static partial void ClientNoLongerDeclared(this ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Client {ClientId} removed, with its authorizations and tokens.")]
+    public static partial void ClientRemoved(this ILogger logger, string clientId);
+
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Password grant for user {UserId}: {Outcome}.")]
     public static partial void PasswordSignInRefused(this ILogger logger, string userId, string outcome);
 

@@ -7,19 +7,51 @@ namespace Identity.Server.Protocol.Clients;
 
 /// <summary>
 /// Creates or updates the clients declared in configuration through OpenIddict's application manager; idempotent, so
-/// every node may run it at start.
+/// every node may run it at start. A client configuration once declared and no longer does is not removed here: in a
+/// rolling deployment a node of the older configuration may start after the newer one, and would remove (with all
+/// their tokens) the clients the newer one added. It is named in the log instead, and <c>remove-client</c> removes it.
 /// </summary>
 internal sealed class ClientSeeder(IOpenIddictApplicationManager applications, IOptions<List<ClientDefinition>> declared, ILogger<ClientSeeder> logger)
 {
     public async Task SeedAsync(CancellationToken ct)
     {
-        foreach (var definition in declared.Value) await UpsertAsync(definition, ct);
+        foreach (var definition in declared.Value) await UpsertAsync(definition, ct, fromConfiguration: true);
         if (declared.Value.Count > 0) logger.ClientsSeeded(declared.Value.Count);
+        foreach (var clientId in await UndeclaredAsync(ct)) logger.ClientNoLongerDeclared(clientId);
     }
 
-    public Task UpsertAsync(ClientDefinition definition, CancellationToken ct)
+    /// <summary>Clients created from configuration that configuration no longer declares: they still work.</summary>
+    public async Task<IReadOnlyList<string>> UndeclaredAsync(CancellationToken ct)
+    {
+        var keep = declared.Value.Select(d => d.ClientId).ToHashSet(StringComparer.Ordinal);
+        var undeclared = new List<string>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, ct))
+            if (await applications.GetClientIdAsync(application, ct) is { } clientId && !keep.Contains(clientId)
+                && (await applications.GetSettingsAsync(application, ct)).ContainsKey(ClientSettings.Declared))
+                undeclared.Add(clientId);
+        return undeclared;
+    }
+
+    /// <summary>
+    /// The <c>remove-client</c> verb: OpenIddict deletes the client with its authorizations and tokens, so refresh tokens
+    /// stop working and introspection calls its tokens inactive at once, and every node forgets its cached copy. A
+    /// client still declared is refused: the next start would create it again.
+    /// </summary>
+    public async Task<string?> RemoveAsync(string clientId, CancellationToken ct)
+    {
+        if (declared.Value.Any(d => d.ClientId == clientId))
+            return $"Client '{clientId}' is still declared in configuration (Identity:Clients); take it out there first, or the next start creates it again.";
+        if (await applications.FindByClientIdAsync(clientId, ct) is not { } application) return $"There is no client '{clientId}'.";
+        await applications.DeleteAsync(application, ct);
+        logger.ClientRemoved(clientId);
+        return null;
+    }
+
+    /// <summary>Creates or updates one client; <paramref name="fromConfiguration"/> marks it as configuration's to remove.</summary>
+    public Task UpsertAsync(ClientDefinition definition, CancellationToken ct, bool fromConfiguration = false)
     {
         var descriptor = Describe(definition);
+        if (fromConfiguration) descriptor.Settings[ClientSettings.Declared] = "true";
         return SeedUpsert.RunAsync(() => applications.FindByClientIdAsync(definition.ClientId, ct),
             existing => applications.UpdateAsync(existing, descriptor, ct), () => applications.CreateAsync(descriptor, ct));
     }

@@ -12,6 +12,8 @@ internal sealed record ClientSettings(bool UsesReferenceAccessTokens, IReadOnlyL
     public const string AccessTokenFormat = "ids:access_token_format";
     public const string CorsOriginsSetting = "ids:cors_origins";
     public const string Reference = "reference";
+    /// <summary>Marks a client created from configuration (Identity:Clients), which configuration may therefore remove.</summary>
+    public const string Declared = "ids:declared";
 
     public static ClientSettings From(ImmutableDictionary<string, string> settings) => new(
         settings.TryGetValue(AccessTokenFormat, out var format) && format == Reference,

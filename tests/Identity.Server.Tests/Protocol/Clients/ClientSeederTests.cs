@@ -1,9 +1,11 @@
+using System.Net;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -95,6 +97,91 @@ public sealed class ClientSeederTests(ServerFixture server)
         }
     }
 
+    [Fact]
+    public async Task AClientConfigurationNoLongerDeclares_IsNamed_ButNotRemovedAtStart()
+    {
+        // Removed at start, a client a newer deployment added would be removed again by any node of the older one that
+        // starts during the rollout, with its tokens. Clients that never came from configuration are not named.
+        var (retired, kept) = (Confidential($"retired-{Guid.NewGuid():N}"), Confidential($"kept-{Guid.NewGuid():N}"));
+        var other = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+        await using var scope = server.Services.CreateAsyncScope();
+        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        await new ClientSeeder(manager, Options.Create(new List<ClientDefinition> { retired, kept }), NullLogger<ClientSeeder>.Instance).SeedAsync(CancellationToken.None);
+
+        var logs = new Messages();
+        var next = new ClientSeeder(manager, Options.Create(new List<ClientDefinition> { kept }), logs);
+        await next.SeedAsync(CancellationToken.None);
+
+        var undeclared = await next.UndeclaredAsync(CancellationToken.None);
+        Assert.Contains(retired.ClientId, undeclared);
+        Assert.DoesNotContain(kept.ClientId, undeclared);
+        Assert.DoesNotContain(other.ClientId, undeclared);
+        Assert.Contains(logs.Written, m => m.Contains(retired.ClientId) && m.Contains("remove-client"));
+        Assert.NotNull(await manager.FindByClientIdAsync(retired.ClientId));
+    }
+
+    [Fact]
+    public async Task RemoveClient_DeletesItWithItsTokens_SoTheyStopWorkingAtOnce()
+    {
+        var data = new TestData(server);
+        var protocol = new ProtocolClient(server.HttpsClient());
+        var (client, user, api) = (await data.ClientAsync(isPublic: true), await data.UserAsync(), await data.ClientAsync(grants: ["client_credentials"], allowIntrospection: true));
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+        Assert.True((await protocol.IntrospectAsync(api, tokens.AccessToken!)).Json.GetProperty("active").GetBoolean());
+
+        Assert.Null(await RemoveAsync(client.ClientId));
+
+        Assert.False((await protocol.IntrospectAsync(api, tokens.AccessToken!)).Json.GetProperty("active").GetBoolean());
+        Assert.Equal("invalid_client", (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Error);
+        Assert.Equal(0, await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().CountAsync(t => t.Subject == user.Id)));
+        Assert.Contains("no client", await RemoveAsync(client.ClientId));
+        var declared = await data.ClientAsync(grants: ["client_credentials"]);
+        Assert.Contains("still declared", await RemoveAsync(declared.ClientId, declared.ClientId));
+        Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(declared)).Status);
+    }
+
+    [Fact]
+    public async Task RemoveClientVerb_RemovesAndExits_AndSaysWhenItCannot()
+    {
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+
+        var (removed, output) = await RunAsync("remove-client", client.ClientId);
+        var (again, refusal) = await RunAsync("remove-client", client.ClientId);
+        var (usage, _) = await RunAsync("remove-client");
+
+        Assert.True(removed == 0, output);
+        Assert.Contains($"Removed client '{client.ClientId}'", output);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await new ProtocolClient(server.HttpsClient()).ClientCredentialsAsync(client)).Status);
+        Assert.Equal(1, again);
+        Assert.Contains("There is no client", refusal);
+        Assert.Equal(2, usage);
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["Database__Provider"] = "Postgres";
+        start.Environment["ConnectionStrings__Identity"] = server.ConnectionString;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await errors);
+    }
+
+    /// <summary>The remove-client verb, which is a process of its own: one scope, one call.</summary>
+    private async Task<string?> RemoveAsync(string clientId, string? stillDeclared = null)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var declared = stillDeclared is null ? [] : new List<ClientDefinition> { Confidential(stillDeclared) };
+        return await new ClientSeeder(scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>(), Options.Create(declared),
+            NullLogger<ClientSeeder>.Instance).RemoveAsync(clientId, CancellationToken.None);
+    }
+
     /// <summary>The same seeding from eight request scopes at once, as nodes starting together do.</summary>
     private Task InEightScopesAtOnceAsync(Func<IServiceProvider, Task> seed) =>
         Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
@@ -113,5 +200,14 @@ public sealed class ClientSeederTests(ServerFixture server)
         {
             ClientId = $"no-secret-{Guid.NewGuid():N}", Type = "confidential", AllowedGrantTypes = ["client_credentials"],
         }, CancellationToken.None));
+    }
+
+    private sealed class Messages : ILogger<ClientSeeder>
+    {
+        public List<string> Written { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Written.Add(formatter(state, exception));
     }
 }
