@@ -7,7 +7,7 @@ namespace Identity.Server.Protocol.Clients;
 
 /// <summary>
 /// Creates or updates the clients declared in configuration through OpenIddict's application manager; idempotent, so
-/// every node may run it at start. A client configuration once declared and no longer does is not removed here: in a
+/// every node may run it at start. A client that configuration once declared and no longer does is not removed here: in a
 /// rolling deployment a node of the older configuration may start after the newer one, and would remove (with all
 /// their tokens) the clients the newer one added. It is named in the log instead, and <c>remove-client</c> removes it.
 /// </summary>
