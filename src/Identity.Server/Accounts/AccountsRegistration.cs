@@ -58,8 +58,8 @@ internal static class AccountsRegistration
         services.AddScoped<ChangePasswordHandler>();
         services.AddScoped<PasswordResetHandler>();
         services.AddScoped<ProfileHandler>();
-        // Validation errors name the members as clients send them ("email", not the property's "Email"), and say so
-        // in their messages; errors the handlers find use the same names.
+        // Validation errors are keyed by the members as clients send them ("email", not the property's "Email"), as the
+        // errors the handlers find are.
         services.AddControllers(mvc => mvc.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider()))
             .ConfigureApplicationPartManager(parts => parts.FeatureProviders.Add(new InternalControllerFeatureProvider()))
             // SPEC §3: a member given twice ({"email":"a@x","email":"b@x"}) is a 400 naming it, not "the last one wins",

@@ -18,12 +18,12 @@ public sealed class MailboxAttribute() : ValidationAttribute("The {0} field is n
     {
         var at = text.LastIndexOf('@');
         if (at <= 0 || at > 64 || at == text.Length - 1 || text.Length > 254) return false;
-        return IsDotAtom(text.AsSpan(0, at)) && IsDomain(text.AsSpan(at + 1));
+        return IsDotAtom(text[..at]) && IsDomain(text[(at + 1)..]);
     }
 
-    private static bool IsDotAtom(ReadOnlySpan<char> local)
+    private static bool IsDotAtom(string local)
     {
-        foreach (var part in local.ToString().Split('.'))
+        foreach (var part in local.Split('.'))
         {
             if (part.Length == 0) return false; // a leading, trailing or doubled dot
             foreach (var c in part)
@@ -32,9 +32,9 @@ public sealed class MailboxAttribute() : ValidationAttribute("The {0} field is n
         return true;
     }
 
-    private static bool IsDomain(ReadOnlySpan<char> domain)
+    private static bool IsDomain(string domain)
     {
-        foreach (var label in domain.ToString().Split('.'))
+        foreach (var label in domain.Split('.'))
         {
             if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-') return false;
             foreach (var c in label)
