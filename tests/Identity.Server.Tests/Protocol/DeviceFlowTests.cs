@@ -196,12 +196,14 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
         Assert.Contains(started.UserCode, await browser.GetStringAsync(back));
     }
 
-    [Fact]
-    public async Task ScopeTheClientMayNotHave_IsInvalidScope()
+    [Theory]
+    [InlineData("openid profile")]
+    [InlineData("openid offline_access")]
+    public async Task ScopeTheClientMayNotHave_IsInvalidScope(string scope)
     {
         var client = await DeviceClientAsync(scopes: ["openid"]);
 
-        var response = await device.TokenAsync(client, ProtocolClient.Form(("scope", "openid profile")), "/connect/device");
+        var response = await device.TokenAsync(client, ProtocolClient.Form(("scope", scope)), "/connect/device");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Equal("invalid_scope", response.Error);

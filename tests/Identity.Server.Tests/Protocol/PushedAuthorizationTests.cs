@@ -159,12 +159,14 @@ public sealed class PushedAuthorizationTests(ServerFixture server)
         Assert.Contains("code", Callback(await browser.GetAsync(AuthorizeUrl(client, requestUri))).Keys);
     }
 
-    [Fact]
-    public async Task PushedScopeTheClientMayNotHave_IsInvalidScope()
+    [Theory]
+    [InlineData("openid profile")]
+    [InlineData("openid offline_access")]
+    public async Task PushedScopeTheClientMayNotHave_IsInvalidScope(string scope)
     {
         var client = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid"], redirectUris: [RedirectUri]);
 
-        var pushed = await PushAsync(protocol, client, scope: "openid profile");
+        var pushed = await PushAsync(protocol, client, scope: scope);
 
         Assert.Equal(HttpStatusCode.BadRequest, pushed.Status);
         Assert.Equal("invalid_scope", pushed.Error);

@@ -9,7 +9,8 @@ namespace Identity.Server.Protocol.Scopes;
 /// <summary>
 /// A scope outside the client's AllowedScopes is <c>invalid_scope</c> (RFC 6749 §5.2: "exceeds the scope granted"),
 /// openid and offline_access included: in place of OpenIddict's ValidateScopePermissions, which answers
-/// invalid_request and lets every client ask for those two — at the token and authorization endpoints, and likewise
+/// invalid_request and lets every client ask for those two (and of its ValidateGrantTypePermissions, which answers
+/// invalid_request to offline_access without the refresh_token grant) — at the token and authorization endpoints, and likewise
 /// at the pushed authorization (RFC 9126 §2.3: the authorization endpoint's errors) and device authorization (RFC 8628
 /// §3.2: RFC 6749 §5.2's errors) endpoints.
 /// </summary>
@@ -19,14 +20,17 @@ internal sealed class RejectScopesNotAllowed<TContext>(ClientScopes scopes) : IO
         OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
             .AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()
             .UseScopedHandler<RejectScopesNotAllowed<TContext>>()
-            .SetOrder(typeof(TContext) switch
+            // Before OpenIddict's grant-type permission check, not only its scope check: that one refuses offline_access to
+            // a client without the refresh_token grant with invalid_request. After the client, its redirect URI and its
+            // permission for the endpoint are known (and after RejectPersonalScopesForClients at the token endpoint).
+            .SetOrder((typeof(TContext) switch
             {
-                var t when t == typeof(ValidateTokenRequestContext) => OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order,
+                var t when t == typeof(ValidateTokenRequestContext) => OpenIddictServerHandlers.Exchange.ValidateGrantTypePermissions.Descriptor.Order,
                 var t when t == typeof(ValidatePushedAuthorizationRequestContext) =>
-                    OpenIddictServerHandlers.Authentication.ValidatePushedScopePermissions.Descriptor.Order,
-                var t when t == typeof(ValidateDeviceAuthorizationRequestContext) => OpenIddictServerHandlers.Device.ValidateScopePermissions.Descriptor.Order,
-                _ => OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order,
-            })
+                    OpenIddictServerHandlers.Authentication.ValidatePushedGrantTypePermissions.Descriptor.Order,
+                var t when t == typeof(ValidateDeviceAuthorizationRequestContext) => OpenIddictServerHandlers.Device.ValidateGrantTypePermissions.Descriptor.Order,
+                _ => OpenIddictServerHandlers.Authentication.ValidateGrantTypePermissions.Descriptor.Order,
+            }) - 250)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 

@@ -136,6 +136,19 @@ public sealed class PasswordGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OfflineAccess_ForAClientWithoutRefreshTokens_IsInvalidScope()
+    {
+        // OpenIddict answered invalid_request ("not allowed to use the offline_access scope") before the scope check.
+        var (client, user) = (await data.ClientAsync(grants: ["password"], scopes: ["openid"]), await data.UserAsync());
+
+        var result = await protocol.PasswordGrantAsync(client, user, "openid offline_access");
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("invalid_scope", result.Error);
+        Assert.Null(result.AccessToken);
+    }
+
+    [Fact]
     public async Task OmittedScope_GrantsTheClientsAllowedScopes()
     {
         var (client, user) = (await data.ClientAsync(scopes: ["openid", "offline_access"]), await data.UserAsync());

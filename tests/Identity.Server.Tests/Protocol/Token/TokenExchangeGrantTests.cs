@@ -56,6 +56,39 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
         Assert.True((await ResourceServerValidationAsync(exchanged.AccessToken!)).IsValid);
     }
 
+    [Theory]
+    [InlineData("urn:ietf:params:oauth:token-type:refresh_token")]
+    [InlineData("urn:ietf:params:oauth:token-type:id_token")]
+    [InlineData("urn:ietf:params:oauth:token-type:jwt")]
+    [InlineData("urn:example:nonsense")]
+    public async Task RequestedTokenTypeOtherThanAnAccessToken_IsRefused(string requested)
+    {
+        // SPEC §2: the exchange issues an access token; RFC 8693 §2.1 lets the client ask for another type.
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid profile {TestData.ApiScope} offline_access");
+
+        var exchanged = await protocol.TokenAsync(service, ProtocolClient.Form(("grant_type", GrantType), ("subject_token", subject.AccessToken),
+            ("subject_token_type", AccessTokenType), ("requested_token_type", requested)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("invalid_request", exchanged.Error);
+        Assert.Null(exchanged.AccessToken);
+    }
+
+    [Fact]
+    public async Task OfflineAccess_IsInvalidScope_ForAServiceNotAllowedIt()
+    {
+        // RFC 6749 §5.2: a scope beyond what the client may have is invalid_scope. OpenIddict answered invalid_request
+        // ("not allowed to use the offline_access scope") for a client without the refresh_token grant.
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid profile {TestData.ApiScope} offline_access");
+
+        var exchanged = await ExchangeAsync(service, subject.AccessToken!, scope: "openid offline_access");
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("invalid_scope", exchanged.Error);
+    }
+
     [Fact]
     public async Task ActorToken_PutsAnActClaim_NestingOneTheSubjectHad()
     {
