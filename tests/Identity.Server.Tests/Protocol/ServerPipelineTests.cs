@@ -86,8 +86,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
         { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
         { typeof(RejectInvalidIdTokenHint), typeof(Handlers.Session.ValidateAuthentication), typeof(Handlers.Session.ValidateAuthorizedParty) },
-        { typeof(OmitErrorUri), typeof(Handlers.AttachErrorParameters), typeof(Handlers.AttachCustomErrorParameters) },
-        { typeof(OmitChallengeErrorUri), typeof(Handlers.AttachDefaultChallengeError), typeof(Handlers.AttachCustomChallengeParameters) },
+        { typeof(OmitErrorUri<ProcessErrorContext>), typeof(Handlers.AttachErrorParameters), typeof(Handlers.AttachCustomErrorParameters) },
+        { typeof(OmitErrorUri<ProcessChallengeContext>), typeof(Handlers.AttachDefaultChallengeError), typeof(Handlers.AttachCustomChallengeParameters) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };
 

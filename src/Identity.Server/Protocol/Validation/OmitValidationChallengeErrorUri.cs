@@ -5,7 +5,7 @@ namespace Identity.Server.Protocol.Validation;
 
 /// <summary>
 /// The account API's Bearer challenges without OpenIddict's <c>error_uri</c>, as the server's own (see
-/// <see cref="Transport.OmitErrorUri"/>): <c>WWW-Authenticate: Bearer error="…", error_description="…"</c> (SPEC §2).
+/// <see cref="Transport.OmitErrorUri{TContext}"/>): <c>WWW-Authenticate: Bearer error="…", error_description="…"</c> (SPEC §2).
 /// </summary>
 internal sealed class OmitValidationChallengeErrorUri : IOpenIddictValidationHandler<ProcessChallengeContext>
 {
