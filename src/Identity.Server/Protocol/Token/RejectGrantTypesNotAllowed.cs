@@ -15,6 +15,9 @@ namespace Identity.Server.Protocol.Token;
 /// </summary>
 internal sealed class RejectGrantTypesNotAllowed(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
+    /// <summary>What a client is told about a grant it may not use, here and wherever else that is decided.</summary>
+    public const string NotAllowed = "This client application is not allowed to use the specified grant type.";
+
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
             .AddFilter<OpenIddictServerHandlerFilters.RequireTokenRequest>()
@@ -30,6 +33,6 @@ internal sealed class RejectGrantTypesNotAllowed(IOpenIddictApplicationManager a
         if (string.IsNullOrEmpty(context.ClientId) || context.Request.GrantType is not { Length: > 0 } grantType) return;
         if (await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) is not { } application) return;
         if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.GrantType + grantType, context.CancellationToken))
-            context.Reject(Errors.UnauthorizedClient, "This client application is not allowed to use the specified grant type.");
+            context.Reject(Errors.UnauthorizedClient, NotAllowed);
     }
 }

@@ -34,7 +34,7 @@ internal sealed class RejectUnauthenticatedClientCredentials(IOpenIddictApplicat
             context.Reject(Errors.InvalidClient, "The specified 'client_id' is invalid.");
         else if (await applications.HasClientTypeAsync(application, ClientTypes.Public, context.CancellationToken)
                  || !await applications.HasPermissionAsync(application, Permissions.GrantTypes.ClientCredentials, context.CancellationToken))
-            context.Reject(Errors.UnauthorizedClient, "This client application is not allowed to use the specified grant type.");
+            context.Reject(Errors.UnauthorizedClient, RejectGrantTypesNotAllowed.NotAllowed);
         else
             context.Reject(Errors.InvalidClient, "Client authentication is required.");
     }
