@@ -3,6 +3,7 @@ using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.EndSession;
+using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Metrics;
@@ -45,7 +46,9 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(AcceptUserCodesInAnyCase.Descriptor)
-        .AddEventHandler(RejectInvalidIdTokenHint.Descriptor)
+        .AddEventHandler(RejectInvalidIdTokenHint<ValidateAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectInvalidIdTokenHint<ValidatePushedAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectInvalidIdTokenHint<ValidateEndSessionRequestContext>.Descriptor)
         // Client authentication (private_key_jwt)
         .AddEventHandler(ConfigureClientAssertionValidation.Descriptor)
         .AddEventHandler(ValidateClientAssertionClaims.Descriptor)

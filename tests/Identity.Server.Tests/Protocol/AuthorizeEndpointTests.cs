@@ -126,6 +126,57 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task IdTokenHintNotIssuedByThisServer_IsInvalidRequest()
+    {
+        // OIDC Core §3.1.2.2: every parameter is validated; a hint that is not one of our ID tokens is an error sent to
+        // the client, not ignored (OpenIddict drops a hint it cannot validate and carries on as if none was sent).
+        var client = await ClientAsync();
+        var forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+        foreach (var hint in new[] { "not-a-jwt", forged })
+        {
+            var query = await RedirectQueryAsync(Url(client.ClientId, extra: "&id_token_hint=" + Uri.EscapeDataString(hint)));
+            Assert.Equal("invalid_request", query["error"]);
+            Assert.Equal("xyz", query["state"]);
+        }
+    }
+
+    [Fact]
+    public async Task IdTokenHintIssuedToAnotherClient_IsInvalidRequest()
+    {
+        var client = await ClientAsync();
+        var other = await data.ClientAsync(isPublic: true, scopes: ["openid"]);
+        var idToken = (await new ProtocolClient(http).PasswordGrantAsync(other, await data.UserAsync(), "openid")).IdToken!;
+        var query = await RedirectQueryAsync(Url(client.ClientId, extra: "&id_token_hint=" + Uri.EscapeDataString(idToken)));
+        Assert.Equal("invalid_request", query["error"]);
+    }
+
+    [Fact]
+    public async Task IdTokenHintIssuedToTheClient_IsAccepted()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code", "password"], redirectUris: [RedirectUri]);
+        var idToken = (await new ProtocolClient(http).PasswordGrantAsync(client, await data.UserAsync(), "openid")).IdToken!;
+        var response = await http.GetAsync(Url(client.ClientId, extra: "&id_token_hint=" + Uri.EscapeDataString(idToken)));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/login?returnUrl=", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task ExpiredIdTokenHint_IsStillAHint()
+    {
+        // An RP's ID token is short-lived and the session it names outlives it; as node-oidc-provider, only a false hint is refused.
+        var client = await data.ClientAsync(grants: ["authorization_code", "password"], redirectUris: [RedirectUri]);
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var idToken = (await new ProtocolClient(host.HttpsClient()).PasswordGrantAsync(client, await data.UserAsync(), "openid")).IdToken!;
+        time.Advance(TimeSpan.FromDays(2));
+
+        var response = await host.HttpsClient().GetAsync(Url(client.ClientId, extra: "&id_token_hint=" + Uri.EscapeDataString(idToken)));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/login?returnUrl=", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task RepeatedParameter_IsShownOnAPage()
     {
         var client = await ClientAsync();

@@ -172,6 +172,20 @@ public sealed class PushedAuthorizationTests(ServerFixture server)
         Assert.Equal("invalid_scope", pushed.Error);
     }
 
+    [Theory]
+    [InlineData("not-a-jwt")]
+    [InlineData("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")]
+    public async Task PushedIdTokenHintNotIssuedByThisServer_IsInvalidRequest(string hint)
+    {
+        var client = await ClientAsync();
+
+        var pushed = await protocol.TokenAsync(client, ProtocolClient.Form(("response_type", "code"), ("redirect_uri", RedirectUri), ("scope", "openid"),
+            ("code_challenge", CodeFlow.Challenge(CodeFlow.NewVerifier())), ("code_challenge_method", "S256"), ("id_token_hint", hint)), "/connect/par");
+
+        Assert.Equal(HttpStatusCode.BadRequest, pushed.Status);
+        Assert.Equal("invalid_request", pushed.Error);
+    }
+
     [Fact]
     public async Task PushWithoutClientAuthentication_IsInvalidClient()
     {

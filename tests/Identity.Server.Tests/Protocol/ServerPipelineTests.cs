@@ -3,6 +3,7 @@ using Identity.Server.Protocol.ClientAuthentication;
 using Identity.Server.Protocol.Device;
 using Identity.Server.Protocol.Discovery;
 using Identity.Server.Protocol.EndSession;
+using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Introspection;
 using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Protection;
@@ -85,7 +86,9 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(SlowDownEagerPolling), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
         { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
         { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
-        { typeof(RejectInvalidIdTokenHint), typeof(Handlers.Session.ValidateAuthentication), typeof(Handlers.Session.ValidateAuthorizedParty) },
+        { typeof(RejectInvalidIdTokenHint<ValidateEndSessionRequestContext>), typeof(Handlers.Session.ValidateAuthentication), typeof(Handlers.Session.ValidateAuthorizedParty) },
+        { typeof(RejectInvalidIdTokenHint<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateClientRedirectUri), typeof(Handlers.Authentication.ValidateAuthorizedParty) },
+        { typeof(RejectInvalidIdTokenHint<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedClientRedirectUri), typeof(Handlers.Authentication.ValidatePushedAuthorizedParty) },
         { typeof(OmitErrorUri<ProcessErrorContext>), typeof(Handlers.AttachErrorParameters), typeof(Handlers.AttachCustomErrorParameters) },
         { typeof(OmitErrorUri<ProcessChallengeContext>), typeof(Handlers.AttachDefaultChallengeError), typeof(Handlers.AttachCustomChallengeParameters) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
