@@ -91,6 +91,13 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OfflineAccess_AllowedToAClientWithoutTheRefreshTokenGrant_IsInvalidScope()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid", "offline_access"], redirectUris: [RedirectUri]);
+        Assert.Equal("invalid_scope", (await RedirectQueryAsync(Url(client.ClientId).Replace("scope=openid%20profile", "scope=openid%20offline_access")))["error"]);
+    }
+
+    [Fact]
     public async Task NoSession_RedirectsToTheLoginPage_WithALocalReturnUrl()
     {
         var client = await ClientAsync();

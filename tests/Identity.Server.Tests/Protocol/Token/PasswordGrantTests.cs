@@ -149,6 +149,21 @@ public sealed class PasswordGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OfflineAccess_AllowedToAClientWithoutTheRefreshTokenGrant_IsInvalidScope()
+    {
+        // The scope is listed, but the grant that would use it is not: still not a scope the client can have.
+        var (client, user) = (await data.ClientAsync(grants: ["password"], scopes: ["openid", "offline_access"]), await data.UserAsync());
+
+        var asked = await protocol.PasswordGrantAsync(client, user, "openid offline_access");
+        var omitted = await protocol.PasswordGrantAsync(client, user, scope: null);
+
+        Assert.Equal("invalid_scope", asked.Error);
+        Assert.Equal(HttpStatusCode.OK, omitted.Status);
+        Assert.Equal("openid", omitted.Scope);
+        Assert.Null(omitted.RefreshToken);
+    }
+
+    [Fact]
     public async Task OmittedScope_GrantsTheClientsAllowedScopes()
     {
         var (client, user) = (await data.ClientAsync(scopes: ["openid", "offline_access"]), await data.UserAsync());
