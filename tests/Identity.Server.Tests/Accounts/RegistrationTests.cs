@@ -150,6 +150,11 @@ public sealed class RegistrationTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(["firstName", "lastName"], json.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order());
+        // The messages too: "The field FirstName …" named the server's property, not the member.
+        Assert.Contains(" firstName ", json.GetProperty("errors").GetProperty("firstName")[0].GetString());
+
+        var (_, missing) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { password = TestData.DefaultPassword });
+        Assert.Equal("The email field is required.", missing.GetProperty("errors").GetProperty("email")[0].GetString());
     }
 
     [Fact]

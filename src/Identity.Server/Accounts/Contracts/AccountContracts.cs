@@ -5,38 +5,38 @@ namespace Identity.Server.Accounts.Contracts;
 
 public sealed class RegisterRequest
 {
-    [Required, Mailbox, MaxLength(256)] public string? Email { get; set; }
-    [Required] public string? Password { get; set; }
-    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
-    [MaxLength(100)] public string? FirstName { get; set; }
-    [MaxLength(100)] public string? LastName { get; set; }
-    [MaxLength(64)] public string? Role { get; set; }
+    [Required, Mailbox, MaxLength(256), JsonPropertyName("email")] public string? Email { get; set; }
+    [Required, JsonPropertyName("password")] public string? Password { get; set; }
+    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message), JsonPropertyName("userName")] public string? UserName { get; set; }
+    [MaxLength(100), JsonPropertyName("firstName")] public string? FirstName { get; set; }
+    [MaxLength(100), JsonPropertyName("lastName")] public string? LastName { get; set; }
+    [MaxLength(64), JsonPropertyName("role")] public string? Role { get; set; }
 }
 
 public sealed class EmailRequest
 {
-    [Required, Mailbox, MaxLength(256)] public string? Email { get; set; }
+    [Required, Mailbox, MaxLength(256), JsonPropertyName("email")] public string? Email { get; set; }
 }
 
 public sealed class UpdateProfileRequest
 {
-    [MaxLength(100)] public string? FirstName { get; set; }
-    [MaxLength(100)] public string? LastName { get; set; }
-    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message)] public string? UserName { get; set; }
-    [Mailbox, MaxLength(256)] public string? Email { get; set; }
+    [MaxLength(100), JsonPropertyName("firstName")] public string? FirstName { get; set; }
+    [MaxLength(100), JsonPropertyName("lastName")] public string? LastName { get; set; }
+    [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message), JsonPropertyName("userName")] public string? UserName { get; set; }
+    [Mailbox, MaxLength(256), JsonPropertyName("email")] public string? Email { get; set; }
 }
 
 public sealed class ChangePasswordRequest
 {
-    [Required] public string? CurrentPassword { get; set; }
-    [Required] public string? NewPassword { get; set; }
+    [Required, JsonPropertyName("currentPassword")] public string? CurrentPassword { get; set; }
+    [Required, JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
 }
 
 public sealed class ResetPasswordRequest
 {
-    [Required, MaxLength(450)] public string? UserId { get; set; }
-    [Required, MaxLength(200)] public string? Token { get; set; }
-    [Required] public string? NewPassword { get; set; }
+    [Required, MaxLength(450), JsonPropertyName("userId")] public string? UserId { get; set; }
+    [Required, MaxLength(200), JsonPropertyName("token")] public string? Token { get; set; }
+    [Required, JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
 }
 
 public sealed record ProfileResponse(
