@@ -250,6 +250,45 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
         Assert.Equal("invalid_request", disguised.Error);
     }
 
+    [Theory]
+    [InlineData("no subject_token")]
+    [InlineData("no subject_token_type")]
+    [InlineData("subject_token_type id_token")]
+    [InlineData("subject_token_type jwt")]
+    [InlineData("actor_token without its type")]
+    [InlineData("actor_token_type without a token")]
+    [InlineData("actor_token_type id_token")]
+    public async Task MalformedExchange_IsInvalidRequest_AndIssuesNothing(string malformation)
+    {
+        // RFC 8693 §2.1: subject_token and subject_token_type are required and name what the token is; actor_token_type
+        // is required with an actor_token and must not be sent without one.
+        var (service, app, user) = await PartiesAsync();
+        var subject = (await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}")).AccessToken!;
+        var actor = (await protocol.ClientCredentialsAsync(service, TestData.ApiScope)).AccessToken!;
+        var parameters = new Dictionary<string, string?>
+        {
+            ["grant_type"] = GrantType, ["subject_token"] = subject, ["subject_token_type"] = AccessTokenType,
+        };
+        switch (malformation)
+        {
+            case "no subject_token": parameters.Remove("subject_token"); break;
+            case "no subject_token_type": parameters.Remove("subject_token_type"); break;
+            case "subject_token_type id_token": parameters["subject_token_type"] = "urn:ietf:params:oauth:token-type:id_token"; break;
+            case "subject_token_type jwt": parameters["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt"; break;
+            case "actor_token without its type": parameters["actor_token"] = actor; break;
+            case "actor_token_type without a token": parameters["actor_token_type"] = AccessTokenType; break;
+            case "actor_token_type id_token": (parameters["actor_token"], parameters["actor_token_type"]) = (actor, "urn:ietf:params:oauth:token-type:id_token"); break;
+        }
+        var before = await data.TokensAsync(user.Id);
+
+        var exchanged = await protocol.TokenAsync(service, ProtocolClient.Form([.. parameters.Select(p => (p.Key, p.Value))]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("invalid_request", exchanged.Error);
+        Assert.Null(exchanged.AccessToken);
+        Assert.Equal(before.Count, (await data.TokensAsync(user.Id)).Count);
+    }
+
     private Task<Microsoft.IdentityModel.Tokens.TokenValidationResult> ResourceServerValidationAsync(string token) =>
         Discovery.ResourceServerValidationTests.ValidateAsync(server, token, TestData.ApiResource);
 }
