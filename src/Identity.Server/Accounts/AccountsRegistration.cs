@@ -46,6 +46,7 @@ internal static class AccountsRegistration
             hasher.IterationCount = accounts.Value.Password.HashIterations;
         });
         services.AddSingleton<DummyPassword>();
+        services.AddSingleton<PasswordHashingQueue>();
         services.AddSingleton<CommonPasswords>();
         services.AddScoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>();
         services.AddSingleton<EmailRateLimiter>();

@@ -13,36 +13,41 @@ public enum SignInChannel { PasswordGrant, LoginPage }
 /// The one place that decides whether a person may sign in: the password grant and the login page both call it, so
 /// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
 /// </summary>
-internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, IOptions<AccountsOptions> options, TimeProvider time,
-    ServerMetrics metrics)
+internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, IOptions<AccountsOptions> options,
+    TimeProvider time, ServerMetrics metrics)
 {
     /// <summary>
     /// Checks a user name or email and a password. Unknown users cost the same hash verification as known ones, and
     /// lockout or a missing confirmation is only revealed after the password proved right. Refusals and lockouts are
-    /// counted per <paramref name="channel"/>.
+    /// counted per <paramref name="channel"/>. Cancelled, while it waits for its turn to verify, when the client goes.
     /// </summary>
-    public async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckPasswordAsync(string login, string password, SignInChannel channel)
+    public async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckPasswordAsync(string login, string password, SignInChannel channel,
+        CancellationToken ct)
     {
-        var (outcome, user) = await CheckAsync(login, password, channel);
+        var (outcome, user) = await CheckAsync(login, password, channel, ct);
         if (outcome != SignInOutcome.Succeeded) metrics.PasswordSignInFailed(channel, outcome);
         return (outcome, user);
     }
 
-    private async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckAsync(string login, string password, SignInChannel channel)
+    private async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckAsync(string login, string password, SignInChannel channel, CancellationToken ct)
     {
         var user = await FindAsync(login);
-        if (user is null)
+        var lockedOut = user is not null && IsLockedOut(user);
+        // Known and unknown users, locked out or not, wait in the same queue for the same work.
+        var verdict = await hashing.RunAsync(() => user is null ? dummy.Verify(password)
+            : users.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash ?? "", password), ct);
+        var correct = verdict != PasswordVerificationResult.Failed;
+        if (user is null) return (SignInOutcome.InvalidCredentials, null);
+        // Not counted, so that the owner learns of the lockout and a guesser learns nothing.
+        if (lockedOut) return (correct ? SignInOutcome.LockedOut : SignInOutcome.InvalidCredentials, user);
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            dummy.Verify(password);
-            return (SignInOutcome.InvalidCredentials, null);
+            // Stored with fewer iterations or an older format (SPEC §3): stored again as now configured, as UserManager's
+            // own password check does.
+            user.PasswordHash = await hashing.RunAsync(() => users.PasswordHasher.HashPassword(user, password), ct);
+            await users.UpdateSecurityStampAsync(user);
         }
-        if (IsLockedOut(user))
-        {
-            // Verify without counting, so that the owner learns of the lockout and a guesser learns nothing.
-            var correct = users.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash ?? "", password) != PasswordVerificationResult.Failed;
-            return (correct ? SignInOutcome.LockedOut : SignInOutcome.InvalidCredentials, user);
-        }
-        if (!await users.CheckPasswordAsync(user, password))
+        if (!correct)
         {
             await users.AccessFailedAsync(user);
             if (IsLockedOut(user)) metrics.LockedOut(channel);
@@ -92,5 +97,10 @@ internal sealed class DummyPassword
         hash = hasher.HashPassword(nobody, Guid.NewGuid().ToString());
     }
 
-    public void Verify(string password) => hasher.VerifyHashedPassword(nobody, hash, password);
+    /// <summary>Always Failed: nobody has this password.</summary>
+    public PasswordVerificationResult Verify(string password)
+    {
+        hasher.VerifyHashedPassword(nobody, hash, password);
+        return PasswordVerificationResult.Failed;
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class LoginModel(SignInPolicy signIn, PasswordGrantRateLimiter l
             return Fail("Enter your email or user name and your password.");
         if (limiter.TryAcquire("login-page", UserName, HttpContext.Connection.RemoteIpAddress) is not null)
             return Fail("Too many attempts; wait a minute and try again.");
-        var (outcome, user) = await signIn.CheckPasswordAsync(UserName, Password, SignInChannel.LoginPage);
+        var (outcome, user) = await signIn.CheckPasswordAsync(UserName, Password, SignInChannel.LoginPage, HttpContext.RequestAborted);
         switch (outcome)
         {
             case SignInOutcome.InvalidCredentials:

@@ -23,7 +23,7 @@ internal sealed class PasswordGrantHandler(SignInPolicy signIn, PasswordGrantRat
         if (limiter.TryAcquire(request.ClientId!, request.Username!, http.Connection.RemoteIpAddress) is { } retryAfter)
             return OAuthError.TooManyRequests(retryAfter);
 
-        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username!, request.Password!, SignInChannel.PasswordGrant);
+        var (outcome, user) = await signIn.CheckPasswordAsync(request.Username!, request.Password!, SignInChannel.PasswordGrant, ct);
         switch (outcome)
         {
             case SignInOutcome.InvalidCredentials:
