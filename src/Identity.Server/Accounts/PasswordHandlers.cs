@@ -6,22 +6,27 @@ using Microsoft.AspNetCore.Identity;
 namespace Identity.Server.Accounts;
 
 /// <summary>POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3).</summary>
-internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, Sessions sessions)
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, NewPasswords passwords, Sessions sessions)
 {
     public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return AccountError.Field("", "The account no longer exists.");
-        var changed = await users.ChangePasswordAsync(user, current, next);
-        if (!changed.Succeeded) return AccountError.FromIdentity(changed, "newPassword");
+        // What UserManager.ChangePasswordAsync does, with both hashes in the queue.
+        if (!await passwords.IsCurrentAsync(user, current, ct))
+            return AccountError.FromIdentity(IdentityResult.Failed(users.ErrorDescriber.PasswordMismatch()), "newPassword");
+        var (hash, refused) = await passwords.HashAsync(user, next, ct);
+        if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
+        user.PasswordHash = hash;
+        await users.UpdateSecurityStampAsync(user);
         await sessions.EndAllAsync(userId, except: currentAuthorization, ct);
         return null;
     }
 }
 
 /// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>
-internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
-    EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
+internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, NewPasswords passwords, AccountTokens tokens,
+    AccountEmails emails, EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
 {
     /// <summary>Queues a reset email if the account exists; says nothing either way.</summary>
     public async Task ForgotAsync(string email, CancellationToken ct)
@@ -49,14 +54,11 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
         var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
         if (user is null || token is null) return invalid;
         // Check the new password before using the token, so that a weak choice does not burn the link.
-        foreach (var validator in users.PasswordValidators)
-        {
-            var result = await validator.ValidateAsync(users, user, newPassword);
-            if (!result.Succeeded) return AccountError.FromIdentity(result, "newPassword");
-        }
+        var (hash, refused) = await passwords.HashAsync(user, newPassword, ct);
+        if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
         if (!await tokens.TryUseAsync(token, ct)) return invalid;
 
-        user.PasswordHash = users.PasswordHasher.HashPassword(user, newPassword);
+        user.PasswordHash = hash;
         user.AccessFailedCount = 0;
         user.LockoutEnd = null;
         user.UpdatedAt = time.GetUtcNow();

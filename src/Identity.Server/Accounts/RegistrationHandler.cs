@@ -11,8 +11,8 @@ namespace Identity.Server.Accounts;
 /// Creates the user, their role, the confirmation token and the confirmation email in one transaction: either all of
 /// it exists afterwards or none of it (SPEC §3, §6).
 /// </summary>
-internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
-    EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
+internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, NewPasswords passwords, AccountTokens tokens,
+    AccountEmails emails, EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
 {
     public async Task<(ProfileResponse? Profile, AccountError? Error)> RegisterAsync(RegisterRequest request, CancellationToken ct)
     {
@@ -36,10 +36,14 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
             CreatedAt = now,
             UpdatedAt = now,
         };
+        // Checked and hashed before the transaction: waiting for its turn to hash holds no connection.
+        var (hash, refused) = await passwords.HashAsync(user, request.Password!, ct);
+        if (hash is null) return (null, AccountError.FromIdentity(refused));
+        user.PasswordHash = hash;
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var created = await users.CreateAsync(user, request.Password!);
+            var created = await users.CreateAsync(user);
             if (!created.Succeeded) return (null, AccountError.FromIdentity(created));
             if (role is not null)
             {
