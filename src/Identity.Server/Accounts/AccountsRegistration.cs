@@ -47,7 +47,7 @@ internal static class AccountsRegistration
         });
         services.AddSingleton<DummyPassword>();
         services.AddSingleton<PasswordHashingQueue>();
-        services.AddScoped<NewPasswords>();
+        services.AddScoped<PasswordHashes>();
         services.AddSingleton<CommonPasswords>();
         services.AddScoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>();
         services.AddSingleton<EmailRateLimiter>();

@@ -6,16 +6,16 @@ using Microsoft.AspNetCore.Identity;
 namespace Identity.Server.Accounts;
 
 /// <summary>POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3).</summary>
-internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, NewPasswords passwords, Sessions sessions)
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, Sessions sessions)
 {
     public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return AccountError.Field("", "The account no longer exists.");
-        // What UserManager.ChangePasswordAsync does, with both hashes in the queue.
-        if (!await passwords.IsCurrentAsync(user, current, ct))
+        // What UserManager.ChangePasswordAsync does, with both hashes in the hashing queue.
+        if (await passwords.VerifyAsync(user, current, ct) == PasswordVerificationResult.Failed)
             return AccountError.FromIdentity(IdentityResult.Failed(users.ErrorDescriber.PasswordMismatch()), "newPassword");
-        var (hash, refused) = await passwords.HashAsync(user, next, ct);
+        var (hash, refused) = await passwords.HashNewAsync(user, next, ct);
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
         user.PasswordHash = hash;
         await users.UpdateSecurityStampAsync(user);
@@ -25,7 +25,7 @@ internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, 
 }
 
 /// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>
-internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, NewPasswords passwords, AccountTokens tokens,
+internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, AccountTokens tokens,
     AccountEmails emails, EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
 {
     /// <summary>Queues a reset email if the account exists; says nothing either way.</summary>
@@ -54,7 +54,7 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
         var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
         if (user is null || token is null) return invalid;
         // Check the new password before using the token, so that a weak choice does not burn the link.
-        var (hash, refused) = await passwords.HashAsync(user, newPassword, ct);
+        var (hash, refused) = await passwords.HashNewAsync(user, newPassword, ct);
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
         if (!await tokens.TryUseAsync(token, ct)) return invalid;
 

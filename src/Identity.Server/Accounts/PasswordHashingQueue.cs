@@ -3,11 +3,12 @@ using System.Collections.Concurrent;
 namespace Identity.Server.Accounts;
 
 /// <summary>
-/// Password hashes are computed here (a sign-in's, and a new password's: <see cref="NewPasswords"/>): on threads of
-/// their own, as many as there are cores, in order of arrival. A hash takes a core for about 0.2 s (PBKDF2 at 210,000
-/// iterations, SPEC §3). Run where requests arrive, 32 sign-ins at once would each take 32 times as long, occupy the
-/// thread pool that every other request needs (its threads grow slowly), and go on hashing for clients that have given
-/// up. Here a waiting request holds no thread, and one whose client has gone leaves the queue without being hashed.
+/// Password hashes are computed here (a user's, through <see cref="PasswordHashes"/>, and the stand-in verified for
+/// unknown users): on threads of their own, as many as there are cores, in order of arrival. A hash takes a core for
+/// about 0.2 s (PBKDF2 at 210,000 iterations, SPEC §3). Run where requests arrive, 32 sign-ins at once would each take
+/// 32 times as long, occupy the thread pool that every other request needs (its threads grow slowly), and go on hashing
+/// for clients that have given up. Here a waiting request holds no thread, and one whose client has gone leaves the
+/// queue without being hashed.
 /// </summary>
 internal sealed class PasswordHashingQueue : IDisposable
 {

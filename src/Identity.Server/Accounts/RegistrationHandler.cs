@@ -11,7 +11,7 @@ namespace Identity.Server.Accounts;
 /// Creates the user, their role, the confirmation token and the confirmation email in one transaction: either all of
 /// it exists afterwards or none of it (SPEC §3, §6).
 /// </summary>
-internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, NewPasswords passwords, AccountTokens tokens,
+internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, AccountTokens tokens,
     AccountEmails emails, EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
 {
     public async Task<(ProfileResponse? Profile, AccountError? Error)> RegisterAsync(RegisterRequest request, CancellationToken ct)
@@ -37,7 +37,7 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
             UpdatedAt = now,
         };
         // Checked and hashed before the transaction: waiting for its turn to hash holds no connection.
-        var (hash, refused) = await passwords.HashAsync(user, request.Password!, ct);
+        var (hash, refused) = await passwords.HashNewAsync(user, request.Password!, ct);
         if (hash is null) return (null, AccountError.FromIdentity(refused));
         user.PasswordHash = hash;
         try

@@ -13,7 +13,7 @@ public enum SignInChannel { PasswordGrant, LoginPage }
 /// The one place that decides whether a person may sign in: the password grant and the login page both call it, so
 /// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
 /// </summary>
-internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, IOptions<AccountsOptions> options,
+internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, PasswordHashes passwords, IOptions<AccountsOptions> options,
     TimeProvider time, ServerMetrics metrics)
 {
     /// <summary>
@@ -34,8 +34,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
         var user = await FindAsync(login);
         var lockedOut = user is not null && IsLockedOut(user);
         // Known and unknown users, locked out or not, wait in the same queue for the same work.
-        var verdict = await hashing.RunAsync(() => user is null ? dummy.Verify(password)
-            : users.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash ?? "", password), ct);
+        var verdict = user is null ? await hashing.RunAsync(() => dummy.Verify(password), ct) : await passwords.VerifyAsync(user, password, ct);
         var correct = verdict != PasswordVerificationResult.Failed;
         if (user is null) return (SignInOutcome.InvalidCredentials, null);
         // Not counted, so that the owner learns of the lockout and a guesser learns nothing.
@@ -44,7 +43,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
         {
             // Stored with fewer iterations or an older format (SPEC §3): stored again as now configured, as UserManager's
             // own password check does.
-            user.PasswordHash = await hashing.RunAsync(() => users.PasswordHasher.HashPassword(user, password), ct);
+            user.PasswordHash = await passwords.HashAsync(user, password, ct);
             await users.UpdateSecurityStampAsync(user);
         }
         if (!correct)
