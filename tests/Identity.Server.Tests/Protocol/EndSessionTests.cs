@@ -45,7 +45,9 @@ public sealed class EndSessionTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
-        Assert.Contains("id_token_hint", await response.Content.ReadAsStringAsync());
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("id_token_hint", page);
+        Assert.Contains("<h1>Sign-out request refused</h1>", page);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ internal sealed class EndSessionEndpoint
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         if (http.GetOpenIddictServerResponse() is { Error: { } error } refused)
-            return ErrorPages.Refused(refused.ErrorDescription ?? error);
+            return ErrorPages.Refused(refused.ErrorDescription ?? error, "Sign-out request refused");
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The logout request was not parsed by OpenIddict.");
         http.Response.Headers.CacheControl = "no-store";
 
