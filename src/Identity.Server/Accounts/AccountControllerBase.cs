@@ -8,9 +8,11 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace Identity.Server.Accounts;
 
-/// <summary>What every account API controller shares: JSON in and out, errors as RFC 9457 problem details.</summary>
+/// <summary>What every account API controller shares: JSON in and out, errors as RFC 9457 problem details, nothing cached.</summary>
 [ApiController]
 [Consumes("application/json")]
+// A person's profile must not stay in a shared or browser cache (RFC 6750 §5.3; RFC 9111 §5.2.2.5).
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
 [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
 internal abstract class AccountControllerBase : ControllerBase

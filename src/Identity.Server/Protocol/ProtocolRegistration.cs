@@ -28,6 +28,9 @@ namespace Identity.Server.Protocol;
 
 internal static class ProtocolRegistration
 {
+    /// <summary>The protection space named in this server's Basic and Bearer challenges (RFC 7235 §2.2).</summary>
+    public const string ProtocolRealm = "Identity Server";
+
     public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -77,13 +80,18 @@ internal static class ProtocolRegistration
                     .EnableEndSessionEndpointPassthrough()
                     .EnableEndUserVerificationEndpointPassthrough()
                     .EnableErrorPassthrough()
-                    .SuppressJsonResponseIndentation();
+                    .SuppressJsonResponseIndentation()
+                    // RFC 7617 §2: a Basic challenge carries a realm (OpenIddict writes one only when given one).
+                    .SetRealm(ProtocolRealm);
                 server.AddOurHandlers();
             })
             .AddValidation(validation =>
             {
                 validation.UseLocalServer();
-                validation.UseAspNetCore();
+                // RFC 6750 §2: the account API takes its access token from the Authorization header only. OpenIddict
+                // would also read it from the query string (where it lands in logs and histories) and from a form body.
+                validation.UseAspNetCore().SetRealm(ProtocolRealm)
+                    .DisableAccessTokenExtractionFromQueryString().DisableAccessTokenExtractionFromBodyForm();
                 validation.EnableAuthorizationEntryValidation();
                 validation.AddOurHandlers();
             });

@@ -61,6 +61,20 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         Assert.Equal("invalid_request", (await RedirectQueryAsync(Url(client.ClientId, method: null)))["error"]);
     }
 
+    [Theory]
+    [InlineData("short")]
+    [InlineData("with spaces and + signs, 43 characters long")]
+    [InlineData("a-challenge-of-129-characters-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")]
+    public async Task MalformedChallenge_IsRefusedToTheClient(string challenge)
+    {
+        // RFC 7636 §4.2: 43 to 128 unreserved characters; anything else could only ever pair with a malformed verifier.
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId, challenge: challenge));
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.Contains("code_challenge", query["error_description"]);
+        Assert.Equal("xyz", query["state"]);
+    }
+
     [Fact]
     public async Task PublicClientWithoutPkce_IsRefused()
     {

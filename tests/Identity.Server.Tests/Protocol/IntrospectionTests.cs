@@ -39,6 +39,26 @@ public sealed class IntrospectionTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AGet_IsRefused_AndDescribesNothing()
+    {
+        // RFC 7662 §2.1 is a POST; a GET would carry the token and the caller's secret in the URL (RFC 6749 §2.3.1).
+        var (api, client) = (await ResourceServerAsync(), await data.ClientAsync(grants: ["client_credentials"]));
+        var token = (await protocol.ClientCredentialsAsync(client)).AccessToken!;
+
+        var url = $"/connect/introspect?token={token}&client_id={api.ClientId}&client_secret={Uri.EscapeDataString(api.Secret!)}";
+        var viaQuery = await protocol.SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
+        using var withBasic = new HttpRequestMessage(HttpMethod.Get, $"/connect/introspect?token={token}") { Headers = { Authorization = ProtocolClient.Basic(api.ClientId, api.Secret!) } };
+        var viaBasic = await protocol.SendAsync(withBasic);
+
+        foreach (var result in new[] { viaQuery, viaBasic })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+            Assert.Equal("invalid_request", result.Error);
+            Assert.False(result.Json.TryGetProperty("active", out _));
+        }
+    }
+
+    [Fact]
     public async Task RevokedAccessToken_IsExactlyInactive()
     {
         var (api, client, user) = (await ResourceServerAsync(), await data.ClientAsync(), await data.UserAsync());

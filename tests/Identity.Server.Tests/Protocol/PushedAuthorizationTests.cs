@@ -187,6 +187,20 @@ public sealed class PushedAuthorizationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task PushedMalformedChallenge_IsInvalidRequest()
+    {
+        // RFC 7636 §4.2: 43 to 128 unreserved characters.
+        var client = await ClientAsync();
+
+        var pushed = await protocol.TokenAsync(client, ProtocolClient.Form(("response_type", "code"), ("redirect_uri", RedirectUri), ("scope", "openid"),
+            ("code_challenge", "short"), ("code_challenge_method", "S256")), "/connect/par");
+
+        Assert.Equal(HttpStatusCode.BadRequest, pushed.Status);
+        Assert.Equal("invalid_request", pushed.Error);
+        Assert.Contains("code_challenge", pushed.ErrorDescription);
+    }
+
+    [Fact]
     public async Task PushWithoutClientAuthentication_IsInvalidClient()
     {
         var client = await ClientAsync();

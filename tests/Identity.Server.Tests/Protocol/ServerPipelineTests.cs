@@ -39,7 +39,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ResolveRequestUri), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RejectPlainHttp), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RefreshKeysWhenDue), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
-        { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractTokenRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(ReadBasicCredentials<ExtractTokenRequestContext>), null },
         { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
         { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
         { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
@@ -72,8 +72,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
         // Further grants and client authentication (issue 19)
-        { typeof(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>), null },
-        { typeof(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>), typeof(ReadBasicCredentials<ExtractPushedAuthorizationRequestContext>), null },
+        { typeof(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>), typeof(ReadBasicCredentials<ExtractDeviceAuthorizationRequestContext>), null },
         { typeof(AcceptUserCodesInAnyCase), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractEndUserVerificationRequestContext>), null },
         { typeof(ConfigureClientAssertionValidation), typeof(Handlers.Protection.ResolveTokenValidationParameters), typeof(Handlers.Protection.RemoveDisallowedCharacters) },
         { typeof(ValidateClientAssertionClaims), typeof(Handlers.Protection.ValidatePresenters), typeof(Handlers.Protection.ValidateAudiences) },
@@ -91,6 +91,15 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectInvalidIdTokenHint<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedClientRedirectUri), typeof(Handlers.Authentication.ValidatePushedAuthorizedParty) },
         { typeof(OmitErrorUri<ProcessErrorContext>), typeof(Handlers.AttachErrorParameters), typeof(Handlers.AttachCustomErrorParameters) },
         { typeof(OmitErrorUri<ProcessChallengeContext>), typeof(Handlers.AttachDefaultChallengeError), typeof(Handlers.AttachCustomChallengeParameters) },
+        { typeof(ReadBasicCredentials<ExtractTokenRequestContext>), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractTokenRequestContext>), null },
+        { typeof(ReadBasicCredentials<ExtractIntrospectionRequestContext>), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractIntrospectionRequestContext>), null },
+        { typeof(ReadBasicCredentials<ExtractRevocationRequestContext>), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractRevocationRequestContext>), null },
+        { typeof(ReadBasicCredentials<ExtractPushedAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractPushedAuthorizationRequestContext>), null },
+        { typeof(ReadBasicCredentials<ExtractDeviceAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractDeviceAuthorizationRequestContext>), null },
+        { typeof(RejectMalformedProofKeys<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateProofKeyForCodeExchangeParameters), typeof(Handlers.Authentication.ValidateResponseType) },
+        { typeof(RejectMalformedProofKeys<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedProofKeyForCodeExchangeParameters), typeof(Handlers.Authentication.ValidatePushedAuthentication) },
+        { typeof(RejectMalformedProofKeys<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeParameters), null },
+        { typeof(SkipIdTokenOutsideRequestedScope), typeof(Handlers.EvaluateGeneratedTokens), typeof(Handlers.AttachAuthorization) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };
 
@@ -135,6 +144,12 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(Handlers.Exchange.ValidateAudiencePermissions))]
     [InlineData(typeof(Handlers.Exchange.ValidateResourcePermissions))]
     [InlineData(typeof(Handlers.Exchange.ValidateAuthorizedParty))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractTokenRequestContext>))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractIntrospectionRequestContext>))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractRevocationRequestContext>))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 

@@ -135,6 +135,28 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(protocol, client, code, verifier)).Status);
     }
 
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("a verifier of forty-three characters, spaced")]
+    public async Task MalformedVerifier_IsInvalidRequest_EvenWhenItMatchesTheChallenge(string verifier)
+    {
+        // RFC 7636 §4.1: 43 to 128 unreserved characters; a short verifier is guessable, which PKCE exists to prevent.
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var http = await CodeFlow.SignedInAsync(server, user);
+        var response = await http.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+        {
+            ["response_type"] = "code", ["client_id"] = client.ClientId, ["redirect_uri"] = RedirectUri, ["scope"] = "openid", ["state"] = "s",
+            ["code_challenge"] = Challenge(verifier), ["code_challenge_method"] = "S256",
+        }));
+        var code = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(response.Headers.Location!.Query)["code"].ToString();
+
+        var result = await RedeemAsync(protocol, client, code, verifier);
+
+        Assert.Equal("invalid_request", result.Error);
+        Assert.Contains("code_verifier", result.ErrorDescription);
+        Assert.Null(result.AccessToken);
+    }
+
     private Task<TestClient> CodeClientAsync() =>
         data.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri], requireConsent: false);
 

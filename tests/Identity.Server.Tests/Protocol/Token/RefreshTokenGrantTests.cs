@@ -200,6 +200,22 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         Assert.Equal("openid profile offline_access", (await protocol.RefreshAsync(client, narrower.RefreshToken!)).Scope);
     }
 
+    [Fact]
+    public async Task NarrowerScopeWithoutOpenId_GetsNoIdToken()
+    {
+        // SPEC §2: an id_token when openid was granted; the answer's scope says it was not this time (OIDC Core §12.2).
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user, "openid profile offline_access");
+
+        var narrower = await protocol.RefreshAsync(client, first.RefreshToken!, "profile offline_access");
+        var again = await protocol.RefreshAsync(client, narrower.RefreshToken!, "openid offline_access");
+
+        Assert.Equal(HttpStatusCode.OK, narrower.Status);
+        Assert.Equal("profile offline_access", narrower.Scope);
+        Assert.Null(narrower.IdToken);
+        Assert.NotNull(again.IdToken); // the refresh token kept openid
+    }
+
     private static (TestData, ProtocolClient) Use(WebApplicationFactory<Program> host) =>
         (new TestData(host), new ProtocolClient(host.HttpsClient()));
 }
