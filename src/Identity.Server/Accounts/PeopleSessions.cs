@@ -1,16 +1,25 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
 
 namespace Identity.Server.Accounts;
 
-/// <summary>The browser session of a person who signed in on the login page (a cookie), as the authorize endpoint reads it.</summary>
+/// <summary>
+/// The browser session of a person who signed in on the login page (a cookie), as the authorize endpoint reads it. It
+/// carries the user's security stamp as it was then, and holds only while the stamp is the same: a password change or
+/// reset (SPEC §3: the user's sessions end) turns every browser session of the person away, which could otherwise go
+/// on getting codes, and so fresh refresh tokens, for 12 hours.
+/// </summary>
 internal static class PeopleSessions
 {
     public const string Scheme = "Identity.People";
+    private const string StampClaim = "stamp";
 
-    public static AuthenticationBuilder AddPeopleSessions(this AuthenticationBuilder authentication) =>
-        authentication.AddCookie(Scheme, options =>
+    public static AuthenticationBuilder AddPeopleSessions(this AuthenticationBuilder authentication)
+    {
+        authentication.Services.AddScoped<PeopleSessionValidation>();
+        return authentication.AddCookie(Scheme, options =>
         {
             options.Cookie.Name = "__identity_session";
             options.Cookie.HttpOnly = true;
@@ -20,7 +29,9 @@ internal static class PeopleSessions
             options.LogoutPath = "/account/logout";
             options.ExpireTimeSpan = TimeSpan.FromHours(12);
             options.SlidingExpiration = true;
+            options.EventsType = typeof(PeopleSessionValidation);
         });
+    }
 
     public static ClaimsPrincipal Principal(ApplicationUser user, DateTimeOffset authenticatedAt) => new(new ClaimsIdentity(
     [
@@ -28,8 +39,29 @@ internal static class PeopleSessions
         new Claim("name", user.UserName ?? user.Id),
         new Claim("auth_time", authenticatedAt.ToUnixTimeSeconds().ToString()),
         new Claim("sid", Guid.NewGuid().ToString("N")),
+        new Claim(StampClaim, user.SecurityStamp ?? ""),
     ], Scheme, "name", "role"));
+
+    /// <summary>Whether <paramref name="session"/> was opened since <paramref name="user"/>'s security stamp last changed.</summary>
+    public static bool IsCurrent(ClaimsPrincipal session, ApplicationUser user) =>
+        session.FindFirst(StampClaim)?.Value is { Length: > 0 } stamp && stamp == user.SecurityStamp;
 
     public static DateTimeOffset? AuthenticatedAt(ClaimsPrincipal principal) =>
         long.TryParse(principal.FindFirst("auth_time")?.Value, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+}
+
+/// <summary>
+/// Checks each use of a session against its user (one read, which the request's later reads of the user share), and
+/// ends a session whose user is gone or whose security stamp has changed since.
+/// </summary>
+internal sealed class PeopleSessionValidation(UserManager<ApplicationUser> users) : CookieAuthenticationEvents
+{
+    public override async Task ValidatePrincipal(CookieValidatePrincipalContext context)
+    {
+        if (context.Principal?.FindFirst("sub")?.Value is { } subject && await users.FindByIdAsync(subject) is { } user
+            && PeopleSessions.IsCurrent(context.Principal, user))
+            return;
+        context.RejectPrincipal();
+        await context.HttpContext.SignOutAsync(PeopleSessions.Scheme);
+    }
 }

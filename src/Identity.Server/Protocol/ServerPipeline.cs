@@ -49,6 +49,8 @@ internal static class ServerPipeline
         .AddEventHandler(RejectMalformedProofKeys<ValidateAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectMalformedProofKeys<ValidatePushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectMalformedProofKeys<ValidateTokenRequestContext>.Descriptor)
+        .AddEventHandler(RejectMalformedMaxAge<ValidateAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RejectMalformedMaxAge<ValidatePushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectInvalidIdTokenHint<ValidateAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectInvalidIdTokenHint<ValidatePushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectInvalidIdTokenHint<ValidateEndSessionRequestContext>.Descriptor)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Identity.Server.Tests.Infrastructure;
 using Identity.Server.Tests.Protocol.Token;
 using Microsoft.AspNetCore.WebUtilities;
@@ -127,6 +128,54 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     {
         var client = await ClientAsync();
         Assert.Equal("login_required", (await RedirectQueryAsync(Url(client.ClientId, extra: "&prompt=none")))["error"]);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1e3")]
+    [InlineData("-1")]
+    [InlineData("99999999999999999999")]
+    public async Task MalformedMaxAge_IsRefusedToTheClient(string maxAge)
+    {
+        // OIDC Core §3.1.2.1: whole seconds; read as absent, the client would get a code without the check it asked for.
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId, extra: $"&max_age={maxAge}"));
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.Contains("max_age", query["error_description"]);
+    }
+
+    [Fact]
+    public async Task AHugeMaxAge_WithASession_IssuesACode()
+    {
+        // Up to long.MaxValue seconds: the age check must not overflow (it answered 500).
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+
+        var response = await browser.GetAsync(Url(client.ClientId, extra: $"&prompt=none&max_age={long.MaxValue}"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True(QueryHelpers.ParseQuery(response.Headers.Location!.Query).ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task ABrowserSession_EndsWithAPasswordChange()
+    {
+        // SPEC §3: a password change ends the person's other sessions; a browser session left open would mint new
+        // refresh tokens from prompt=none at once.
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+        Assert.True(QueryHelpers.ParseQuery((await browser.GetAsync(Url(client.ClientId, extra: "&prompt=none"))).Headers.Location!.Query).ContainsKey("code"));
+        var accessToken = (await new ProtocolClient(server.CreateClient()).PasswordGrantAsync(await data.ClientAsync(), user, "openid profile")).AccessToken!;
+        using var change = new HttpRequestMessage(HttpMethod.Post, "/api/account/password")
+        {
+            Headers = { Authorization = new("Bearer", accessToken) },
+            Content = JsonContent.Create(new { currentPassword = user.Password, newPassword = "a brand new passphrase 42" }),
+        };
+        Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(change)).StatusCode);
+
+        var after = await browser.GetAsync(Url(client.ClientId, extra: "&prompt=none"));
+
+        Assert.Equal("login_required", QueryHelpers.ParseQuery(after.Headers.Location!.Query)["error"]);
     }
 
     [Fact]

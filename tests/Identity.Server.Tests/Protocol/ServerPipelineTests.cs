@@ -99,6 +99,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectMalformedProofKeys<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidateProofKeyForCodeExchangeParameters), typeof(Handlers.Authentication.ValidateResponseType) },
         { typeof(RejectMalformedProofKeys<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedProofKeyForCodeExchangeParameters), typeof(Handlers.Authentication.ValidatePushedAuthentication) },
         { typeof(RejectMalformedProofKeys<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeParameters), null },
+        { typeof(RejectMalformedMaxAge<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePromptParameter), typeof(Handlers.Authentication.ValidateProofKeyForCodeExchangeParameters) },
+        { typeof(RejectMalformedMaxAge<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedPromptParameter), null },
         { typeof(SkipIdTokenOutsideRequestedScope), typeof(Handlers.EvaluateGeneratedTokens), typeof(Handlers.AttachAuthorization) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };

@@ -33,10 +33,10 @@ internal sealed class ConsentModel(IOpenIddictApplicationManager applications) :
         var query = QueryHelpers.ParseQuery(new Uri(new Uri("http://local"), ReturnUrl).Query);
         if (query.Any(p => p.Value.Count != 1)) return Refused();
         Parameters = query.Select(p => new KeyValuePair<string, string>(p.Key, p.Value.ToString())).ToList();
-        var clientId = query["client_id"].ToString();
+        var clientId = query.GetValueOrDefault("client_id").ToString();
         if (clientId.Length is 0 or > 100 || await applications.FindByClientIdAsync(clientId, ct) is not { } application) return Refused();
         ClientName = await applications.GetLocalizedDisplayNameAsync(application, ct) ?? clientId;
-        ScopeDescriptions = query["scope"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Describe).ToList();
+        ScopeDescriptions = query.GetValueOrDefault("scope").ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Describe).ToList();
         return Page();
     }
 

@@ -38,7 +38,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
 
         var session = await http.AuthenticateAsync(PeopleSessions.Scheme);
         var authenticatedAt = session.Succeeded ? PeopleSessions.AuthenticatedAt(session.Principal) : null;
-        var tooOld = request.MaxAge is { } maxAge && authenticatedAt is { } at && time.GetUtcNow() - at > TimeSpan.FromSeconds(maxAge);
+        var tooOld = request.MaxAge is { } maxAge && authenticatedAt is { } at && (time.GetUtcNow() - at).TotalSeconds > maxAge; // TimeSpan.FromSeconds overflows near long.MaxValue
         var user = session.Succeeded ? await signIn.FindUserWhoCanSignInAsync(session.Principal.FindFirst("sub")!.Value) : null;
         // select_account (OIDC Core §3.1.2.1, advertised by OpenIddict's discovery): the login page is where a person
         // chooses which account to continue with, so it is asked like login.
