@@ -94,6 +94,7 @@ internal static class ServerPipeline
         .AddEventHandler(RejectUnauthorizedExchangeParties.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
+        .AddEventHandler(RejectDeviceCodesOfOtherClients.Descriptor)
         .AddEventHandler(SlowDownEagerPolling.Descriptor)
         // Sign-in: redemption, lifetimes, the rows, the response
         .AddEventHandler(DeferTokenRows.Descriptor)
@@ -119,6 +120,7 @@ internal static class ServerPipeline
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.Authentication.ProcessFormPostResponse.Descriptor)
         .AddEventHandler(WriteFormPostResponse.Descriptor)
         // Userinfo
+        .AddEventHandler(AcceptPostWithoutBody.Descriptor)
         .AddEventHandler(RejectTokenInHeaderAndBody.Descriptor)
         // Introspection: RFC 7662 §2.1 is a POST; OpenIddict also reads a GET, which puts the token and the client's
         // credentials in the URL, and so in logs and histories (RFC 6749 §2.3.1: credentials never in the URI).

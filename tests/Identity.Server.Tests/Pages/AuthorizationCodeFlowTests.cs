@@ -210,8 +210,18 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
         // The same person, but the hint names a session that has ended: "does not belong to the current OP session".
         browser.Navigate().GoToUrl(EndSessionUrl(("id_token_hint", earlier.IdToken), ("post_logout_redirect_uri", SignedOutUri), ("state", "bye")));
         browser.WaitFor(By.Id("asked-by-application"));
+        // The page's own URL leaves the ID token out (it names the person; a client that POSTs keeps it out of URLs).
+        Assert.DoesNotContain(earlier.IdToken!, browser.Url);
+        Assert.Contains(Uri.EscapeDataString(client.ClientId), browser.Url);
+        var confirmation = browser.Url;
         browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
         Assert.True(WaitForCallback().ContainsKey("code"), "still signed in after the logout request with another session's id_token");
+
+        // Confirmed, it returns to the client's registered URI with its state, the client standing in for the hint.
+        browser.Navigate().GoToUrl(confirmation);
+        browser.WaitFor(By.Id("sign-out")).Click();
+        browser.Until(() => browser.Url.StartsWith(SignedOutUri, StringComparison.Ordinal));
+        Assert.Contains("state=bye", browser.Url);
     }
 
     [Fact]

@@ -76,6 +76,20 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AnotherClientPollingAPendingCode_IsInvalidGrant_AndDoesNotSlowTheDevice()
+    {
+        // RFC 6749 §5.2: "issued to another client"; its polls must not count against the device's interval either.
+        var (client, other) = (await DeviceClientAsync(), await DeviceClientAsync(isPublic: false));
+        var started = await DeviceFlow.StartAsync(device, client);
+
+        var foreign = await DeviceFlow.PollAsync(device, other, started.DeviceCode);
+
+        Assert.Equal(HttpStatusCode.BadRequest, foreign.Status);
+        Assert.Equal("invalid_grant", foreign.Error);
+        Assert.Equal("authorization_pending", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
+    }
+
+    [Fact]
     public async Task PollingAnotherNodeTooFast_IsSlowDownToo()
     {
         var client = await DeviceClientAsync();

@@ -83,6 +83,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectTargetsNotInSubjectToken), typeof(Handlers.Exchange.ValidateGrantTypePermissions), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement) },
         { typeof(ValidateAuthorizedPartyOfOtherGrants), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement), typeof(Handlers.Exchange.ValidateRedirectUri) },
         { typeof(RejectUnauthorizedExchangeParties), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeRequirement), typeof(Handlers.Exchange.ValidateRedirectUri) },
+        { typeof(RejectDeviceCodesOfOtherClients), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(SlowDownEagerPolling) },
         { typeof(SlowDownEagerPolling), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
         { typeof(StateLifetimeAsIssued), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Authentication.ApplyPushedAuthorizationResponse<ProcessSignInContext>) },
         { typeof(AttachPollingInterval), typeof(Handlers.AttachSignInParameters), typeof(Handlers.Device.ApplyDeviceAuthorizationResponse<ProcessSignInContext>) },
@@ -101,6 +102,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectMalformedProofKeys<ValidateTokenRequestContext>), typeof(Handlers.Exchange.ValidateProofKeyForCodeExchangeParameters), null },
         { typeof(RejectMalformedMaxAge<ValidateAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePromptParameter), typeof(Handlers.Authentication.ValidateProofKeyForCodeExchangeParameters) },
         { typeof(RejectMalformedMaxAge<ValidatePushedAuthorizationRequestContext>), typeof(Handlers.Authentication.ValidatePushedPromptParameter), null },
+        { typeof(AcceptPostWithoutBody), null, typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractUserInfoRequestContext>) },
         { typeof(SkipIdTokenOutsideRequestedScope), typeof(Handlers.EvaluateGeneratedTokens), typeof(Handlers.AttachAuthorization) },
         { typeof(ReportRejectedExchangeTokensAsInvalidRequest), typeof(Handlers.Exchange.NormalizeErrorResponse), typeof(AspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>) },
     };

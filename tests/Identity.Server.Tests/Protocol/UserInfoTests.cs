@@ -55,6 +55,37 @@ public sealed class UserInfoTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task PostWithTheTokenInTheHeaderAndNoBody_Works()
+    {
+        // OIDC Core §5.3.1: the token is a Bearer header; a POST then has nothing to send in a body (oauth4webapi sends none).
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
+
+        var response = await protocol.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(request.Content);
+    }
+
+    [Fact]
+    public async Task PostWithABodyThatIsNotAForm_IsInvalidRequest()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo")
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+            Content = new ByteArrayContent("access_token=x"u8.ToArray()),
+        };
+
+        var response = await protocol.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_request", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
     public async Task TokenInHeaderAndBody_IsInvalidRequest()
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());

@@ -34,7 +34,7 @@ internal sealed class EndSessionEndpoint
             // with a link. The logout page signs out, then comes back here, where nobody is signed in any more.
             var hint = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
             if (!IsOfThisSession(hint, session.Principal))
-                return Results.Redirect(QueryHelpers.AddQueryString(LogoutPage, "returnUrl", ThisRequestAgain(request)));
+                return Results.Redirect(QueryHelpers.AddQueryString(LogoutPage, "returnUrl", ThisRequestAgain(request, hint)));
             await http.SignOutAsync(PeopleSessions.Scheme);
         }
         return request.PostLogoutRedirectUri is null
@@ -46,9 +46,18 @@ internal sealed class EndSessionEndpoint
         hint?.FindFirst("sub")?.Value is { } subject && subject == session.FindFirst("sub")?.Value
         && hint.FindFirst("sid")?.Value is { } sid && sid == session.FindFirst("sid")?.Value;
 
-    /// <summary>This request again, as a GET: where the logout page sends the person once they are signed out.</summary>
-    private static string ThisRequestAgain(OpenIddictRequest request) =>
-        QueryHelpers.AddQueryString(ProtocolPaths.EndSession, request.GetParameters()
-            .Where(p => (string?)p.Value is not null)
-            .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+    /// <summary>
+    /// This request again, as a GET: where the logout page sends the person once they are signed out. Without its
+    /// id_token_hint, which a client that POSTed the request kept out of URLs (it names the person) and which has done
+    /// its work: the client it was issued to stands in for it, so that the post_logout_redirect_uri is still checked
+    /// against that client's.
+    /// </summary>
+    private static string ThisRequestAgain(OpenIddictRequest request, ClaimsPrincipal? hint)
+    {
+        var parameters = request.GetParameters()
+            .Where(p => p.Key != OpenIddictConstants.Parameters.IdTokenHint && (string?)p.Value is not null)
+            .ToDictionary(p => p.Key, p => (string?)p.Value);
+        if (request.ClientId is null && hint?.GetAudiences() is [var audience]) parameters[OpenIddictConstants.Parameters.ClientId] = audience;
+        return QueryHelpers.AddQueryString(ProtocolPaths.EndSession, parameters);
+    }
 }
