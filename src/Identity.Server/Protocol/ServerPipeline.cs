@@ -117,6 +117,7 @@ internal static class ServerPipeline
         // Authorization endpoint
         .AddEventHandler(RememberRegisteredRedirectUri.Descriptor)
         .AddEventHandler(SendValidationErrorsToTheClient.Descriptor)
+        .AddEventHandler(SendErrorsOfUnknownResponseTypesInTheQuery.Descriptor)
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.Authentication.ProcessFormPostResponse.Descriptor)
         .AddEventHandler(WriteFormPostResponse.Descriptor)
         // Userinfo

@@ -97,6 +97,30 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Theory]
+    [InlineData("response_type=foo", "unsupported_response_type")]
+    [InlineData("response_type=Code", "unsupported_response_type")]
+    [InlineData("response_type=", "invalid_request")]
+    public async Task AResponseTypeOpenIddictDoesNotKnow_IsSentToTheClientInTheQuery(string responseType, string error)
+    {
+        // RFC 6749 §4.1.2.1: only a bad client or redirect URI is shown to the person; the code flow answers in the query.
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId).Replace("response_type=code", responseType));
+        Assert.Equal(error, query["error"]);
+        Assert.Equal("xyz", query["state"]);
+        Assert.Equal("https://localhost/", query["iss"]);
+    }
+
+    [Fact]
+    public async Task ARequestObject_IsRequestNotSupported_SentToTheClient()
+    {
+        // OIDC Core §6.1, §3.1.2.6: request objects are not supported (discovery says request_parameter_supported=false).
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId, extra: "&request=eyJhbGciOiJub25lIn0.eyJzdGF0ZSI6IngifQ."));
+        Assert.Equal("request_not_supported", query["error"]);
+        Assert.Equal("xyz", query["state"]);
+    }
+
+    [Theory]
     [InlineData("openid profile")]
     [InlineData("openid offline_access")] // OpenIddict answered invalid_request for a client without the refresh_token grant
     public async Task ScopeTheClientMayNotHave_IsInvalidScope(string scope)
@@ -247,11 +271,22 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task RepeatedParameter_IsShownOnAPage()
+    public async Task RepeatedParameter_IsSentToTheClient()
+    {
+        // RFC 6749 §4.1.2.1: "includes a parameter more than once" is invalid_request at the redirect URI.
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId) + "&scope=again");
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.Contains("'scope' parameter is repeated", query["error_description"]);
+    }
+
+    [Fact]
+    public async Task RepeatedRedirectUri_IsShownOnAPage()
     {
         var client = await ClientAsync();
-        var response = await http.GetAsync(Url(client.ClientId) + "&state=again");
+        var response = await http.GetAsync(Url(client.ClientId) + "&redirect_uri=" + Uri.EscapeDataString(RedirectUri));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
     }
 
     private async Task<Dictionary<string, string>> RedirectQueryAsync(string url)

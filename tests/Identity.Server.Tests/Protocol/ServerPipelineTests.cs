@@ -51,6 +51,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectScopesNotGranted), typeof(Handlers.Exchange.ValidateCodeVerifier), null },
         { typeof(RememberRegisteredRedirectUri), typeof(Handlers.Authentication.ValidateAuthentication), typeof(Handlers.Authentication.ValidateRedirectUriParameter) },
         { typeof(SendValidationErrorsToTheClient), typeof(Handlers.Authentication.AttachRedirectUri), typeof(Handlers.Authentication.InferResponseMode) },
+        { typeof(SendErrorsOfUnknownResponseTypesInTheQuery), typeof(Handlers.Authentication.InferResponseMode), typeof(Handlers.Authentication.AttachResponseState) },
         { typeof(WriteFormPostResponse), typeof(AspNetCoreHandlers.Authentication.ProcessSelfRedirection), typeof(AspNetCoreHandlers.Authentication.ProcessQueryResponse) },
         { typeof(RevokeAuthorizationOnReuse), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
         { typeof(RedeemOrReplayRefreshToken), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },

@@ -1,5 +1,6 @@
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Identity.Server.Protocol.Authorization;
@@ -31,21 +32,48 @@ internal sealed class RememberRegisteredRedirectUri(IOpenIddictApplicationManage
     }
 }
 
-/// <summary>…and sends a refusal there when the request failed after all (see <see cref="RememberRegisteredRedirectUri"/>).</summary>
-internal sealed class SendValidationErrorsToTheClient : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+/// <summary>
+/// …and sends a refusal there when the request failed after all (see <see cref="RememberRegisteredRedirectUri"/>). A
+/// request refused before that point (a request object, a repeated parameter) is checked the same way here. A
+/// response type OpenIddict does not know (foo, Code, none given) leaves it without a response mode; the error then
+/// goes in the query, the default of the code flow, the only one served (RFC 6749 §4.1.2.1).
+/// </summary>
+internal sealed class SendValidationErrorsToTheClient(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
-            .UseSingletonHandler<SendValidationErrorsToTheClient>()
+            .UseScopedHandler<SendValidationErrorsToTheClient>()
             .SetOrder(OpenIddictServerHandlers.Authentication.AttachRedirectUri.Descriptor.Order + 500)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+    {
+        if (!string.IsNullOrEmpty(context.RedirectUri) || string.IsNullOrEmpty(context.Response.Error)) return;
+        if (context.Transaction.GetProperty<string>(RememberRegisteredRedirectUri.Property) is { } remembered)
+            context.RedirectUri = remembered;
+        else if (context.Request is { ClientId: { Length: > 0 } clientId, RedirectUri: { Length: > 0 } redirectUri }
+            && await applications.FindByClientIdAsync(clientId, context.CancellationToken) is { } application
+            && await applications.ValidateRedirectUriAsync(application, redirectUri, context.CancellationToken))
+            context.RedirectUri = redirectUri;
+    }
+}
+
+/// <summary>The query response mode for an error sent to the client of a request whose response type said none.</summary>
+internal sealed class SendErrorsOfUnknownResponseTypesInTheQuery : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+            .UseSingletonHandler<SendErrorsOfUnknownResponseTypesInTheQuery>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.InferResponseMode.Descriptor.Order + 500)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
     {
-        if (string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
-            && context.Transaction.GetProperty<string>(RememberRegisteredRedirectUri.Property) is { } redirectUri)
-            context.RedirectUri = redirectUri;
+        if (!string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
+            && string.IsNullOrEmpty(context.ResponseMode) && string.IsNullOrEmpty(context.Request?.ResponseMode))
+            context.ResponseMode = ResponseModes.Query;
         return ValueTask.CompletedTask;
     }
 }
