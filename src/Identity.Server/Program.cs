@@ -33,7 +33,7 @@ await app.PrepareProtocolAsync();
 
 app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
-app.UseProblemDetailsForEmptyApiErrors();
+app.UseBodiesForEmptyErrors();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.UseProtocolGuards();
