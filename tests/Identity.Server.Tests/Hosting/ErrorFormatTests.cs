@@ -46,6 +46,57 @@ public sealed class ErrorFormatTests(ServerFixture server)
         }
     }
 
+    /// <summary>
+    /// RFC 8259 §8.1: JSON between systems is UTF-8. Any other declared charset is refused as a whole — before, UTF-16
+    /// was transcoded and bytes that do not decode were a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("utf-16", "odd byte count")]
+    [InlineData("utf-16le", "odd byte count")]
+    [InlineData("utf-16", "unpaired surrogate")]
+    [InlineData("utf-16", "valid")]
+    [InlineData("utf-32", "valid")]
+    [InlineData("iso-8859-1", "valid")]
+    public async Task JsonInAnotherCharsetThanUtf8_Is415ProblemDetails_AndCreatesNothing(string charset, string kind)
+    {
+        var email = AccountApi.NewEmail();
+        var json = $$"""{"email":"{{email}}","password":"{{TestData.DefaultPassword}}","firstName":"x"}""";
+        var bytes = charset switch
+        {
+            "utf-32" => Encoding.UTF32.GetBytes(json),
+            "iso-8859-1" => Encoding.Latin1.GetBytes(json),
+            _ => Encoding.Unicode.GetBytes(json),
+        };
+        if (kind == "unpaired surrogate")
+        {
+            // The firstName "x" becomes a lone high surrogate, which no encoder would write.
+            var at = 2 * (json.IndexOf("\"x\"", StringComparison.Ordinal) + 1);
+            (bytes[at], bytes[at + 1]) = (0x00, 0xD8);
+        }
+        if (kind == "odd byte count") bytes = [.. bytes, (byte)'x'];
+        var content = new ByteArrayContent(bytes);
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+
+        var response = await http.PostAsync("/api/account/register", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, $"{charset} {kind}");
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json")]
+    public async Task JsonInUtf8_IsRead(string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"email":"{{AccountApi.NewEmail()}}"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await http.PostAsync("/api/account/confirm-email/resend", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     public static TheoryData<string, string> MalformedProtocolRequests()
     {
         var result = new TheoryData<string, string>();
