@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Identity.Server.Tests.Infrastructure;
 
@@ -6,7 +7,7 @@ namespace Identity.Server.Tests.Hosting;
 
 /// <summary>
 /// What only a real socket shows: Kestrel's body size limit (SPEC §6's oversized bodies, a 413 in the format of the
-/// endpoint's family).
+/// endpoint's family), and a HEAD answered as GET putting no content on the wire (RFC 9110 §9.3.2).
 /// </summary>
 public sealed class KestrelErrorTests(KestrelErrorTests.Host host) : IClassFixture<KestrelErrorTests.Host>
 {
@@ -58,6 +59,25 @@ public sealed class KestrelErrorTests(KestrelErrorTests.Host host) : IClassFixtu
         await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "register");
     }
 
+    [Fact]
+    public async Task HeadOnTheKeySet_SendsTheGetsHeaders_AndNoContent()
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, host.Port);
+        var stream = socket.GetStream();
+        // Pipelined on one connection: any content after the HEAD's headers would be read as the start of the next answer.
+        await stream.WriteAsync("HEAD /.well-known/jwks HTTP/1.1\r\nHost: localhost\r\n\r\nGET /.well-known/jwks HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
+
+        var head = await ReadHeadersAsync(stream);
+        var get = await ReadHeadersAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 200", head[0]);
+        Assert.StartsWith("HTTP/1.1 200", get[0]);
+        foreach (var name in new[] { "Content-Length", "Content-Type", "Cache-Control", "Vary" })
+            Assert.Equal(Header(get, name), Header(head, name));
+        Assert.NotNull(Header(head, "Content-Length"));
+    }
+
     /// <summary>
     /// Five times Kestrel's limit, sent with a browser's Accept header, after a 100-continue as curl does: the server
     /// refuses on the declared length, and a client still sending would see the connection close under it.
@@ -73,4 +93,24 @@ public sealed class KestrelErrorTests(KestrelErrorTests.Host host) : IClassFixtu
         await response.Content.LoadIntoBufferAsync();
         return response;
     }
+
+    private static async Task<List<string>> ReadHeadersAsync(NetworkStream stream)
+    {
+        var lines = new List<string>();
+        var line = new StringBuilder();
+        var one = new byte[1];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (await stream.ReadAsync(one, timeout.Token) == 1)
+        {
+            if (one[0] != '\n') { line.Append((char)one[0]); continue; }
+            var text = line.ToString().TrimEnd('\r');
+            line.Clear();
+            if (text.Length == 0) break;
+            lines.Add(text);
+        }
+        return lines;
+    }
+
+    private static string? Header(List<string> lines, string name) =>
+        lines.Skip(1).Select(l => l.Split(':', 2)).Where(p => p[0].Equals(name, StringComparison.OrdinalIgnoreCase)).Select(p => p[1].Trim()).FirstOrDefault();
 }
