@@ -31,9 +31,11 @@ if (await DatabaseCommands.TryRunAsync(app, args)) return;
 await app.MigrateOnStartupAsync();
 await app.PrepareProtocolAsync();
 
+app.UseHeadAsGet();
+app.UseRouting(); // after HEAD became GET: routes match on the method
 app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
-app.UseProblemDetailsForEmptyApiErrors();
+app.UseBodiesForEmptyErrors();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.UseProtocolGuards();

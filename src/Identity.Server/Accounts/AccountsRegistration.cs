@@ -1,5 +1,7 @@
+using System.Text;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Formatters;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -67,6 +69,15 @@ internal static class AccountsRegistration
             // SPEC §3: a member given twice ({"email":"a@x","email":"b@x"}) is a 400 naming it, not "the last one wins",
             // System.Text.Json's default. Names match without regard to case here, so "email" and "Email" are one member.
             .AddJsonOptions(json => json.JsonSerializerOptions.AllowDuplicateProperties = false)
+            // RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8. A body declared in another charset is a 415, as
+            // ISO-8859-1 already was, instead of being transcoded from UTF-16, whose undecodable bytes (an odd count, an
+            // unpaired surrogate) end in a DecoderFallbackException and a 500.
+            .AddMvcOptions(mvc =>
+            {
+                foreach (var json in mvc.InputFormatters.OfType<SystemTextJsonInputFormatter>())
+                    foreach (var encoding in json.SupportedEncodings.Where(e => e.CodePage != Encoding.UTF8.CodePage).ToList())
+                        json.SupportedEncodings.Remove(encoding);
+            })
             .ConfigureApiBehaviorOptions(api => api.InvalidModelStateResponseFactory = InvalidInput.Problem);
         // /openapi/v1.json describes the account API; the protocol endpoints are described by discovery and their RFCs.
         services.AddOpenApi(options => options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);

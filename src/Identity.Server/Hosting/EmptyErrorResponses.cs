@@ -1,27 +1,49 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Identity.Server.Hosting;
 
 /// <summary>
 /// Errors the framework answers with no body — 405 from routing, 415 from <c>[Consumes]</c>, 404 for an unknown path,
-/// a bare 401 or 403 — get one on the account API: problem details, like every other error there (SPEC §3, §6).
-/// Protocol endpoints and pages are left as they answer.
+/// a bare 401 or 403 — get one in the format of their family (SPEC §6): problem details on the account API (SPEC §3),
+/// an OAuth error for a path that does not exist among the protocol endpoints. Pages are left as they answer.
 /// </summary>
 internal static class EmptyErrorResponses
 {
-    public static IApplicationBuilder UseProblemDetailsForEmptyApiErrors(this IApplicationBuilder app) => app.UseStatusCodePages(WriteAsync);
+    public static IApplicationBuilder UseBodiesForEmptyErrors(this IApplicationBuilder app) => app.UseStatusCodePages(WriteAsync);
 
-    private static async Task WriteAsync(StatusCodeContext context)
+    private static Task WriteAsync(StatusCodeContext context)
     {
         var http = context.HttpContext;
-        if (EndpointFamilies.Of(http.Request.Path) != EndpointFamily.Api) return;
-        var status = http.Response.StatusCode;
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        return EndpointFamilies.Of(http.Request.Path) switch
         {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails { Status = status, Detail = Detail(status, http.Request) },
-        });
+            EndpointFamily.Api => WriteProblemAsync(http),
+            // Only "no such endpoint": a 401 without an error is RFC 6750 §3.1's answer to a request that carried no
+            // credentials, and OpenIddict writes every other error of these endpoints itself.
+            EndpointFamily.Protocol when http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
+                http.Response.WriteAsJsonAsync(new Dictionary<string, string>
+                {
+                    ["error"] = "invalid_request",
+                    ["error_description"] = "There is no such endpoint; /.well-known/openid-configuration lists them.",
+                }),
+            _ => Task.CompletedTask,
+        };
+    }
+
+    /// <summary>
+    /// Problem details whatever the request's Accept header says: RFC 9457's application/problem+json is the account
+    /// API's one error format, and IProblemDetailsService, which negotiates, finds no writer for a browser's
+    /// "text/html" and throws (a 500 in place of the 404). Built by the factory the controllers' own errors come from,
+    /// so that the shape is one: the status's type and title, a trace id.
+    /// </summary>
+    private static Task WriteProblemAsync(HttpContext http)
+    {
+        var status = http.Response.StatusCode;
+        var problem = http.RequestServices.GetRequiredService<ProblemDetailsFactory>()
+            .CreateProblemDetails(http, status, detail: Detail(status, http.Request));
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
+        return http.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
     }
 
     /// <summary>What a newcomer to the API needs to know to get it right the next time.</summary>

@@ -1,3 +1,5 @@
+using Identity.Server.Protocol;
+
 namespace Identity.Server.Hosting;
 
 /// <summary>Which error format a path answers in (SPEC §6): OAuth error JSON, problem details, or an HTML page.</summary>
@@ -5,12 +7,20 @@ internal enum EndpointFamily { Protocol, Api, Page }
 
 internal static class EndpointFamilies
 {
-    private static readonly string[] ProtocolPaths =
-        ["/connect/token", "/connect/revoke", "/connect/introspect", "/connect/userinfo", "/.well-known"];
+    /// <summary>
+    /// The endpoints clients call without a person in front (SPEC §2), and everything under /.well-known. Authorization,
+    /// end session and verification are pages: a browser is sent there, and their errors are shown to a person.
+    /// </summary>
+    private static readonly string[] ProtocolPrefixes =
+    [
+        ProtocolPaths.Token, ProtocolPaths.Revocation, ProtocolPaths.Introspection,
+        ProtocolPaths.UserInfo, ProtocolPaths.PushedAuthorization, ProtocolPaths.DeviceAuthorization,
+        "/.well-known",
+    ];
 
     public static EndpointFamily Of(PathString path)
     {
-        foreach (var prefix in ProtocolPaths)
+        foreach (var prefix in ProtocolPrefixes)
             if (path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase)) return EndpointFamily.Protocol;
         return path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
             ? EndpointFamily.Api

@@ -42,6 +42,9 @@ internal static class HostingRegistration
     /// </summary>
     public static void ValidateOptions(this WebApplication app) => app.Services.GetService<IStartupValidator>()?.Validate();
 
+    /// <summary>HEAD for the read-only resources that only answer GET (HeadAsGet); must come before routing.</summary>
+    public static void UseHeadAsGet(this WebApplication app) => app.UseMiddleware<HeadAsGet>();
+
     /// <summary>
     /// Outside Development, HTTPS answers carry Strict-Transport-Security: a browser that once reached the login page
     /// over HTTPS never again sends the person's password towards a plain-HTTP address of it (a downgrade by whoever is
