@@ -48,6 +48,19 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task InvalidClient_DeclaredAtAnyIndex_IsNamedByItsOwnKey()
+    {
+        // Identity__Clients__6__* alone binds as the list's first client; the message names the key the operator wrote.
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Identity:Clients:6:ClientId"] = "has space",
+            ["Identity:Clients:6:ClientSecret"] = new string('s', 40),
+            ["Identity:Clients:6:AllowedGrantTypes:0"] = "client_credentials",
+        });
+        Assert.Contains("Identity:Clients:6:ClientId", failure);
+    }
+
+    [Fact]
     public async Task PublicClientForTokenExchange_StopsStartUp()
     {
         var failure = await StartUpFailureAsync(new Dictionary<string, string?>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Identity.Server.Protocol.Clients;
 
 /// <summary>Invalid client configuration stops start-up, each message naming the key to fix.</summary>
-internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes) : IValidateOptions<List<ClientDefinition>>
+internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes, IConfiguration configuration) : IValidateOptions<List<ClientDefinition>>
 {
     /// <summary>Client secrets are machine-generated; this length makes a fast hash safe (see ApplicationManager).</summary>
     public const int MinimumSecretLength = 32;
@@ -16,10 +16,13 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
         var known = StandardScopes.All.Concat(scopes.Value.Select(s => s.Name)).ToHashSet(StringComparer.Ordinal);
         var failures = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        // The list is bound from the section's children in order and numbered afresh: a client declared as
+        // Identity__Clients__6__* alone is clients[0], and its messages must name the 6 the operator wrote.
+        var keys = configuration.GetSection("Identity:Clients").GetChildren().Select(c => c.Path).ToList();
         for (var i = 0; i < clients.Count; i++)
         {
             var client = clients[i];
-            var key = $"Identity:Clients:{i}";
+            var key = keys.Count == clients.Count ? keys[i] : $"Identity:Clients:{i}";
             void Fail(string field, string message) => failures.Add($"{key}:{field}: {message}");
 
             if (string.IsNullOrWhiteSpace(client.ClientId) || client.ClientId.Length > 100 || client.ClientId.Any(char.IsWhiteSpace))
