@@ -51,6 +51,7 @@ internal static class AccountsRegistration
         services.AddSingleton<CommonPasswords>();
         services.AddScoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>();
         services.AddSingleton<EmailRateLimiter>();
+        services.AddScoped<LockoutCounter>();
         services.AddScoped<SignInPolicy>();
         services.AddScoped<AccountTokens>();
         services.AddSingleton<AccountEmails>();
