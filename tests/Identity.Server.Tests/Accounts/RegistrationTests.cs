@@ -104,6 +104,30 @@ public sealed class RegistrationTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task UserNameThatIsAnotherEmailAddress_Is400_AndTheAddressStaysRegistrable()
+    {
+        // Taken as a user name, the address's owner could not register it ("user name taken"), and signing in with it
+        // would reach the wrong account.
+        var (attacker, victim) = (AccountApi.NewEmail(), AccountApi.NewEmail());
+
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = attacker, password = TestData.DefaultPassword, userName = victim.ToUpperInvariant() });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("userName", Assert.Single(json.GetProperty("errors").EnumerateObject()).Name);
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == attacker)));
+        Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(victim)).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UserNameThatIsTheOwnEmailAddress_IsAccepted()
+    {
+        var email = AccountApi.NewEmail();
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email, password = TestData.DefaultPassword, userName = email.ToUpperInvariant() });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(email.ToUpperInvariant(), json.GetProperty("userName").GetString());
+    }
+
     [Theory]
     [InlineData("not-an-email")]
     [InlineData("")]

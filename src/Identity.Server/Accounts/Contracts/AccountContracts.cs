@@ -57,4 +57,13 @@ internal static class UserNames
 {
     public const string Pattern = @"^[A-Za-z0-9._@+\-]+$";
     public const string Message = "User names may contain letters, digits and . _ @ + - only.";
+    public const string NotOwnAddressMessage = "A user name that is an email address must be this account's own address.";
+
+    /// <summary>
+    /// A chosen user name that is an email address other than the account's own. Sign-in looks an '@' up as an email
+    /// first and then as a user name, and a registration's user name is its email by default: such a name made the
+    /// address unregistrable for its owner ("user name taken") and let it sign in to the wrong account.
+    /// </summary>
+    public static bool IsAnotherAddress(string userName, string? ownEmail) =>
+        MailboxAttribute.IsMailbox(userName) && !string.Equals(userName, ownEmail, StringComparison.OrdinalIgnoreCase);
 }
