@@ -51,6 +51,6 @@ internal static class InvalidInput
     // array or a string): clients need the rule, not our class names.
     private static string Reword(string path, string message) =>
         message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "This member appears more than once; send it once."
-        : message.StartsWith("The JSON value could not be converted to", StringComparison.Ordinal) ? path == "$" ? ObjectRequired : "Expected a string of valid UTF-8."
+        : message.StartsWith("The JSON value could not be converted to", StringComparison.Ordinal) ? (path == "$" ? ObjectRequired : "Expected a string of valid UTF-8.")
         : message;
 }
