@@ -27,6 +27,17 @@ internal sealed class AccountTokens(ServerDbContext db, IOptions<AccountsOptions
         return value;
     }
 
+    /// <summary>
+    /// Ends the unused confirmation links for an address other than <paramref name="current"/>: a pending email change
+    /// is dropped, while a link confirming the account's own address (registration, resend) stays good.
+    /// </summary>
+    public Task CancelEmailChangeAsync(string userId, string? current, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        return db.AccountTokens.Where(t => t.UserId == userId && t.Purpose == AccountTokenPurpose.ConfirmEmail && t.UsedAt == null && t.Email != current)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
+    }
+
     /// <summary>The token's row, whatever its state; null if no such token exists for this user and purpose.</summary>
     public Task<AccountToken?> FindAsync(string userId, string value, AccountTokenPurpose purpose, CancellationToken ct)
     {

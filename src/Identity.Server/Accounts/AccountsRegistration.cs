@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Formatters;
 using Microsoft.AspNetCore.Mvc.ModelBinding.Metadata;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Accounts;
@@ -28,13 +29,7 @@ internal static class AccountsRegistration
             // address, which MailboxAttribute has checked and which may hold what Identity's default set lacks
             // (o'brien@…, jörg@…). Identity's own character check would refuse those people with a userName error.
             identity.User.AllowedUserNameCharacters = "";
-            // No composition rules (ASVS 5 §6.2.5): length and the common-password list decide.
-            identity.Password.RequiredLength = a.Password.MinimumLength;
-            identity.Password.RequireDigit = false;
-            identity.Password.RequireLowercase = false;
-            identity.Password.RequireUppercase = false;
-            identity.Password.RequireNonAlphanumeric = false;
-            identity.Password.RequiredUniqueChars = 1;
+            // identity.Password is not read: PasswordPolicy replaces Identity's PasswordValidator (see below).
             identity.Lockout.AllowedForNewUsers = true;
             identity.Lockout.MaxFailedAccessAttempts = a.Lockout.MaxFailedAttempts;
             identity.Lockout.DefaultLockoutTimeSpan = a.Lockout.Duration;
@@ -51,8 +46,11 @@ internal static class AccountsRegistration
         services.AddSingleton<PasswordHashingQueue>();
         services.AddScoped<PasswordHashes>();
         services.AddSingleton<CommonPasswords>();
-        services.AddScoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>();
+        // Instead of Identity's validator, which counts UTF-16 units and knows only composition rules (ASVS 5 §6.2.5
+        // asks for none): PasswordPolicy alone decides.
+        services.Replace(ServiceDescriptor.Scoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>());
         services.AddSingleton<EmailRateLimiter>();
+        services.AddScoped<LockoutCounter>();
         services.AddScoped<SignInPolicy>();
         services.AddScoped<AccountTokens>();
         services.AddSingleton<AccountEmails>();

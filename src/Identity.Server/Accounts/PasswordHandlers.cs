@@ -1,27 +1,45 @@
 using Identity.Server.Email;
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
 using Microsoft.AspNetCore.Identity;
 
 namespace Identity.Server.Accounts;
 
-/// <summary>POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3).</summary>
-internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, Sessions sessions)
+/// <summary>
+/// POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3). Wrong current
+/// passwords count towards the sign-in lockout, so that a stolen access token is not an unlimited password oracle.
+/// </summary>
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, LockoutCounter lockouts, Sessions sessions,
+    ServerMetrics metrics)
 {
     public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return AccountError.Field("", "The account no longer exists.");
+        // The bearer token already shows who asks, so unlike a sign-in this may say so before any check: a locked-out
+        // account's password is not checked at all.
+        if (lockouts.IsLockedOut(user)) return LockedOut();
         // What UserManager.ChangePasswordAsync does, with both hashes in the hashing queue.
         if (await passwords.VerifyAsync(user, current, ct) == PasswordVerificationResult.Failed)
+        {
+            if (await lockouts.CountFailureAsync(user.Id)) metrics.LockedOut(SignInChannel.PasswordChange);
             return AccountError.FromIdentity(IdentityResult.Failed(users.ErrorDescriber.PasswordMismatch()), "newPassword");
+        }
+        if (!await lockouts.AcceptRightPasswordAsync(user.Id, ct)) return LockedOut();
         var (hash, refused) = await passwords.HashNewAsync(user, next, ct);
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
         user.PasswordHash = hash;
-        await users.UpdateSecurityStampAsync(user);
+        user.AccessFailedCount = 0; // as just reset; the whole user is written back
+        var updated = await users.UpdateSecurityStampAsync(user);
+        // A failure counted since the user was read changed its concurrency stamp: the change was not saved.
+        if (!updated.Succeeded) return AccountError.FromIdentity(updated, "newPassword");
         await sessions.EndAllAsync(userId, except: currentAuthorization, ct);
         return null;
     }
+
+    private static AccountError LockedOut() =>
+        AccountError.Field("currentPassword", "The account is locked after too many wrong passwords; try again later.");
 }
 
 /// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>

@@ -14,9 +14,17 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return (null, AccountError.Field("", "The account no longer exists."));
-        if (request.UserName is not null && request.UserName != user.UserName)
+        var rename = request.UserName is not null && request.UserName != user.UserName;
+        // A pending address is not the account's yet: confirming it moves a user name that was the old address.
+        if (rename && UserNames.IsAnotherAddress(request.UserName!, user.Email)) return (null, AccountError.Field("userName", UserNames.NotOwnAddressMessage));
+        var sameEmail = request.Email is not null && string.Equals(request.Email, user.Email, StringComparison.OrdinalIgnoreCase);
+        var newEmail = request.Email is not null && !sameEmail ? request.Email : null;
+        // Before the rename, which is saved at once: a refused request changes nothing.
+        if (newEmail is not null && await users.FindByEmailAsync(newEmail) is not null)
+            return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
+        if (rename)
         {
-            if (await users.FindByNameAsync(request.UserName) is not null) return (null, UserNameTaken());
+            if (await users.FindByNameAsync(request.UserName!) is not null) return (null, UserNameTaken());
             IdentityResult renamed;
             try
             {
@@ -29,15 +37,15 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
             }
             if (!renamed.Succeeded) return (null, AccountError.FromIdentity(renamed));
         }
-        var newEmail = request.Email is not null && !string.Equals(request.Email, user.Email, StringComparison.OrdinalIgnoreCase) ? request.Email : null;
-        if (newEmail is not null && await users.FindByEmailAsync(newEmail) is not null)
-            return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
 
         if (request.FirstName is not null) user.FirstName = request.FirstName;
         if (request.LastName is not null) user.LastName = request.LastName;
         user.UpdatedAt = time.GetUtcNow();
         var updated = await users.UpdateAsync(user);
         if (!updated.Succeeded) return (null, AccountError.FromIdentity(updated));
+        // Asking for the address the account has is how a client takes back a change it asked for: the link sent
+        // to the other address stops working, as a newer change's would end it (SPEC §3).
+        if (sameEmail) await tokens.CancelEmailChangeAsync(user.Id, user.Email, ct);
         if (newEmail is not null)
         {
             var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ConfirmEmail, newEmail, ct);

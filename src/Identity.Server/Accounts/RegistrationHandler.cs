@@ -21,6 +21,8 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
             return (null, AccountError.Field("role", $"Registration may ask only for: {string.Join(", ", selfService)}."));
         var role = request.Role is null ? selfService.FirstOrDefault() : selfService.First(r => r.Equals(request.Role, StringComparison.OrdinalIgnoreCase));
         var userName = request.UserName ?? request.Email!;
+        if (UserNames.IsAnotherAddress(userName, request.Email))
+            return (null, AccountError.Field("userName", UserNames.NotOwnAddressMessage));
         if (await users.FindByEmailAsync(request.Email!) is not null)
             return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
         if (await users.FindByNameAsync(userName) is not null)

@@ -6,15 +6,15 @@ namespace Identity.Server.Accounts;
 
 public enum SignInOutcome { Succeeded, InvalidCredentials, LockedOut, NotConfirmed }
 
-/// <summary>Where a person typed their password; both count towards the same lockout (SPEC §3), and metrics tell them apart.</summary>
-public enum SignInChannel { PasswordGrant, LoginPage }
+/// <summary>Where a person typed their password; all count towards the same lockout (SPEC §3), and metrics tell them apart.</summary>
+public enum SignInChannel { PasswordGrant, LoginPage, PasswordChange }
 
 /// <summary>
 /// The one place that decides whether a person may sign in: the password grant and the login page both call it, so
 /// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
 /// </summary>
-internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, PasswordHashes passwords, IOptions<AccountsOptions> options,
-    TimeProvider time, ServerMetrics metrics)
+internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, PasswordHashes passwords, LockoutCounter lockouts,
+    IOptions<AccountsOptions> options, ServerMetrics metrics)
 {
     /// <summary>
     /// Checks a user name or email and a password. Unknown users cost the same hash verification as known ones, and
@@ -32,7 +32,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
     private async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckAsync(string login, string password, SignInChannel channel, CancellationToken ct)
     {
         var user = await FindAsync(login);
-        var lockedOut = user is not null && IsLockedOut(user);
+        var lockedOut = user is not null && lockouts.IsLockedOut(user);
         // Known and unknown users, locked out or not, wait in the same queue for the same work.
         var verdict = user is null ? await hashing.RunAsync(() => dummy.Verify(password), ct) : await passwords.VerifyAsync(user, password, ct);
         var correct = verdict != PasswordVerificationResult.Failed;
@@ -48,11 +48,11 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
         }
         if (!correct)
         {
-            await users.AccessFailedAsync(user);
-            if (IsLockedOut(user)) metrics.LockedOut(channel);
+            if (await lockouts.CountFailureAsync(user.Id)) metrics.LockedOut(channel);
             return (SignInOutcome.InvalidCredentials, user);
         }
-        if (user.AccessFailedCount > 0) await users.ResetAccessFailedCountAsync(user);
+        // Guesses sent together with this one may have locked the account while it waited for its hash.
+        if (!await lockouts.AcceptRightPasswordAsync(user.Id, ct)) return (SignInOutcome.LockedOut, user);
         if (options.Value.RequireConfirmedEmail && !user.EmailConfirmed) return (SignInOutcome.NotConfirmed, user);
         return (SignInOutcome.Succeeded, user);
     }
@@ -66,12 +66,10 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
     /// </summary>
     public ApplicationUser? CanSignIn(ApplicationUser? user)
     {
-        if (user is null || IsLockedOut(user)) return null;
+        if (user is null || lockouts.IsLockedOut(user)) return null;
         if (options.Value.RequireConfirmedEmail && !user.EmailConfirmed) return null;
         return user;
     }
-
-    private bool IsLockedOut(ApplicationUser user) => user.LockoutEnabled && user.LockoutEnd is { } end && end > time.GetUtcNow();
 
     private async Task<ApplicationUser?> FindAsync(string login)
     {

@@ -110,6 +110,29 @@ public sealed class AccountInputTests(ServerFixture server)
         Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
     }
 
+    [Theory]
+    [InlineData("POST", "/api/account/register")]
+    [InlineData("POST", "/api/account/password")]
+    [InlineData("PUT", "/api/account/profile")]
+    [InlineData("POST", "/api/account/password/reset")]
+    public async Task ABodyThatIsNotAJsonObject_Is400SayingSo_InWordsOfTheApi(string method, string path)
+    {
+        // An empty or null body was reported under "" and under "request" (our parameter's name), an array or a string
+        // as not convertible to "Identity.Server.Accounts.Contracts.RegisterRequest".
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+
+        foreach (var body in new[] { "", "null", "[]", "[{}]", "\"text\"", "5", "true" })
+        {
+            var response = await SendAsync(new HttpMethod(method), path, new StringContent(body, Encoding.UTF8, "application/json"), user.Tokens.AccessToken);
+
+            var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, $"'{body}'");
+            var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+            Assert.True(error.Name == "", $"'{body}': {problem.GetRawText()}");
+            Assert.Equal("A JSON object is required.", Assert.Single(error.Value.EnumerateArray()).GetString());
+            Assert.DoesNotContain("Identity.Server", problem.GetRawText());
+        }
+    }
+
     [Fact]
     public async Task InputRefusedByValidation_OrByTheHandler_HasOneShape()
     {

@@ -97,7 +97,7 @@ public sealed class ProfileTests(ServerFixture server)
         if (userNameCase == "chosen")
             await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = expected }, user.Tokens.AccessToken);
         if (userNameCase == "someone else's user name")
-            await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = AccountApi.NewEmail(), password = TestData.DefaultPassword, userName = newEmail });
+            await TakeUserNameAsync(newEmail); // as an account from before user names that are others' addresses were refused
 
         await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = newEmail }, user.Tokens.AccessToken);
         var link = await api.LinkAsync(newEmail, "/account/confirm-email");
@@ -135,9 +135,103 @@ public sealed class ProfileTests(ServerFixture server)
     public async Task TakenEmailOrUserName_Is409()
     {
         var (first, second) = (await AccountJourney.RegisterConfirmAndSignInAsync(server, api), await AccountJourney.RegisterConfirmAndSignInAsync(server, api));
+        var userName = $"taken{Guid.NewGuid():N}"[..20];
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName }, first.Tokens.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = first.Email }, second.Tokens.AccessToken)).Response.StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = first.Email }, second.Tokens.AccessToken)).Response.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName }, second.Tokens.AccessToken)).Response.StatusCode);
     }
+
+    [Fact]
+    public async Task TakenEmail_WithANewUserName_Is409_AndRenamesNothing()
+    {
+        var (first, second) = (await AccountJourney.RegisterConfirmAndSignInAsync(server, api), await AccountJourney.RegisterConfirmAndSignInAsync(server, api));
+        var userName = $"renamed{Guid.NewGuid():N}"[..20];
+
+        var (response, _) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName, email = first.Email }, second.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: second.Tokens.AccessToken);
+        Assert.Equal(second.Email, profile.GetProperty("userName").GetString());
+    }
+
+    [Theory]
+    [InlineData("someone else's")]
+    [InlineData("nobody's yet")]
+    [InlineData("the pending one")]
+    public async Task UserNameThatIsAnotherEmailAddress_Is400_AndChangesNothing(string whose)
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var address = whose == "someone else's" ? (await AccountJourney.RegisterConfirmAndSignInAsync(server, api)).Email : AccountApi.NewEmail();
+        if (whose == "the pending one")
+            await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = address }, user.Tokens.AccessToken);
+
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = address, firstName = "Changed" }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("userName", Assert.Single(json.GetProperty("errors").EnumerateObject()).Name);
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal((user.Email, "Grace"), (profile.GetProperty("userName").GetString(), profile.GetProperty("firstName").GetString()));
+    }
+
+    [Fact]
+    public async Task UserName_MayBecomeTheOwnEmailAddressAgain()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = $"chosen{Guid.NewGuid():N}"[..20] }, user.Tokens.AccessToken);
+
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = user.Email.ToUpperInvariant() }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(user.Email.ToUpperInvariant(), json.GetProperty("userName").GetString());
+    }
+
+    [Fact]
+    public async Task CurrentEmail_CancelsThePendingChange_AndItsLink()
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var newEmail = AccountApi.NewEmail();
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = newEmail }, user.Tokens.AccessToken);
+        var link = await api.LinkAsync(newEmail, "/account/confirm-email");
+
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = user.Email.ToUpperInvariant() }, user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("pendingEmail").ValueKind);
+        var (confirmed, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+        Assert.Equal(HttpStatusCode.BadRequest, confirmed.StatusCode);
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal((user.Email, true), (profile.GetProperty("email").GetString(), profile.GetProperty("emailConfirmed").GetBoolean()));
+        Assert.Equal(JsonValueKind.Null, profile.GetProperty("pendingEmail").ValueKind);
+    }
+
+    [Fact]
+    public async Task CurrentEmail_OfAnUnconfirmedAccount_KeepsItsConfirmationLink()
+    {
+        // Only a change is cancelled: the link confirming the registration address stays good.
+        await using var host = server.WithSettings(new Dictionary<string, string?> { ["Accounts:RequireConfirmedEmail"] = "false" });
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
+        var email = AccountApi.NewEmail();
+        await hostApi.RegisterAsync(email);
+        var link = await hostApi.LinkAsync(email, "/account/confirm-email");
+        var client = await new TestData(host).ClientAsync();
+        var tokens = await new ProtocolClient(host.HttpsClient()).PasswordGrantAsync(client, new TestUser(link.UserId, email, email, TestData.DefaultPassword));
+
+        var (response, _) = await hostApi.SendAsync(HttpMethod.Put, "/api/account/profile", new { email }, tokens.AccessToken);
+        var (confirmed, _) = await hostApi.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+    }
+
+    private Task TakeUserNameAsync(string userName) => new TestData(server).UsersAsync(async users =>
+    {
+        var now = DateTimeOffset.UtcNow;
+        var created = await users.CreateAsync(new Identity.Server.Accounts.ApplicationUser
+        {
+            UserName = userName, Email = AccountApi.NewEmail(), EmailConfirmed = true, CreatedAt = now, UpdatedAt = now,
+        }, TestData.DefaultPassword);
+        Assert.True(created.Succeeded);
+    });
 
     [Fact]
     public async Task OneUserNameClaimedByManyAtOnce_GoesToOne_AndTheOthersAre409()

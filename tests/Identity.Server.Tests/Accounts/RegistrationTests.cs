@@ -104,6 +104,87 @@ public sealed class RegistrationTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task PasswordLength_CountsCharacters_NotUtf16Units()
+    {
+        // ASVS 5 §6.2.1, NIST SP 800-63B §5.1.1.2: each emoji is one character (and two UTF-16 code units).
+        var (four, fourJson) = await api.RegisterAsync(AccountApi.NewEmail(), "😀😁😂🤣");
+        var (eight, _) = await api.RegisterAsync(AccountApi.NewEmail(), "😀😁😂🤣🥲😊😇🙂");
+        var (longest, _) = await api.RegisterAsync(AccountApi.NewEmail(), string.Concat(Enumerable.Repeat("😀", 128)));
+        var (tooLong, tooLongJson) = await api.RegisterAsync(AccountApi.NewEmail(), string.Concat(Enumerable.Repeat("😀", 129)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, four.StatusCode);
+        Assert.Contains("at least 8 characters", fourJson.GetProperty("errors").GetProperty("password")[0].GetString());
+        Assert.Equal(HttpStatusCode.Created, eight.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, longest.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("at most 128 characters", tooLongJson.GetProperty("errors").GetProperty("password")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("correct horse\0battery staple")]
+    [InlineData("correct horse\tbattery staple")]
+    [InlineData("correct horse battery staple\n")]
+    [InlineData("correct horse\u007Fbattery staple")]
+    [InlineData("correct horse\u0085battery staple")]
+    public async Task PasswordWithAControlCharacter_Is400SayingSo_AndCreatesNothing(string escaped)
+    {
+        // Accepted, it could never be typed into the login form (whose parser refuses NUL, and whose field has no tabs or lines).
+        var email = AccountApi.NewEmail();
+        var password = System.Text.RegularExpressions.Regex.Unescape(escaped);
+
+        var (response, json) = await api.RegisterAsync(email, password);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = Assert.Single(json.GetProperty("errors").EnumerateObject());
+        Assert.Equal("password", error.Name);
+        Assert.Contains("control characters", error.Value[0].GetString());
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
+    }
+
+    [Fact]
+    public async Task PasswordOfSpacesOnly_Is400SayingSo()
+    {
+        var (response, json) = await api.RegisterAsync(AccountApi.NewEmail(), new string(' ', 12));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = Assert.Single(json.GetProperty("errors").GetProperty("password").EnumerateArray()).GetString();
+        Assert.Contains("spaces", message);
+        Assert.DoesNotContain("required", message);
+    }
+
+    [Fact]
+    public async Task PasswordWithSpacesAndJoinedEmoji_IsAccepted()
+    {
+        // Zero-width joiners and variation selectors (format characters) are part of what people type, unlike control characters.
+        var (response, _) = await api.RegisterAsync(AccountApi.NewEmail(), "  family 👨‍👩‍👧 heart ❤️  ");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UserNameThatIsAnotherEmailAddress_Is400_AndTheAddressStaysRegistrable()
+    {
+        // Taken as a user name, the address's owner could not register it ("user name taken"), and signing in with it
+        // would reach the wrong account.
+        var (attacker, victim) = (AccountApi.NewEmail(), AccountApi.NewEmail());
+
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email = attacker, password = TestData.DefaultPassword, userName = victim.ToUpperInvariant() });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("userName", Assert.Single(json.GetProperty("errors").EnumerateObject()).Name);
+        Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == attacker)));
+        Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(victim)).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task UserNameThatIsTheOwnEmailAddress_IsAccepted()
+    {
+        var email = AccountApi.NewEmail();
+        var (response, json) = await api.SendAsync(HttpMethod.Post, "/api/account/register", new { email, password = TestData.DefaultPassword, userName = email.ToUpperInvariant() });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(email.ToUpperInvariant(), json.GetProperty("userName").GetString());
+    }
+
     [Theory]
     [InlineData("not-an-email")]
     [InlineData("")]

@@ -6,7 +6,8 @@ namespace Identity.Server.Accounts.Contracts;
 public sealed class RegisterRequest
 {
     [Required, Mailbox, MaxLength(256), JsonPropertyName("email")] public string? Email { get; set; }
-    [Required, JsonPropertyName("password")] public string? Password { get; set; }
+    // An empty or all-space password is for PasswordPolicy to refuse in words that fit, not "the field is required".
+    [Required(AllowEmptyStrings = true), JsonPropertyName("password")] public string? Password { get; set; }
     [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message), JsonPropertyName("userName")] public string? UserName { get; set; }
     [MaxLength(100), JsonPropertyName("firstName")] public string? FirstName { get; set; }
     [MaxLength(100), JsonPropertyName("lastName")] public string? LastName { get; set; }
@@ -29,14 +30,14 @@ public sealed class UpdateProfileRequest
 public sealed class ChangePasswordRequest
 {
     [Required, JsonPropertyName("currentPassword")] public string? CurrentPassword { get; set; }
-    [Required, JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
+    [Required(AllowEmptyStrings = true), JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
 }
 
 public sealed class ResetPasswordRequest
 {
     [Required, MaxLength(450), JsonPropertyName("userId")] public string? UserId { get; set; }
     [Required, MaxLength(200), JsonPropertyName("token")] public string? Token { get; set; }
-    [Required, JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
+    [Required(AllowEmptyStrings = true), JsonPropertyName("newPassword")] public string? NewPassword { get; set; }
 }
 
 public sealed record ProfileResponse(
@@ -57,4 +58,13 @@ internal static class UserNames
 {
     public const string Pattern = @"^[A-Za-z0-9._@+\-]+$";
     public const string Message = "User names may contain letters, digits and . _ @ + - only.";
+    public const string NotOwnAddressMessage = "A user name that is an email address must be this account's own address.";
+
+    /// <summary>
+    /// A chosen user name that is an email address other than the account's own. Sign-in looks an '@' up as an email
+    /// first and then as a user name, and a registration's user name is its email by default: such a name made the
+    /// address unregistrable for its owner ("user name taken") and let it sign in to the wrong account.
+    /// </summary>
+    public static bool IsAnotherAddress(string userName, string? ownEmail) =>
+        MailboxAttribute.IsMailbox(userName) && !string.Equals(userName, ownEmail, StringComparison.OrdinalIgnoreCase);
 }
