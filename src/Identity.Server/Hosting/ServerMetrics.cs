@@ -41,7 +41,7 @@ internal sealed class ServerMetrics
         signInFailures = meter.CreateCounter<long>("identity.signin.failures", "{attempt}",
             "Refused password sign-ins, by channel (password_grant, login_page) and reason (invalid_credentials, locked_out, not_confirmed).");
         lockouts = meter.CreateCounter<long>("identity.signin.lockouts", "{lockout}",
-            "Accounts locked out by a failed password, by channel.");
+            "Accounts locked out by a failed password, by channel (password_grant, login_page, password_change).");
         refreshTokensReused = meter.CreateCounter<long>("identity.refresh_tokens.reused", "{token}",
             "Redeemed refresh tokens presented again after the reuse leeway; each revoked its authorization.");
         authorizationsRevoked = meter.CreateCounter<long>("identity.authorizations.revoked", "{authorization}",
@@ -130,6 +130,7 @@ internal sealed class ServerMetrics
     {
         SignInChannel.PasswordGrant => "password_grant",
         SignInChannel.LoginPage => "login_page",
+        SignInChannel.PasswordChange => "password_change",
         _ => "other",
     };
 }
