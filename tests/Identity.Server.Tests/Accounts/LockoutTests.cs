@@ -76,6 +76,7 @@ public sealed class LockoutTests(ServerFixture server)
         // A stolen access token must not be an unlimited oracle for the password.
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
         var login = new TestUser(user.UserId, user.Email, user.Email, user.Password);
+        var before = await PrometheusScrape.GetAsync(server.CreateClient());
         for (var i = 0; i < 5; i++)
         {
             var (wrong, wrongJson) = await ChangeAsync(user, $"wrong {i}");
@@ -87,6 +88,8 @@ public sealed class LockoutTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.BadRequest, right.StatusCode);
         Assert.Contains("locked", json.GetProperty("errors").GetProperty("currentPassword")[0].GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before.Value("identity_signin_lockouts_total", ("channel", "password_change")) + 1,
+            (await PrometheusScrape.GetAsync(server.CreateClient())).Value("identity_signin_lockouts_total", ("channel", "password_change")));
         Assert.Contains("locked", (await protocol.PasswordGrantAsync(user.Client, login)).ErrorDescription, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(user.Client, login with { Password = "an entirely new passphrase" })).Error);
     }
