@@ -113,6 +113,39 @@ public sealed class DispatchEmailOutboxJobTests(ServerFixture server)
         Assert.False(await data.DbAsync(db => db.OutboxMessages.AnyAsync(m => m.TextBody!.Contains(link.Token) || m.HtmlBody!.Contains(link.Token))));
     }
 
+    [Fact]
+    public async Task Emails_StateTheConfiguredLinkLifetimes()
+    {
+        await using var host = await HostAsync(settings: new Dictionary<string, string?>
+        {
+            ["Accounts:EmailConfirmationLinkLifetime"] = "00:00:06",
+            ["Accounts:PasswordResetLinkLifetime"] = "00:45:00",
+        });
+        var api = new AccountApi(host.HttpsClient(), server.Mail);
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        await DispatchAsync(host);
+        await api.LinkAsync(email, "/account/confirm-email");
+        await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email });
+        await DispatchAsync(host);
+        await api.LinkAsync(email, "/account/reset-password");
+
+        var texts = (await server.Mail.MessagesAsync()).Where(m => m.To.Any(t => t.Address == email)).Select(m => m.Text).ToList();
+        Assert.Contains(texts, text => text!.Contains("It works once, for 6 seconds."));
+        Assert.Contains(texts, text => text!.Contains("it works once, for 45 minutes."));
+    }
+
+    [Theory]
+    [InlineData("1.00:00:00", "24 hours")]
+    [InlineData("01:00:00", "1 hour")]
+    [InlineData("2.00:00:00", "48 hours")]
+    [InlineData("7.00:00:00", "7 days")]
+    [InlineData("01:30:00", "1 hour and 30 minutes")]
+    [InlineData("3.02:00:01", "3 days, 2 hours and 1 second")]
+    [InlineData("00:45:00", "45 minutes")]
+    [InlineData("00:00:06", "6 seconds")]
+    public void LinkLifetime_InWords(string lifetime, string words) => Assert.Equal(words, AccountEmails.InWords(TimeSpan.Parse(lifetime)));
+
     /// <summary>Asked-for links are rows naming the link and the address, nothing more; no token was issued for them yet.</summary>
     private static async Task AssertOnlyRequestsQueuedAsync(TestData data, AccountTokenPurpose purpose, TestUser user, string[] addresses)
     {
