@@ -7,7 +7,7 @@ namespace Identity.Server.Accounts;
 
 public enum ConfirmationOutcome { Confirmed, AlreadyConfirmed, Invalid }
 
-internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
+internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens,
     EmailOutbox outbox, EmailRateLimiter limiter, TimeProvider time)
 {
     /// <summary>Confirms the address the token was issued for: the registration address, or a new one from a profile change.</summary>
@@ -56,14 +56,15 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
         await users.UpdateNormalizedUserNameAsync(user);
     }
 
-    /// <summary>Sends a new link to an unconfirmed account; silent for unknown or confirmed addresses (no enumeration).</summary>
+    /// <summary>
+    /// Queues the request for a new link; the dispatch job sends it to an unconfirmed account and drops it for an
+    /// unknown or confirmed address. The same work here for any address, so neither the answer nor its timing tells
+    /// them apart (SPEC §3: no enumeration).
+    /// </summary>
     public async Task ResendAsync(string email, CancellationToken ct)
     {
         if (!limiter.TryAcquire(email)) return;
-        var user = await users.FindByEmailAsync(email);
-        if (user is null || user.EmailConfirmed) return;
-        var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ConfirmEmail, user.Email, ct);
-        outbox.Enqueue(emails.Confirmation(user.Email!, user.Id, token));
+        outbox.EnqueueLink(AccountTokenPurpose.ConfirmEmail, email);
         await db.SaveChangesAsync(ct);
     }
 }

@@ -14,7 +14,7 @@ internal static class EmailMime
         if (!MailboxAddress.TryParse(message.To, out var to) || to.LocalPart.Length == 0 || to.Domain.Length == 0) return null;
         var mime = new MimeMessage
         {
-            Subject = message.Subject,
+            Subject = message.Subject ?? "",
             // RFC 5322 §3.6.1: when the message was ready to enter the mail system, which is when it was queued; a
             // retry sends the same message again, not a new one.
             Date = message.CreatedAt,

@@ -1,3 +1,4 @@
+using Identity.Server.Accounts;
 using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 
@@ -9,19 +10,28 @@ namespace Identity.Server.Email;
 /// </summary>
 internal sealed class EmailOutbox(ServerDbContext db, ServerMetrics metrics, TimeProvider time)
 {
-    public void Enqueue(EmailMessage message)
+    public void Enqueue(EmailMessage message) => Add(new OutboxMessage
+    {
+        To = message.To,
+        Subject = message.Subject,
+        TextBody = message.TextBody,
+        HtmlBody = message.HtmlBody,
+    });
+
+    /// <summary>
+    /// Queues an account link for <paramref name="address"/> without looking the address up: the dispatch job finds
+    /// the account, issues the token and writes the message, or drops the row when no account awaits the link
+    /// (<see cref="OutboxMessage.Link"/>). One row whatever the address, so the caller's request costs the same.
+    /// </summary>
+    public void EnqueueLink(AccountTokenPurpose link, string address) => Add(new OutboxMessage { To = address, Link = link });
+
+    private void Add(OutboxMessage message)
     {
         var now = time.GetUtcNow();
-        db.OutboxMessages.Add(new OutboxMessage
-        {
-            Id = Guid.CreateVersion7(now),
-            To = message.To,
-            Subject = message.Subject,
-            TextBody = message.TextBody,
-            HtmlBody = message.HtmlBody,
-            CreatedAt = now,
-            NextAttemptAt = now,
-        });
+        message.Id = Guid.CreateVersion7(now);
+        message.CreatedAt = now;
+        message.NextAttemptAt = now;
+        db.OutboxMessages.Add(message);
         metrics.EmailQueued();
     }
 }

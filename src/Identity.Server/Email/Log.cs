@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Debug, Message = "The SMTP server did not answer QUIT ({ExceptionType}); the connection is closed anyway.")]
     public static partial void SmtpQuitFailed(this ILogger logger, string exceptionType);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Email {MessageId} dropped: no account awaits the link it asked for.")]
+    public static partial void EmailDropped(this ILogger logger, Guid messageId);
 }

@@ -22,8 +22,8 @@ internal sealed partial class PickupDirectoryEmailTransport(IOptions<EmailOption
         Directory.CreateDirectory(directory);
         // Named by the outbox row (version 7 ids sort by time): a message written again after a crash replaces its file.
         await mime.WriteToAsync(Path.Combine(directory, $"{message.Id:N}.eml"), ct);
-        foreach (Match link in Link().Matches(message.TextBody))
-            logger.PickupLink(message.Subject, link.Value);
+        foreach (Match link in Link().Matches(message.TextBody ?? ""))
+            logger.PickupLink(message.Subject ?? "", link.Value);
         return DeliveryOutcome.Sent;
     }
 

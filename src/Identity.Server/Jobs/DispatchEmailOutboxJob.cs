@@ -1,3 +1,4 @@
+using Identity.Server.Accounts;
 using Identity.Server.Email;
 using Identity.Server.Hosting;
 using Identity.Server.Persistence;
@@ -10,13 +11,16 @@ namespace Identity.Server.Jobs;
 /// <summary>
 /// Sends due outbox messages over one connection per run. Each message is claimed with a conditional update before it
 /// is sent, so that with any number of nodes one node sends it; only a crash between the SMTP send and recording it
-/// can repeat a message. A message refused for good is marked failed; any other failure is retried with backoff.
+/// can repeat a message. A message refused for good is marked failed; any other failure is retried with backoff. An
+/// account link is written by the claiming node just before it is sent, and dropped when no account awaits it.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport transport, IOptions<JobsOptions> options,
+internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport transport, AccountLinkMessages links, IOptions<JobsOptions> options,
     ServerMetrics metrics, TimeProvider time, ILogger<DispatchEmailOutboxJob> logger) : IJob
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await RunAsync(ct);
+
+    public async Task RunAsync(CancellationToken ct)
     {
         var o = options.Value.Email;
         var now = time.GetUtcNow();
@@ -35,8 +39,46 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
                 .Where(m => m.Id == message.Id && m.SentAt == null && m.FailedAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, claimedUntil), ct);
             if (claimed == 0) continue; // another node has it
-            await RecordAsync(message, await SendAsync(batch, message, ct), o);
+            var outcome = message.Link is { } link ? await SendLinkAsync(batch, message, link, ct) : await SendAsync(batch, message, ct);
+            if (outcome is null) await DropAsync(message);
+            else await RecordAsync(message, outcome, o);
         }
+    }
+
+    /// <summary>
+    /// Writes the link's message and sends it as the row: its id and date (one Message-Id on every attempt), the
+    /// account's address, the text with the token. Nothing of it is stored but the token's hash. Null: no account
+    /// awaits the link.
+    /// </summary>
+    private async Task<DeliveryOutcome?> SendLinkAsync(IEmailBatch batch, OutboxMessage row, AccountTokenPurpose link, CancellationToken ct)
+    {
+        EmailMessage? written;
+        try
+        {
+            written = await links.WriteAsync(link, row.To, ct);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The database failed between the claim and the send: retried like a failed send, so nothing is lost.
+            return DeliveryOutcome.Deferred(exception.GetBaseException().Message);
+        }
+        if (written is null) return null;
+        return await SendAsync(batch, new OutboxMessage
+        {
+            Id = row.Id,
+            CreatedAt = row.CreatedAt,
+            To = written.To,
+            Subject = written.Subject,
+            TextBody = written.TextBody,
+            HtmlBody = written.HtmlBody,
+        }, ct);
+    }
+
+    /// <summary>No account awaits the link (an unknown address, an address already confirmed): nothing is sent or kept.</summary>
+    private async Task DropAsync(OutboxMessage message)
+    {
+        await db.OutboxMessages.Where(m => m.Id == message.Id).ExecuteDeleteAsync(CancellationToken.None);
+        logger.EmailDropped(message.Id);
     }
 
     private static async Task<DeliveryOutcome> SendAsync(IEmailBatch batch, OutboxMessage message, CancellationToken ct)
@@ -53,7 +95,11 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
         }
     }
 
-    /// <summary>Written whatever the job's token says: the outcome happened, and the claim must not outlive it.</summary>
+    /// <summary>
+    /// Written whatever the job's token says: the outcome happened, and the claim must not outlive it. A message done
+    /// with (sent, or refused for good) loses its bodies: they may hold a link's one-time token, which must not wait in
+    /// the database (and its backups) for the prune's retention age.
+    /// </summary>
     private async Task RecordAsync(OutboxMessage message, DeliveryOutcome outcome, EmailJobOptions o)
     {
         var attempts = message.Attempts + 1;
@@ -64,13 +110,15 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
         {
             case DeliveryStatus.Sent:
                 await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, at).SetProperty(m => m.Attempts, attempts)
-                    .SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                    .SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null).SetProperty(m => m.TextBody, (string?)null)
+                    .SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None);
                 logger.EmailSent(message.Id);
                 metrics.EmailSent();
                 break;
             case DeliveryStatus.Rejected:
                 await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.FailedAt, at).SetProperty(m => m.Attempts, attempts)
-                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null)
+                    .SetProperty(m => m.TextBody, (string?)null).SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None);
                 logger.EmailRejected(message.Id, attempts, error!);
                 metrics.EmailFailedPermanently();
                 break;

@@ -71,6 +71,7 @@ internal static class JobsRegistration
         });
         services.AddHostedService<JobScheduling>();
         services.AddScoped<PruneExpiredGrantsJob>();
+        services.AddScoped<Accounts.AccountLinkMessages>(); // for the dispatch job, which writes the links it sends
         return builder;
     }
 

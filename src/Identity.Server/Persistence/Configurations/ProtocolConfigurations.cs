@@ -71,6 +71,7 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Emai
     {
         message.ToTable("OutboxMessages");
         message.Property(m => m.To).HasMaxLength(256);
+        message.Property(m => m.Link).HasConversion<string>().HasMaxLength(20);
         message.Property(m => m.Subject).HasMaxLength(200);
         message.Property(m => m.LastError).HasMaxLength(500);
         message.HasIndex(m => new { m.SentAt, m.NextAttemptAt });
