@@ -17,7 +17,7 @@ internal sealed class EmailConfirmationController : AccountControllerBase
             ConfirmationOutcome.Confirmed => Ok(new MessageResponse("Your email address is confirmed.")),
             // SPEC §3: a link's token works once. The page the link opens words a second visit kindly; an API client
             // that presents a used token gets the same 400 as for any other token that no longer works.
-            ConfirmationOutcome.AlreadyConfirmed => Problem(AccountError.Field("token", "This link was already used; the address it confirms is confirmed.")),
+            ConfirmationOutcome.AlreadyConfirmed => Problem(AccountError.Field("token", "The address this link confirms is already confirmed.")),
             _ => Problem(AccountError.Field("token", "The link is invalid or has expired; ask for a new one.")),
         };
 

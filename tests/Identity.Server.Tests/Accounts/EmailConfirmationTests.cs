@@ -27,6 +27,8 @@ public sealed class EmailConfirmationTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
         Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
         Assert.True(again.GetProperty("errors").TryGetProperty("token", out _));
+        // Also what a superseded link that was never used hears: not "already used".
+        Assert.Equal("The address this link confirms is already confirmed.", again.GetProperty("errors").GetProperty("token")[0].GetString());
     }
 
     [Fact]
