@@ -11,8 +11,8 @@ namespace Identity.Server.Accounts;
 /// Creates the user, their role, the confirmation token and the confirmation email in one transaction: either all of
 /// it exists afterwards or none of it (SPEC §3, §6).
 /// </summary>
-internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, AccountTokens tokens,
-    AccountEmails emails, EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
+internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords,
+    EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
 {
     public async Task<(ProfileResponse? Profile, AccountError? Error)> RegisterAsync(RegisterRequest request, CancellationToken ct)
     {
@@ -52,8 +52,9 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
                 var added = await users.AddToRoleAsync(user, role);
                 if (!added.Succeeded) throw new InvalidOperationException($"Self-service role '{role}' could not be assigned.");
             }
-            var token = await tokens.IssueAsync(user.Id, AccountTokenPurpose.ConfirmEmail, user.Email, ct);
-            outbox.Enqueue(emails.Confirmation(user.Email!, user.Id, token));
+            // The confirmation link is written by the node that sends it (AccountLinkMessages), so that its one-time
+            // token never waits in the outbox row: queued here, in the registration's transaction (SPEC §6).
+            outbox.EnqueueLink(AccountTokenPurpose.ConfirmEmail, user.Email!);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }

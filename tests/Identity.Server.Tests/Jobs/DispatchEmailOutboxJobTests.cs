@@ -60,6 +60,25 @@ public sealed class DispatchEmailOutboxJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Registration_QueuesItsConfirmationLinkWithoutAToken_AndTheJobSendsOne()
+    {
+        // The registration's own row is queued in its transaction (SPEC §6) and carries no token; the job issues it.
+        await using var host = await HostAsync();
+        var (api, data) = (new AccountApi(host.HttpsClient(), server.Mail), new TestData(host));
+        var email = AccountApi.NewEmail();
+        var (registered, json) = await api.RegisterAsync(email);
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var user = new TestUser(json.GetProperty("id").GetString()!, email, email, TestData.DefaultPassword);
+
+        await AssertOnlyRequestsQueuedAsync(data, AccountTokenPurpose.ConfirmEmail, user, [email]);
+        await DispatchAsync(host);
+
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        var (confirm, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+        Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
+    }
+
+    [Fact]
     public async Task LinkNotSent_IsRetriedWithAFreshToken_AndOnlyTheSentOneWorks()
     {
         await using var catcher = await MailCatcher.StartAsync();
