@@ -30,9 +30,9 @@ internal static class AccountsRegistration
             // (o'brien@…, jörg@…). Identity's own character check would refuse those people with a userName error.
             identity.User.AllowedUserNameCharacters = "";
             // identity.Password is not read: PasswordPolicy replaces Identity's PasswordValidator (see below).
+            // New users can be locked out; LockoutCounter counts and locks from Accounts:Lockout (UserManager's own
+            // counting, which read identity.Lockout's other settings, is not used).
             identity.Lockout.AllowedForNewUsers = true;
-            identity.Lockout.MaxFailedAccessAttempts = a.Lockout.MaxFailedAttempts;
-            identity.Lockout.DefaultLockoutTimeSpan = a.Lockout.Duration;
             identity.SignIn.RequireConfirmedEmail = a.RequireConfirmedEmail;
         });
         // ASP.NET Core Identity's V3 format is PBKDF2-HMAC-SHA512; a hash with fewer iterations than configured is

@@ -22,11 +22,7 @@ internal static class EmptyErrorResponses
             // Only "no such endpoint": a 401 without an error is RFC 6750 §3.1's answer to a request that carried no
             // credentials, and OpenIddict writes every other error of these endpoints itself.
             EndpointFamily.Protocol when http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
-                http.Response.WriteAsJsonAsync(new Dictionary<string, string>
-                {
-                    ["error"] = "invalid_request",
-                    ["error_description"] = "There is no such endpoint; /.well-known/openid-configuration lists them.",
-                }),
+                EndpointFamilies.WriteOAuthErrorAsync(http.Response, "invalid_request", "There is no such endpoint; /.well-known/openid-configuration lists them."),
             _ => Task.CompletedTask,
         };
     }

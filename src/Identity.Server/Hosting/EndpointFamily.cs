@@ -26,4 +26,8 @@ internal static class EndpointFamilies
             ? EndpointFamily.Api
             : EndpointFamily.Page;
     }
+
+    /// <summary>An error of the protocol family written outside OpenIddict: RFC 6749 §5.2's <c>{"error","error_description"}</c>.</summary>
+    public static Task WriteOAuthErrorAsync(HttpResponse response, string code, string description) =>
+        response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = code, ["error_description"] = description });
 }

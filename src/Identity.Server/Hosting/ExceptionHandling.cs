@@ -32,7 +32,7 @@ internal static class ExceptionHandling
         switch (EndpointFamilies.Of(context.Request.Path))
         {
             case EndpointFamily.Protocol:
-                await context.Response.WriteAsJsonAsync(new Dictionary<string, string> { ["error"] = code, ["error_description"] = title });
+                await EndpointFamilies.WriteOAuthErrorAsync(context.Response, code, title);
                 break;
             case EndpointFamily.Api:
                 await context.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");

@@ -26,10 +26,14 @@ internal sealed class RememberRegisteredRedirectUri(IOpenIddictApplicationManage
     public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
     {
         if (string.IsNullOrEmpty(context.ClientId) || context.Request.RedirectUri is not { Length: > 0 } redirectUri) return;
-        if (await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) is { } application
-            && await applications.ValidateRedirectUriAsync(application, redirectUri, context.CancellationToken))
+        if (await IsRegisteredAsync(applications, context.ClientId, redirectUri, context.CancellationToken))
             context.Transaction.SetProperty(Property, redirectUri);
     }
+
+    /// <summary>Whether <paramref name="clientId"/> names a client and <paramref name="redirectUri"/> is one of its own.</summary>
+    internal static async ValueTask<bool> IsRegisteredAsync(IOpenIddictApplicationManager applications, string clientId, string redirectUri,
+        CancellationToken ct) =>
+        await applications.FindByClientIdAsync(clientId, ct) is { } application && await applications.ValidateRedirectUriAsync(application, redirectUri, ct);
 }
 
 /// <summary>
@@ -53,8 +57,7 @@ internal sealed class SendValidationErrorsToTheClient(IOpenIddictApplicationMana
         if (context.Transaction.GetProperty<string>(RememberRegisteredRedirectUri.Property) is { } remembered)
             context.RedirectUri = remembered;
         else if (context.Request is { ClientId: { Length: > 0 } clientId, RedirectUri: { Length: > 0 } redirectUri }
-            && await applications.FindByClientIdAsync(clientId, context.CancellationToken) is { } application
-            && await applications.ValidateRedirectUriAsync(application, redirectUri, context.CancellationToken))
+            && await RememberRegisteredRedirectUri.IsRegisteredAsync(applications, clientId, redirectUri, context.CancellationToken))
             context.RedirectUri = redirectUri;
     }
 }
