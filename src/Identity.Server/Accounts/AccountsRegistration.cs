@@ -51,6 +51,7 @@ internal static class AccountsRegistration
         services.Replace(ServiceDescriptor.Scoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>());
         services.AddSingleton<EmailRateLimiter>();
         services.AddScoped<LockoutCounter>();
+        services.AddScoped<NewPasswords>();
         services.AddScoped<SignInPolicy>();
         services.AddScoped<AccountTokens>();
         services.AddSingleton<AccountEmails>();

@@ -13,7 +13,7 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
     /// <summary>Confirms the address the token was issued for: the registration address, or a new one from a profile change.</summary>
     public async Task<ConfirmationOutcome> ConfirmAsync(string? userId, string? value, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(userId) || string.IsNullOrEmpty(value) || userId.Length > 450) return ConfirmationOutcome.Invalid;
+        if (!AccountTokens.IsPlausibleUserId(userId) || string.IsNullOrEmpty(value)) return ConfirmationOutcome.Invalid;
         var user = await users.FindByIdAsync(userId);
         var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ConfirmEmail, ct);
         if (user is null || token is null) return ConfirmationOutcome.Invalid;
@@ -31,6 +31,8 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
                 var set = await users.SetEmailAsync(user, token.Email);
                 if (!set.Succeeded) return ConfirmationOutcome.Invalid;
                 if (userNameIsTheEmail) await MoveUserNameAsync(user, token.Email!);
+                // A reset link sent to the old address must not outlive the move: the old mailbox is often why it moved.
+                await tokens.EndUnusedAsync(user.Id, AccountTokenPurpose.ResetPassword, CancellationToken.None);
             }
             catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
             {

@@ -10,8 +10,8 @@ namespace Identity.Server.Accounts;
 /// POST /api/account/password: needs the current password; the user's other sessions end (SPEC §3). Wrong current
 /// passwords count towards the sign-in lockout, so that a stolen access token is not an unlimited password oracle.
 /// </summary>
-internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, LockoutCounter lockouts, Sessions sessions,
-    ServerMetrics metrics)
+internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, NewPasswords newPasswords, LockoutCounter lockouts,
+    AccountTokens tokens, Sessions sessions, ServerMetrics metrics)
 {
     public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
@@ -29,12 +29,9 @@ internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, 
         if (!await lockouts.AcceptRightPasswordAsync(user.Id, ct)) return LockedOut();
         var (hash, refused) = await passwords.HashNewAsync(user, next, ct);
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
-        user.PasswordHash = hash;
-        user.AccessFailedCount = 0; // as just reset; the whole user is written back
-        var updated = await users.UpdateSecurityStampAsync(user);
-        // A failure counted since the user was read changed its concurrency stamp: the change was not saved.
-        if (!updated.Succeeded) return AccountError.FromIdentity(updated, "newPassword");
-        await sessions.EndAllAsync(userId, except: currentAuthorization, ct);
+        if (!await newPasswords.StoreAsync(userId, hash, reset: false)) return AccountError.Field("", "The account no longer exists.");
+        await sessions.EndAllAsync(userId, except: currentAuthorization, CancellationToken.None);
+        await tokens.EndWhatANewPasswordEndsAsync(user, endResetLinks: true);
         return null;
     }
 
@@ -43,8 +40,8 @@ internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, 
 }
 
 /// <summary>Forgot and reset: the emailed link's token is single-use; a reset ends every session of the user.</summary>
-internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, AccountTokens tokens,
-    EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
+internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, NewPasswords newPasswords,
+    AccountTokens tokens, EmailOutbox outbox, EmailRateLimiter limiter, Sessions sessions, TimeProvider time)
 {
     /// <summary>
     /// Queues the request for a reset email; the dispatch job sends it if the account exists. The same row and the same
@@ -61,7 +58,7 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
     /// <summary>Whether a link is still good, for the page to show its form or a clear failure.</summary>
     public async Task<bool> IsUsableAsync(string? userId, string? value, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(userId) || string.IsNullOrEmpty(value) || userId.Length > 450) return false;
+        if (!AccountTokens.IsPlausibleUserId(userId) || string.IsNullOrEmpty(value)) return false;
         var token = await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
         return token is { UsedAt: null } && token.ExpiresAt > time.GetUtcNow();
     }
@@ -69,6 +66,7 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
     public async Task<AccountError?> ResetAsync(string userId, string value, string newPassword, CancellationToken ct)
     {
         var invalid = AccountError.Field("token", "The link is invalid or has expired; ask for a new one.");
+        if (!AccountTokens.IsPlausibleUserId(userId)) return invalid;
         var user = await users.FindByIdAsync(userId);
         var token = user is null ? null : await tokens.FindAsync(userId, value, AccountTokenPurpose.ResetPassword, ct);
         if (user is null || token is null) return invalid;
@@ -77,12 +75,10 @@ internal sealed class PasswordResetHandler(ServerDbContext db, UserManager<Appli
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
         if (!await tokens.TryUseAsync(token, ct)) return invalid;
 
-        user.PasswordHash = hash;
-        user.AccessFailedCount = 0;
-        user.LockoutEnd = null;
-        user.UpdatedAt = time.GetUtcNow();
-        await users.UpdateSecurityStampAsync(user);
-        await sessions.EndAllAsync(userId, except: null, ct);
+        // From here on not cancellable: the link is used up, so a client that hangs up must still get its new password.
+        if (!await newPasswords.StoreAsync(userId, hash, reset: true)) return invalid;
+        await sessions.EndAllAsync(userId, except: null, CancellationToken.None);
+        await tokens.EndWhatANewPasswordEndsAsync(user, endResetLinks: false);
         return null;
     }
 }

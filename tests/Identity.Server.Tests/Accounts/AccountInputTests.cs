@@ -166,6 +166,26 @@ public sealed class AccountInputTests(ServerFixture server)
         Assert.Equal(before, await data.DbAsync(db => db.Users.AsNoTracking().Where(u => u.Id == user.UserId).Select(u => u.PasswordHash).SingleAsync()));
     }
 
+    [Theory]
+    [InlineData("GET", "/api/account/confirm-email?userId=%00&token=x", null)]
+    [InlineData("POST", "/api/account/password/reset", """{"userId":"\u0000","token":"x","newPassword":"correct horse battery"}""")]
+    [InlineData("POST", "/api/account/register", """{"email":"{email}","password":"correct horse battery","firstName":"\u0000"}""")]
+    [InlineData("PUT", "/api/account/profile", """{"lastName":"a\u0000b"}""")]
+    public async Task ANulCharacter_Is400_NotA500FromPostgreSql(string method, string path, string? json)
+    {
+        // PostgreSQL refuses a NUL in text outright (SQLSTATE 22021); SQLite took it. SPEC §6: a 4xx, and nothing changes.
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var email = AccountApi.NewEmail();
+        var content = json is null ? null : new StringContent(json.Replace("{email}", email), Encoding.UTF8, "application/json");
+        var lastName = await data.DbAsync(db => db.Users.Where(u => u.Id == user.UserId).Select(u => u.LastName).SingleAsync());
+
+        var response = await SendAsync(new HttpMethod(method), path, content!, user.Tokens.AccessToken);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.False(await data.DbAsync(db => db.Users.AnyAsync(u => u.Email == email)));
+        Assert.Equal(lastName, await data.DbAsync(db => db.Users.Where(u => u.Id == user.UserId).Select(u => u.LastName).SingleAsync()));
+    }
+
     private static HttpContent Body(string kind, string json, string email) => kind switch
     {
         "form" => new FormUrlEncodedContent([new("email", email), new("password", TestData.DefaultPassword)]),

@@ -1,5 +1,7 @@
 using System.Net;
+using Identity.Server.Accounts;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Identity.Server.Tests.Accounts;
 
@@ -74,6 +76,44 @@ public sealed class PasswordTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, strong.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("reset")]
+    [InlineData("change")]
+    public async Task NewPassword_IsStored_ThoughAWrongPasswordWasCountedWhileItWasHashed(string way)
+    {
+        // A host of its own, so that its hashing threads can be held busy: the request reads the user, then waits there
+        // for its hash while a wrong password is counted, as a guess sent beside it would be. The count renews the user's
+        // concurrency stamp; a reset used to write back the user as read, lose on the stamp, and answer 204 all the same,
+        // with its link used up and the password unchanged.
+        await using var host = server.WithSettings(new Dictionary<string, string?>());
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(host, hostApi);
+        var login = new TestUser(user.UserId, user.Email, user.Email, user.Password);
+        EmailLink? link = null;
+        if (way == "reset")
+        {
+            await hostApi.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
+            link = await hostApi.LinkAsync(user.Email, "/account/reset-password");
+        }
+
+        var queue = host.Services.GetRequiredService<PasswordHashingQueue>();
+        using var release = new ManualResetEventSlim();
+        var occupying = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => queue.RunAsync(() => release.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None)).ToList();
+        var request = link is { } l
+            ? hostApi.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = l.UserId, token = l.Token, newPassword = NewPassword })
+            : hostApi.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = NewPassword }, user.Tokens.AccessToken);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await using (var scope = host.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<LockoutCounter>().CountFailureAsync(user.UserId);
+        release.Set();
+        await Task.WhenAll(occupying);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await request).Response.StatusCode);
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
+        Assert.Equal(HttpStatusCode.OK, (await hostProtocol.PasswordGrantAsync(user.Client, login with { Password = NewPassword })).Status);
+        Assert.Equal("invalid_grant", (await hostProtocol.PasswordGrantAsync(user.Client, login)).Error);
     }
 
     [Fact]

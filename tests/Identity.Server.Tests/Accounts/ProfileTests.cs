@@ -204,6 +204,70 @@ public sealed class ProfileTests(ServerFixture server)
         Assert.Equal(JsonValueKind.Null, profile.GetProperty("pendingEmail").ValueKind);
     }
 
+    [Theory]
+    [InlineData("change")]
+    [InlineData("reset")]
+    public async Task ANewPassword_EndsAPendingEmailChange(string way)
+    {
+        // A thief with a stolen access token asks to move the account to their address; the owner notices and changes
+        // or resets the password, which ends every session — and must end what a session asked for by mail too, else the
+        // thief's link still moved the account to them, and forgot-password then gave them the account.
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var thiefs = AccountApi.NewEmail();
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = thiefs }, user.Tokens.AccessToken);
+        var link = await api.LinkAsync(thiefs, "/account/confirm-email");
+
+        if (way == "change")
+        {
+            var owners = await protocol.PasswordGrantAsync(user.Client, new TestUser(user.UserId, user.Email, user.Email, user.Password));
+            var (changed, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = "the owner's new passphrase" },
+                owners.AccessToken);
+            Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        }
+        else
+        {
+            await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
+            var reset = await api.LinkAsync(user.Email, "/account/reset-password");
+            var (done, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = reset.UserId, token = reset.Token, newPassword = "the owner's new passphrase" });
+            Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
+        }
+
+        var (confirmed, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={link.UserId}&token={Uri.EscapeDataString(link.Token)}");
+        Assert.Equal(HttpStatusCode.BadRequest, confirmed.StatusCode);
+        var email = await new TestData(server).DbAsync(db => db.Users.Where(u => u.Id == user.UserId).Select(u => u.Email).SingleAsync());
+        Assert.Equal(user.Email, email);
+    }
+
+    [Theory]
+    [InlineData("password change")]
+    [InlineData("new address confirmed")]
+    public async Task AResetLinkStillOut_Ends(string when)
+    {
+        // ASP.NET Identity's own reset tokens die with the security stamp on both; ours are rows, ended explicitly. A
+        // move to a new address is often because the old mailbox is no longer the owner's.
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        await api.SendAsync(HttpMethod.Post, "/api/account/password/forgot", new { email = user.Email });
+        var reset = await api.LinkAsync(user.Email, "/account/reset-password");
+
+        if (when == "password change")
+        {
+            var (changed, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = "the owner's new passphrase" },
+                user.Tokens.AccessToken);
+            Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        }
+        else
+        {
+            var newEmail = AccountApi.NewEmail();
+            await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = newEmail }, user.Tokens.AccessToken);
+            var confirm = await api.LinkAsync(newEmail, "/account/confirm-email");
+            var (confirmed, _) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?userId={confirm.UserId}&token={Uri.EscapeDataString(confirm.Token)}");
+            Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        }
+
+        var (used, _) = await api.SendAsync(HttpMethod.Post, "/api/account/password/reset", new { userId = reset.UserId, token = reset.Token, newPassword = "whoever reads the old mailbox" });
+        Assert.Equal(HttpStatusCode.BadRequest, used.StatusCode);
+    }
+
     [Fact]
     public async Task CurrentEmail_OfAnUnconfirmedAccount_KeepsItsConfirmationLink()
     {

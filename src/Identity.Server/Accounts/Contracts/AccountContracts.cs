@@ -9,8 +9,8 @@ public sealed class RegisterRequest
     // An empty or all-space password is for PasswordPolicy to refuse in words that fit, not "the field is required".
     [Required(AllowEmptyStrings = true), JsonPropertyName("password")] public string? Password { get; set; }
     [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message), JsonPropertyName("userName")] public string? UserName { get; set; }
-    [MaxLength(100), JsonPropertyName("firstName")] public string? FirstName { get; set; }
-    [MaxLength(100), JsonPropertyName("lastName")] public string? LastName { get; set; }
+    [MaxLength(100), Printable, JsonPropertyName("firstName")] public string? FirstName { get; set; }
+    [MaxLength(100), Printable, JsonPropertyName("lastName")] public string? LastName { get; set; }
     [MaxLength(64), JsonPropertyName("role")] public string? Role { get; set; }
 }
 
@@ -21,8 +21,8 @@ public sealed class EmailRequest
 
 public sealed class UpdateProfileRequest
 {
-    [MaxLength(100), JsonPropertyName("firstName")] public string? FirstName { get; set; }
-    [MaxLength(100), JsonPropertyName("lastName")] public string? LastName { get; set; }
+    [MaxLength(100), Printable, JsonPropertyName("firstName")] public string? FirstName { get; set; }
+    [MaxLength(100), Printable, JsonPropertyName("lastName")] public string? LastName { get; set; }
     [MaxLength(256), RegularExpression(UserNames.Pattern, ErrorMessage = UserNames.Message), JsonPropertyName("userName")] public string? UserName { get; set; }
     [Mailbox, MaxLength(256), JsonPropertyName("email")] public string? Email { get; set; }
 }
