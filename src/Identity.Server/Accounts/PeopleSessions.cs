@@ -14,11 +14,14 @@ namespace Identity.Server.Accounts;
 internal static class PeopleSessions
 {
     public const string Scheme = "Identity.People";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
     private const string StampClaim = "stamp";
 
     public static AuthenticationBuilder AddPeopleSessions(this AuthenticationBuilder authentication)
     {
         authentication.Services.AddScoped<PeopleSessionValidation>();
+        authentication.Services.AddSingleton<BrowserSessionStore>();
+        authentication.Services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<BrowserSessionStore>((options, store) => options.SessionStore = store);
         return authentication.AddCookie(Scheme, options =>
         {
             options.Cookie.Name = "__identity_session";
@@ -27,7 +30,7 @@ internal static class PeopleSessions
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.LoginPath = "/account/login";
             options.LogoutPath = "/account/logout";
-            options.ExpireTimeSpan = TimeSpan.FromHours(12);
+            options.ExpireTimeSpan = Lifetime;
             options.SlidingExpiration = true;
             options.EventsType = typeof(PeopleSessionValidation);
         });

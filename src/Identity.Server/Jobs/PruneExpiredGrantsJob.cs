@@ -14,9 +14,9 @@ namespace Identity.Server.Jobs;
 /// redeemed or revoked token always expires within its lifetime, and validation refuses a token whose row is gone;
 /// within the retention age a redeemed refresh token stays, so that its reuse is still recognised), then ad-hoc
 /// authorizations left without tokens, rotation successors past their leeway, used email links, and email sent or
-/// refused for good; and the remembered client assertions and device polls whose codes have expired. In
-/// batches through the expiry indexes, up to a cap per run. With several nodes, Quartz's clustered store fires each
-/// run on one of them.
+/// refused for good; and the remembered client assertions and device polls whose codes have expired, and browser
+/// sessions past their cookie's expiry. In batches through the expiry indexes, up to a cap per run. With several
+/// nodes, Quartz's clustered store fires each run on one of them.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOptions> options, TimeProvider time,
@@ -43,7 +43,8 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
         // An expired assertion is refused for its expiry, and an expired device code for its own: neither needs remembering.
         var assertions = await db.UsedClientAssertions.Where(a => a.ExpiresAt < now).ExecuteDeleteAsync(ct);
         var polls = await db.DevicePolls.Where(p => p.ExpiresAt < now).ExecuteDeleteAsync(ct);
-        var result = new PruneResult(tokens, authorizations, successors + links + mail + assertions + polls, clock.Elapsed);
+        var sessions = await db.BrowserSessions.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(ct);
+        var result = new PruneResult(tokens, authorizations, successors + links + mail + assertions + polls + sessions, clock.Elapsed);
         logger.Pruned(result.Tokens, result.Authorizations, result.Other, result.Elapsed.TotalMilliseconds);
         metrics.PruneRan(result.Tokens + result.Authorizations + result.Other, result.Elapsed);
         return result;

@@ -22,6 +22,7 @@ public abstract class ServerDbContext(DbContextOptions options) : IdentityDbCont
     public DbSet<AccountToken> AccountTokens => Set<AccountToken>();
     public DbSet<UsedClientAssertion> UsedClientAssertions => Set<UsedClientAssertion>();
     public DbSet<DevicePoll> DevicePolls => Set<DevicePoll>();
+    public DbSet<BrowserSession> BrowserSessions => Set<BrowserSession>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Properties<string[]>().HaveConversion<SpaceSeparatedConverter, SpaceSeparatedComparer>();

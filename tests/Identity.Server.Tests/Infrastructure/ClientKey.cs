@@ -7,18 +7,19 @@ namespace Identity.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A client's own signing key for private_key_jwt (RFC 7523): the public JWKS to configure on the server, and signed
-/// client assertions with whatever claims a test needs to get wrong.
+/// client assertions with whatever claims a test needs to get wrong. An EC P-256 key by default; an RSA one on request, and either with the <c>alg</c> its JWK declares.
 /// </summary>
-public sealed class ClientKey : IDisposable
+public sealed class ClientKey(bool rsa = false, string? declaredAlgorithm = null) : IDisposable
 {
     public const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     private readonly ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly RSA? rsaKey = rsa ? RSA.Create(2048) : null;
     public string KeyId { get; } = Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The public key set, as Identity:Clients:N:JsonWebKeySet takes it.</summary>
     public string PublicJwks => JsonSerializer.Serialize(new { keys = new[] { PublicJwk() } });
 
-    /// <summary>The private key as a JWK (with d), for third-party clients that sign assertions themselves.</summary>
+    /// <summary>The private EC key as a JWK (with d), for third-party clients that sign assertions themselves.</summary>
     public string PrivateJwk
     {
         get
@@ -30,12 +31,23 @@ public sealed class ClientKey : IDisposable
 
     private Dictionary<string, string> PublicJwk()
     {
-        var parameters = key.ExportParameters(includePrivateParameters: false);
-        return new()
+        Dictionary<string, string> jwk;
+        if (rsaKey is not null)
         {
-            ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = KeyId, ["use"] = "sig",
-            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X!), ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y!),
-        };
+            var rsaParameters = rsaKey.ExportParameters(includePrivateParameters: false);
+            jwk = new() { ["kty"] = "RSA", ["kid"] = KeyId, ["use"] = "sig", ["n"] = Base64UrlEncoder.Encode(rsaParameters.Modulus!), ["e"] = Base64UrlEncoder.Encode(rsaParameters.Exponent!) };
+        }
+        else
+        {
+            var parameters = key.ExportParameters(includePrivateParameters: false);
+            jwk = new()
+            {
+                ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = KeyId, ["use"] = "sig",
+                ["x"] = Base64UrlEncoder.Encode(parameters.Q.X!), ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y!),
+            };
+        }
+        if (declaredAlgorithm is not null) jwk["alg"] = declaredAlgorithm;
+        return jwk;
     }
 
     /// <summary>
@@ -43,7 +55,7 @@ public sealed class ClientKey : IDisposable
     /// changed by <paramref name="change"/>; <paramref name="type"/> is the JWT's typ header (null: none).
     /// </summary>
     public string Assertion(string clientId, string audience = "https://localhost/", Action<Dictionary<string, object>>? change = null,
-        string? type = null, DateTimeOffset? now = null)
+        string? type = null, DateTimeOffset? now = null, string? algorithm = null)
     {
         var at = now ?? DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>
@@ -55,7 +67,9 @@ public sealed class ClientKey : IDisposable
         var descriptor = new SecurityTokenDescriptor
         {
             Claims = claims,
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = KeyId }, SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = rsaKey is not null
+                ? new SigningCredentials(new RsaSecurityKey(rsaKey) { KeyId = KeyId }, algorithm ?? SecurityAlgorithms.RsaSha256)
+                : new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = KeyId }, algorithm ?? SecurityAlgorithms.EcdsaSha256),
             TokenType = type,
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
@@ -65,5 +79,9 @@ public sealed class ClientKey : IDisposable
     public static (string, string?)[] Fields(string clientId, string assertion) =>
         [("client_id", clientId), ("client_assertion_type", AssertionType), ("client_assertion", assertion)];
 
-    public void Dispose() => key.Dispose();
+    public void Dispose()
+    {
+        key.Dispose();
+        rsaKey?.Dispose();
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Identity.Server.Tests.Infrastructure;
 using Identity.Server.Tests.Protocol.Token;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Identity.Server.Tests.Protocol;
@@ -154,6 +155,14 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         Assert.Equal("login_required", (await RedirectQueryAsync(Url(client.ClientId, extra: "&prompt=none")))["error"]);
     }
 
+    [Fact]
+    public async Task AMalformedResource_IsInvalidTarget_SentToTheClient()
+    {
+        // RFC 8707 §2: a resource that is not an absolute URI is invalid_target (OpenIddict's check said invalid_request).
+        var client = await ClientAsync();
+        Assert.Equal("invalid_target", (await RedirectQueryAsync(Url(client.ClientId, extra: "&resource=orders")))["error"]);
+    }
+
     [Theory]
     [InlineData("abc")]
     [InlineData("1e3")]
@@ -200,6 +209,54 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         var after = await browser.GetAsync(Url(client.ClientId, extra: "&prompt=none"));
 
         Assert.Equal("login_required", QueryHelpers.ParseQuery(after.Headers.Location!.Query)["error"]);
+    }
+
+    [Theory]
+    [InlineData("logout page")]
+    [InlineData("end session")]
+    public async Task ASignedOutSession_IsNotRevivedByACopyOfItsCookie(string way)
+    {
+        // OWASP ASVS V3.3.1: signing out ends the session on the server. A cookie that was only deleted from the browser
+        // would still sign its copy in (a shared computer, a proxy log) until it expired.
+        const string signedOut = "https://app.example.test/signed-out";
+        var client = await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false,
+            postLogoutRedirectUris: [signedOut]);
+        var user = await data.UserAsync();
+        var jar = new CookieContainer();
+        var browser = server.CreateDefaultClient(new Uri("https://localhost"), new CookieContainerHandler(jar));
+        var login = await browser.GetStringAsync("/account/login");
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = user.UserName, ["Password"] = user.Password, ["__RequestVerificationToken"] = CodeFlow.Antiforgery(login),
+        }))).StatusCode);
+        var copy = jar.GetCookieHeader(new Uri("https://localhost/"));
+        // An ID token of this session, as the client would hold it to name the session at end session.
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        var code = QueryHelpers.ParseQuery((await browser.GetAsync(Url(client.ClientId, challenge: AuthorizationCodeGrantTests.Challenge(verifier),
+            extra: "&prompt=none"))).Headers.Location!.Query)["code"].ToString();
+        var idToken = (await new ProtocolClient(server.CreateClient()).TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"),
+            ("code", code), ("redirect_uri", RedirectUri), ("code_verifier", verifier)))).IdToken!;
+
+        if (way == "logout page")
+        {
+            var page = await browser.GetStringAsync("/account/logout");
+            var response = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = CodeFlow.Antiforgery(page) }));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        else
+        {
+            var response = await browser.GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+            {
+                ["client_id"] = client.ClientId, ["id_token_hint"] = idToken, ["post_logout_redirect_uri"] = signedOut,
+            }));
+            Assert.StartsWith(signedOut, response.Headers.Location!.ToString());
+        }
+        Assert.Equal("login_required", QueryHelpers.ParseQuery((await browser.GetAsync(Url(client.ClientId, extra: "&prompt=none"))).Headers.Location!.Query)["error"]);
+
+        using var replay = new HttpRequestMessage(HttpMethod.Get, Url(client.ClientId, extra: "&prompt=none")) { Headers = { { "Cookie", copy } } };
+        var replayed = await server.CreateDefaultClient(new Uri("https://localhost")).SendAsync(replay);
+
+        Assert.Equal("login_required", QueryHelpers.ParseQuery(replayed.Headers.Location!.Query)["error"]);
     }
 
     [Fact]

@@ -92,6 +92,19 @@ internal sealed class AccountTokenConfiguration : IEntityTypeConfiguration<Accou
     }
 }
 
+internal sealed class BrowserSessionConfiguration : IEntityTypeConfiguration<BrowserSession>
+{
+    public void Configure(EntityTypeBuilder<BrowserSession> session)
+    {
+        session.ToTable("BrowserSessions");
+        session.HasKey(s => s.KeyHash);
+        session.Property(s => s.KeyHash).HasMaxLength(32);
+        session.Property(s => s.UserId).HasMaxLength(450);
+        session.HasIndex(s => s.ExpiresAt);
+        session.HasOne<ApplicationUser>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<DataProtectionKey>
 {
     public void Configure(EntityTypeBuilder<DataProtectionKey> key) => key.ToTable("DataProtectionKeys");

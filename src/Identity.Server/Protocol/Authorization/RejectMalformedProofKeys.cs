@@ -39,7 +39,7 @@ internal sealed class RejectMalformedProofKeys<TContext> : IOpenIddictServerHand
             ? (Parameters.CodeVerifier, request.IsAuthorizationCodeGrantType() ? request.CodeVerifier : null)
             : (Parameters.CodeChallenge, request.CodeChallenge);
         if (!string.IsNullOrEmpty(value) && !IsWellFormed(value))
-            context.Reject(Errors.InvalidRequest, $"The {name} must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 §4).");
+            context.Reject(Errors.InvalidRequest, $"The {name} must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~' (RFC 7636 section 4).");
         return default;
     }
 

@@ -1,4 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -11,28 +13,53 @@ namespace Identity.Server.Protocol.ClientAuthentication;
 /// invalid_grant or invalid_token, and it reads OpenIddict's private <c>oi_</c> claims, which a client could put in its
 /// assertion to override <c>exp</c> and <c>aud</c>). iss and sub are the client; aud is this server's issuer and nothing
 /// else (RFC 7523bis: a token endpoint URL as audience is what made assertions replayable across servers); exp is
-/// present and near, nbf (if any) past; jti is present, so that RejectReplayedClientAssertions can accept it once.
+/// present and near, nbf (if any) past; jti is present, so that RejectReplayedClientAssertions can accept it once. And a
+/// key declared for one algorithm (its <c>alg</c>) verifies only that one (RFC 8725 §3.1: "each key MUST be used with
+/// exactly one algorithm, and this MUST be checked"): OpenIddict tries every key of the set with every algorithm allowed.
 /// </summary>
-internal sealed class ValidateClientAssertionClaims : IOpenIddictServerHandler<ValidateTokenContext>
+internal sealed class ValidateClientAssertionClaims(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
             .AddFilter<RequireClientAssertionValidation>()
-            .UseSingletonHandler<ValidateClientAssertionClaims>()
+            .UseScopedHandler<ValidateClientAssertionClaims>()
             // After the signature and expiry, before OpenIddict's audience check (which would answer invalid_token).
             .SetOrder(OpenIddictServerHandlers.Protection.ValidateAudiences.Descriptor.Order - 500)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public ValueTask HandleAsync(ValidateTokenContext context)
+    public async ValueTask HandleAsync(ValidateTokenContext context)
     {
         // The claims as the client signed them: OpenIddict's principal already holds its own oi_ claims derived from them.
         if (context.TokenValidationResult?.SecurityToken is not JsonWebToken assertion)
             context.Reject(Errors.InvalidClient, "The client assertion is not a signed JWT.");
         else if (Problem(assertion, context) is { } problem)
             context.Reject(Errors.InvalidClient, problem);
-        return ValueTask.CompletedTask;
+        else if (await DeclaredAlgorithmAsync(assertion) is { Length: > 0 } declared && declared != assertion.Alg)
+            context.Reject(Errors.InvalidClient, "The client assertion is signed with another algorithm than its key is declared for.");
     }
+
+    /// <summary>The <c>alg</c> of the client's JWK that verified the assertion (OpenIddict hands the validator converted keys).</summary>
+    private async Task<string?> DeclaredAlgorithmAsync(JsonWebToken assertion)
+    {
+        if (assertion.SigningKey is JsonWebKey verifying) return verifying.Alg;
+        // Already loaded (and cached) when OpenIddict resolved the client's keys; Problem has checked that iss is the client.
+        if (await applications.FindByClientIdAsync(assertion.Issuer) is not { } application
+            || await applications.GetJsonWebKeySetAsync(application) is not { } set) return null;
+        var material = Material(assertion.SigningKey);
+        return material is null ? null : set.Keys.FirstOrDefault(key => Material(key) is { } other && other.AsSpan().SequenceEqual(material))?.Alg;
+    }
+
+    /// <summary>What tells one public key from another: an RSA modulus or an EC point's x coordinate.</summary>
+    private static byte[]? Material(SecurityKey? key) => key switch
+    {
+        JsonWebKey { Kty: JsonWebAlgorithmsKeyTypes.RSA, N: { Length: > 0 } n } => Base64UrlEncoder.DecodeBytes(n),
+        JsonWebKey { Kty: JsonWebAlgorithmsKeyTypes.EllipticCurve, X: { Length: > 0 } x } => Base64UrlEncoder.DecodeBytes(x),
+        RsaSecurityKey { Rsa: { } rsa } => rsa.ExportParameters(false).Modulus,
+        RsaSecurityKey rsa => rsa.Parameters.Modulus,
+        ECDsaSecurityKey { ECDsa: { } ec } => ec.ExportParameters(false).Q.X,
+        _ => null,
+    };
 
     private static string? Problem(JsonWebToken assertion, ValidateTokenContext context)
     {
@@ -54,7 +81,7 @@ internal sealed class ValidateClientAssertionClaims : IOpenIddictServerHandler<V
             && (!TryGetTime(assertion, Claims.NotBefore, out var notBefore) || notBefore > now + ClientAssertions.ClockSkew))
             return "The client assertion is not valid yet.";
         if (!assertion.TryGetPayloadValue<string>(Claims.JwtId, out var jwtId) || jwtId is not { Length: > 0 and <= 1000 })
-            return "The client assertion needs a jti (OpenID Connect Core §9).";
+            return "The client assertion needs a jti (OpenID Connect Core section 9).";
         return null;
     }
 

@@ -40,7 +40,7 @@ internal sealed class RejectScopesNotAllowed<TContext>(ClientScopes scopes) : IO
         foreach (var scope in request.GetScopes())
         {
             if (await scopes.AllowsAsync(request.ClientId!, scope, context.CancellationToken)) continue;
-            context.Reject(Errors.InvalidScope, $"The client is not allowed the '{(scope.Length <= 40 ? scope : scope[..40] + "…")}' scope.");
+            context.Reject(Errors.InvalidScope, $"The client is not allowed the '{(scope.Length <= 40 ? scope : scope[..40] + "...")}' scope.");
             return;
         }
     }

@@ -27,7 +27,7 @@ internal sealed class RejectTargetsNotInSubjectToken : IOpenIddictServerHandler<
     {
         var reachable = context.SubjectTokenPrincipal?.GetAudiences() ?? [];
         if (Requested(context.Request).FirstOrDefault(target => Resolve(target, reachable) is null) is { } target)
-            context.Reject(Errors.InvalidTarget, $"The token cannot be issued for '{(target.Length <= 60 ? target : target[..60] + "…")}'.");
+            context.Reject(Errors.InvalidTarget, $"The token cannot be issued for '{(target.Length <= 60 ? target : target[..60] + "...")}'.");
         return ValueTask.CompletedTask;
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Identity.Server.Accounts;
@@ -6,7 +7,9 @@ using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Scopes;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -19,13 +22,15 @@ namespace Identity.Server.Protocol.Token;
 /// so a revoked one never gets here —, RejectUnauthorizedExchangeParties that they are the client's to exchange, and
 /// RejectTargetsNotInSubjectToken the audience asked for. The issued token is
 /// stored like any access token (introspection, revocation) and belongs to the subject's sign-in: ending that ends it.
-/// No refresh token: the client exchanges again when it needs to.
+/// No refresh token: the client exchanges again when it needs to; and the new token expires no later than the subject
+/// token, so that exchanging each result again cannot keep a person's access alive past what their sign-in gave.
 /// </summary>
 internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignInPolicy signIn, UserManager<ApplicationUser> users,
-    ScopeCatalog catalog, IssuerUri issuer) : ITokenGrantHandler
+    ScopeCatalog catalog, IssuerUri issuer, IOpenIddictApplicationManager applications, IOptionsMonitor<OpenIddictServerOptions> server, TimeProvider time)
+    : ITokenGrantHandler
 {
     /// <summary>RFC 8693 §4.1's claim (OpenIddict's Claims.Actor is another, "actor").</summary>
-    private const string ActClaim = "act";
+    public const string ActClaim = "act";
 
     public async Task<GrantResult> HandleAsync(OpenIddictRequest request, HttpContext http, CancellationToken ct)
     {
@@ -61,8 +66,28 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
             return new OAuthError(Errors.InvalidRequest, "The subject token's user can no longer sign in.") { Detail = "token exchange: user gone, locked out or unconfirmed" };
         principal.SetScopes(scopes);
         principal.SetResources(audiences);
+        // Without an actor the delegation history stays as it was: dropping it would let a service present "acting for
+        // the person" as the person's own delegation to it.
         if (actor is not null) ((ClaimsIdentity)principal.Identity!).AddClaim(Act(actor, subject));
+        else if (subject.GetClaim(ActClaim) is { } earlier) ((ClaimsIdentity)principal.Identity!).AddClaim(ActClaimOf(earlier));
+        if (subject.GetExpirationDate() is { } subjectExpires)
+        {
+            var left = subjectExpires - time.GetUtcNow();
+            if (await LifetimeAsync(request.ClientId!, ct) is not { } lifetime || left < lifetime)
+                principal.SetAccessTokenLifetime(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+        }
         return principal;
+    }
+
+    /// <summary>What OpenIddict would give the client's access token: its own lifetime setting, else the server's.</summary>
+    private async Task<TimeSpan?> LifetimeAsync(string clientId, CancellationToken ct)
+    {
+        // Already loaded (and cached) by the client's authentication.
+        var application = await applications.FindByClientIdAsync(clientId, ct) ?? throw new InvalidOperationException($"Client {clientId} vanished.");
+        var settings = await applications.GetSettingsAsync(application, ct);
+        return settings.TryGetValue(Settings.TokenLifetimes.AccessToken, out var value) && TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var own)
+            ? own
+            : server.CurrentValue.AccessTokenLifetime;
     }
 
     /// <summary>
@@ -90,6 +115,8 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
         var act = new JsonObject { [Claims.Subject] = actor.GetClaim(Claims.Subject) };
         if (actor.GetClaim(Claims.ClientId) is { } clientId) act[Claims.ClientId] = clientId;
         if (subject.GetClaim(ActClaim) is { } earlier && JsonNode.Parse(earlier) is JsonObject chain) act[ActClaim] = chain;
-        return new Claim(ActClaim, act.ToJsonString(), "JSON").SetDestinations(Destinations.AccessToken);
+        return ActClaimOf(act.ToJsonString());
     }
+
+    private static Claim ActClaimOf(string json) => new Claim(ActClaim, json, "JSON").SetDestinations(Destinations.AccessToken);
 }

@@ -9,7 +9,9 @@ namespace Identity.Server.Protocol.Transport;
 /// <summary>
 /// RFC 6749 §3.1, §3.2: request parameters "MUST NOT be included more than once". OpenIddict keeps a repeated
 /// parameter as an array and reads it as absent (a repeated scope would silently become the client's default scope);
-/// here it is 400 invalid_request, naming the parameter. Runs once OpenIddict has read the form or query.
+/// here it is 400 invalid_request, naming the parameter. Runs once OpenIddict has read the form or query. The
+/// exceptions are the parameters defined to repeat: <c>resource</c> (RFC 8707 §2) and <c>audience</c> (RFC 8693 §2.1),
+/// "to indicate that the issued token is intended to be used at the multiple resources listed".
 /// </summary>
 internal sealed class RejectRepeatedParameters<TContext> : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
 {
@@ -25,8 +27,8 @@ internal sealed class RejectRepeatedParameters<TContext> : IOpenIddictServerHand
         if (context.Transaction.Request is not { } request) return ValueTask.CompletedTask;
         foreach (var (name, value) in request.GetParameters())
         {
-            if (value.GetRawValue() is not ImmutableArray<string?> { Length: > 1 }) continue;
-            context.Reject(Errors.InvalidRequest, $"The '{(name.Length <= 40 ? name : name[..40] + "…")}' parameter is repeated.");
+            if (value.GetRawValue() is not ImmutableArray<string?> { Length: > 1 } || name is Parameters.Resource or Parameters.Audience) continue;
+            context.Reject(Errors.InvalidRequest, $"The '{(name.Length <= 40 ? name : name[..40] + "...")}' parameter is repeated.");
             break;
         }
         return ValueTask.CompletedTask;

@@ -32,6 +32,8 @@ public sealed class PrivateKeyJwtTests(ServerFixture server) : IDisposable
     {
         Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
         Assert.Equal("invalid_client", result.Error);
+        // Copied into the Basic challenge, where a character outside RFC 6749's set made Kestrel answer 500 instead.
+        Assert.Matches(Transport.ErrorShapeTests.InTheSet, result.ErrorDescription);
     }
 
     [Fact]
@@ -94,6 +96,22 @@ public sealed class PrivateKeyJwtTests(ServerFixture server) : IDisposable
         using var stranger = new ClientKey();
 
         AssertInvalidClient(await ClientCredentialsAsync(client.ClientId, stranger.Assertion(client.ClientId)));
+    }
+
+    [Fact]
+    public async Task AKeyDeclaredForOneAlgorithm_VerifiesThatOneOnly()
+    {
+        // RFC 8725 §3.1: "each key MUST be used with exactly one algorithm, and this MUST be checked".
+        using var declared = new ClientKey(rsa: true, declaredAlgorithm: "RS256");
+        using var undeclared = new ClientKey(rsa: true);
+        var strict = await data.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope], jsonWebKeySet: declared.PublicJwks, withSecret: false);
+        var lenient = await data.ClientAsync(grants: ["client_credentials"], scopes: [TestData.ApiScope], jsonWebKeySet: undeclared.PublicJwks, withSecret: false);
+
+        Assert.Equal(HttpStatusCode.OK, (await ClientCredentialsAsync(strict.ClientId, declared.Assertion(strict.ClientId, algorithm: "RS256"))).Status);
+        AssertInvalidClient(await ClientCredentialsAsync(strict.ClientId, declared.Assertion(strict.ClientId, algorithm: "PS256")));
+        AssertInvalidClient(await ClientCredentialsAsync(strict.ClientId, declared.Assertion(strict.ClientId, algorithm: "RS512")));
+        // A key that declares none may be used with any algorithm discovery lists for its type.
+        Assert.Equal(HttpStatusCode.OK, (await ClientCredentialsAsync(lenient.ClientId, undeclared.Assertion(lenient.ClientId, algorithm: "PS256"))).Status);
     }
 
     [Theory]

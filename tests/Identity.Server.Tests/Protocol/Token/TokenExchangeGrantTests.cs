@@ -42,7 +42,8 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
         Assert.True(exchanged.Status == HttpStatusCode.OK, exchanged.Json.ToString());
         Assert.Equal(AccessTokenType, exchanged.Field("issued_token_type"));
         Assert.Equal("Bearer", exchanged.Field("token_type"));
-        Assert.Equal(900, exchanged.Json.GetProperty("expires_in").GetInt32());
+        // No longer than the subject token has left: a moment less than its 15 minutes.
+        Assert.InRange(exchanged.Json.GetProperty("expires_in").GetInt32(), 890, 900);
         Assert.Equal($"openid {TestData.ApiScope}", exchanged.Scope);
         Assert.Null(exchanged.RefreshToken);
         Assert.Null(exchanged.IdToken);
@@ -110,6 +111,100 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
         var chain = new JsonWebToken(second.AccessToken).GetPayloadValue<JsonElement>("act");
         Assert.Equal(next.ClientId, chain.GetProperty("sub").GetString());
         Assert.Equal(service.ClientId, chain.GetProperty("act").GetProperty("sub").GetString());
+    }
+
+    [Fact]
+    public async Task ADelegatedToken_ExchangedAgainWithoutAnActor_KeepsItsAct()
+    {
+        // RFC 8693 §4.1: nested act claims are "a history trail"; dropping it would let a service present "acting for the
+        // person" as the person's own delegation to it.
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+        var actor = await protocol.ClientCredentialsAsync(service, TestData.ApiScope);
+        var delegated = await ExchangeAsync(service, subject.AccessToken!, actorToken: actor.AccessToken);
+
+        var again = await ExchangeAsync(service, delegated.AccessToken!);
+
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        var act = new JsonWebToken(again.AccessToken).GetPayloadValue<JsonElement>("act");
+        Assert.Equal(service.ClientId, act.GetProperty("sub").GetString());
+        Assert.False(act.TryGetProperty("act", out _));
+    }
+
+    [Theory]
+    [InlineData("jwt")]
+    [InlineData("reference")]
+    public async Task Introspection_ShowsTheAct(string format)
+    {
+        // RFC 8693 §4.1 registers act as an introspection member too: for a reference token it is the only place to read it.
+        var service = await data.ClientAsync(grants: [GrantType, "client_credentials"], scopes: ["openid", TestData.ApiScope], allowIntrospection: true,
+            format: format);
+        var (_, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+        var actor = await protocol.ClientCredentialsAsync(service, TestData.ApiScope);
+        var exchanged = await ExchangeAsync(service, subject.AccessToken!, actorToken: actor.AccessToken);
+
+        var introspected = await protocol.IntrospectAsync(service, exchanged.AccessToken!);
+
+        Assert.True(introspected.Json.GetProperty("active").GetBoolean());
+        Assert.Equal(service.ClientId, introspected.Json.GetProperty("act").GetProperty("sub").GetString());
+        Assert.False((await protocol.IntrospectAsync(service, subject.AccessToken!)).Json.TryGetProperty("act", out _));
+    }
+
+    [Fact]
+    public async Task RepeatedAudienceAndResource_AreAccepted()
+    {
+        // RFC 8693 §2.1: "Multiple audience parameters MAY be used"; likewise resource (RFC 8707 §2).
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+
+        var exchanged = await protocol.TokenAsync(service, ProtocolClient.Form(("grant_type", GrantType), ("subject_token", subject.AccessToken),
+            ("subject_token_type", AccessTokenType), ("audience", TestData.ApiResource), ("audience", TestData.ApiResource),
+            ("resource", TestData.ApiResource), ("resource", TestData.ApiResource + "/")));
+
+        Assert.True(exchanged.Status == HttpStatusCode.OK, exchanged.Json.ToString());
+        Assert.Equal([TestData.ApiResource], new JsonWebToken(exchanged.AccessToken).Audiences);
+    }
+
+    [Theory]
+    [InlineData("orders")]
+    [InlineData("https://api.example.test/#fragment")]
+    public async Task AMalformedResource_IsInvalidTarget(string resource)
+    {
+        // RFC 8707 §2: invalid_target is for a resource "invalid, missing, unknown, or malformed".
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+
+        var exchanged = await ExchangeAsync(service, subject.AccessToken!, resource: resource);
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("invalid_target", exchanged.Error);
+    }
+
+    [Fact]
+    public async Task AnExchangedToken_ExpiresNoLaterThanItsSubject_SoChainsCannotOutliveTheSignIn()
+    {
+        var (service, app, user) = await PartiesAsync();
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var via = new ProtocolClient(host.HttpsClient());
+        var subject = await via.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+        var subjectExpires = new JsonWebToken(subject.AccessToken).ValidTo;
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        var first = await ExchangeAsync(service, subject.AccessToken!, via: via);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        // Whole seconds, rounded down on the way: a second or two less than the subject has left.
+        Assert.InRange(first.Json.GetProperty("expires_in").GetInt32(), 298, 300);
+        Assert.InRange(new JsonWebToken(first.AccessToken).ValidTo, subjectExpires.AddSeconds(-1), subjectExpires);
+
+        // Exchanging the result again gains nothing either, and once the subject has expired the chain ends.
+        time.Advance(TimeSpan.FromMinutes(4));
+        var second = await ExchangeAsync(service, first.AccessToken!, via: via);
+        Assert.InRange(second.Json.GetProperty("expires_in").GetInt32(), 57, 60);
+        Assert.InRange(new JsonWebToken(second.AccessToken).ValidTo, subjectExpires.AddSeconds(-2), subjectExpires);
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal("invalid_request", (await ExchangeAsync(service, second.AccessToken!, via: via)).Error);
     }
 
     [Fact]

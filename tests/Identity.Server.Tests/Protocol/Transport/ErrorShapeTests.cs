@@ -43,6 +43,32 @@ public sealed class ErrorShapeTests(ServerFixture server)
         Assert.Equal(error, body.GetProperty("error").GetString());
     }
 
+    public static TheoryData<string, string> EchoedInput => new()
+    {
+        // endpoint, form body that makes the description repeat something the request sent
+        { "/connect/token", "grant_type=client_credentials&client_id={confidential}&client_secret={secret}&na%C3%AFve=1&na%C3%AFve=2" },
+        { "/connect/revoke", "token=x&client_id={confidential}&client_secret={secret}&a%22b%5C=1&a%22b%5C=2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EchoedInput))]
+    public async Task AnErrorDescription_KeepsToTheCharactersRfc6749Allows(string endpoint, string form)
+    {
+        // RFC 6749 §5.2: error_description is printable ASCII without '"' and '\'; a description that repeats the request's
+        // own text must not carry anything else (in a WWW-Authenticate header, Kestrel refused it and answered 500).
+        var client = await data.ClientAsync(scopes: ["openid"]);
+        var body = form.Replace("{confidential}", client.ClientId).Replace("{secret}", client.Secret);
+        var response = await http.PostAsync(endpoint, new StringContent(body, null, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var description = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error_description").GetString()!;
+        Assert.Matches(InTheSet, description);
+        Assert.Contains('?', description);
+    }
+
+    /// <summary>RFC 6749 §5.2's set for error_description: %x20-21 / %x23-5B / %x5D-7E.</summary>
+    public const string InTheSet = @"^[\x20\x21\x23-\x5B\x5D-\x7E]+$";
+
     [Theory]
     [InlineData("/connect/userinfo")]
     [InlineData("/api/account/profile")]

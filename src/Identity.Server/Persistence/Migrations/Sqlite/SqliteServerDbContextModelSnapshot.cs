@@ -139,6 +139,36 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Identity.Server.Accounts.BrowserSession", b =>
+                {
+                    b.Property<byte[]>("KeyHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("KeyHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("BrowserSessions", (string)null);
+                });
+
             modelBuilder.Entity("Identity.Server.Email.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")
@@ -656,6 +686,15 @@ namespace Identity.Server.Persistence.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Identity.Server.Accounts.AccountToken", b =>
+                {
+                    b.HasOne("Identity.Server.Accounts.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Identity.Server.Accounts.BrowserSession", b =>
                 {
                     b.HasOne("Identity.Server.Accounts.ApplicationUser", null)
                         .WithMany()
