@@ -33,6 +33,7 @@ await app.PrepareProtocolAsync();
 
 app.UseHeadAsGet();
 app.UseRouting(); // after HEAD became GET: routes match on the method
+app.UseProtocolRouteNames();
 app.UseTrustedForwardedHeaders();
 app.UseServerExceptionHandling();
 app.UseBodiesForEmptyErrors();

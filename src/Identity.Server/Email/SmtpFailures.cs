@@ -13,6 +13,10 @@ internal static class SmtpFailures
 {
     public static DeliveryOutcome Classify(Exception exception) => exception switch
     {
+        // A security or policy refusal (RFC 3463 enhanced status 5.7.x) of the recipient is how Postfix answers a client
+        // that has not logged in ("554 5.7.1 Relay access denied"): our configuration, which would refuse every message.
+        SmtpCommandException { ErrorCode: SmtpErrorCode.RecipientNotAccepted } refused when IsPolicyRefusal(refused)
+            => DeliveryOutcome.Deferred(Describe(refused)),
         SmtpCommandException { ErrorCode: SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted } refused
             when (int)refused.StatusCode is >= 500 and < 600 => DeliveryOutcome.Rejected(Describe(refused)),
         SmtpCommandException refused => DeliveryOutcome.Deferred(Describe(refused)),
@@ -20,6 +24,8 @@ internal static class SmtpFailures
         AuthenticationException authentication => DeliveryOutcome.Deferred($"Authentication failed: {authentication.Message}"),
         _ => DeliveryOutcome.Deferred(exception.GetBaseException().Message),
     };
+
+    private static bool IsPolicyRefusal(SmtpCommandException refused) => refused.Message.TrimStart().StartsWith("5.7.", StringComparison.Ordinal);
 
     private static string Describe(SmtpCommandException refused)
     {

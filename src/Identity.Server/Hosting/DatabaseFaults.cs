@@ -7,6 +7,9 @@ namespace Identity.Server.Hosting;
 
 /// <summary>
 /// Tells an unreachable or overloaded database, or a server not ready yet (answer 503 and let the client retry), from a bug (500).
+/// Not ready includes a database whose migrations have not been applied yet (<c>Database:MigrateOnStartup=false</c>
+/// until the <c>migrate</c> verb has run: a table is missing) and one that refuses writes, as a standby does until a
+/// failover has promoted it.
 /// </summary>
 internal static class DatabaseFaults
 {
@@ -18,7 +21,9 @@ internal static class DatabaseFaults
             {
                 case NpgsqlException { IsTransient: true }:
                 case PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" }:
-                case SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
+                case PostgresException { SqlState: "42P01" or "25006" }: // undefined_table, read_only_sql_transaction
+                case SqliteException { SqliteErrorCode: 5 or 6 or 8 }: // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY
+                case SqliteException { SqliteErrorCode: 1 } sqlite when sqlite.Message.Contains("no such table", StringComparison.Ordinal):
                 case SocketException:
                 case TimeoutException:
                 case ServiceNotReadyException:

@@ -88,6 +88,11 @@ internal sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
         if (options.Prune.BatchSize < 1) failures.Add("Jobs:Prune:BatchSize must be at least 1.");
         if (options.Email.Interval <= TimeSpan.Zero) failures.Add("Jobs:Email:Interval must be a positive TimeSpan.");
         if (options.Email.BatchSize < 1) failures.Add("Jobs:Email:BatchSize must be at least 1.");
+        // 0 would never prune, a backoff of 0 retry at every run, a lease of 0 let every node send a claimed message.
+        if (options.Prune.MaxRowsPerRun < 1) failures.Add("Jobs:Prune:MaxRowsPerRun must be at least 1.");
+        if (options.Email.FirstBackoff <= TimeSpan.Zero) failures.Add("Jobs:Email:FirstBackoff must be a positive TimeSpan.");
+        if (options.Email.MaxBackoff < options.Email.FirstBackoff) failures.Add("Jobs:Email:MaxBackoff must be at least FirstBackoff.");
+        if (options.Email.ClaimLease <= TimeSpan.Zero) failures.Add("Jobs:Email:ClaimLease must be a positive TimeSpan.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

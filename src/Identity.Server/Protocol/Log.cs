@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Created key {KeyId} ({Use}, {Algorithm}), in use from {ActivatesAt:O}.")]
     public static partial void KeyCreated(this ILogger logger, string keyId, string use, string algorithm, DateTimeOffset activatesAt);
 
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Error, Message = "The keys could not be reloaded; the ones loaded before stay in use.")]
+    public static partial void KeysNotReloaded(this ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Seeded {Count} configured client(s).")]
     public static partial void ClientsSeeded(this ILogger logger, int count);
 

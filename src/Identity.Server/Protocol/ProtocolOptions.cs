@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Identity.Server.Protocol;
 
 /// <summary>Section "Identity" (SPEC §5).</summary>
@@ -32,7 +30,6 @@ public sealed class TokenOptions
     /// <summary>Default 5 minutes.</summary>
     public TimeSpan IdTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary><c>RS256</c> (default) or <c>ES256</c>.</summary>
-    [RegularExpression("^(RS256|ES256)$", ErrorMessage = "Identity:Tokens:SigningAlgorithm must be RS256 or ES256.")]
     public string SigningAlgorithm { get; set; } = "RS256";
     /// <summary>Default 90 days: a new signing key takes over this often.</summary>
     public TimeSpan SigningKeyRotation { get; set; } = TimeSpan.FromDays(90);
@@ -59,6 +56,10 @@ internal sealed class TokenOptionsValidator : Microsoft.Extensions.Options.IVali
             failures.Add($"{TokenOptions.SectionName}:RefreshTokenReuseLeeway must not be negative.");
         if (options.RefreshTokenAbsoluteLifetime < options.RefreshTokenLifetime)
             failures.Add($"{TokenOptions.SectionName}:RefreshTokenAbsoluteLifetime must be at least RefreshTokenLifetime.");
+        // Checked here rather than by a [RegularExpression], which lets an empty value through (an unset ${VAR} in a
+        // compose file): a node then stored a key of no algorithm, which every node failed to load.
+        if (options.SigningAlgorithm is not ("RS256" or "ES256"))
+            failures.Add($"{TokenOptions.SectionName}:SigningAlgorithm must be RS256 or ES256.");
         if (options.SigningKeyPublishAhead >= options.SigningKeyRotation)
             failures.Add($"{TokenOptions.SectionName}:SigningKeyPublishAhead must be shorter than SigningKeyRotation.");
         return failures.Count == 0

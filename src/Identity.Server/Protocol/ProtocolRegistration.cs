@@ -31,10 +31,18 @@ internal static class ProtocolRegistration
     /// <summary>The protection space named in this server's Basic and Bearer challenges (RFC 7235 §2.2).</summary>
     public const string ProtocolRealm = "Identity Server";
 
+    private static bool IsIssuerUrl(Uri issuer) =>
+        issuer.IsAbsoluteUri && (issuer.Scheme == Uri.UriSchemeHttps || issuer.Scheme == Uri.UriSchemeHttp) && issuer.Query.Length == 0
+        && issuer.Fragment.Length == 0 && !string.IsNullOrEmpty(issuer.Host);
+
     public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.SectionName)
+            // OpenIddict refuses such an issuer only on the first request, and then on every one, health probes included.
+            .Validate(o => o.Issuer is null || IsIssuerUrl(o.Issuer),
+                "Identity:Issuer must be an absolute http or https URL without a query or fragment, e.g. https://id.example.com/.")
+            .ValidateOnStart();
         services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddOptions<List<ClientDefinition>>().BindConfiguration("Identity:Clients").ValidateOnStart();

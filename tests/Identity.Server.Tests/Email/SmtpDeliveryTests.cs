@@ -147,6 +147,27 @@ public sealed class SmtpDeliveryTests
     }
 
     [Fact]
+    public async Task RecipientRefusedByPolicy_AsARelayWithoutLogin_IsRetried_NotLost()
+    {
+        // Postfix answers a client that has not logged in "554 5.7.1 Relay access denied" at RCPT: a forgotten
+        // Email:Smtp:UserName, which refuses every message alike until it is fixed (RFC 3463: 5.7.x is security/policy).
+        var refusedOnce = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        await using var peer = new SmtpPeer
+        {
+            RecipientReply = address => refusedOnce.TryAdd(address, true) ? $"554 5.7.1 <{address}>: Relay access denied" : null,
+        };
+        await using var host = await MailHosts.SendingToAsync(peer.Port, new Dictionary<string, string?> { ["Email:Smtp:Security"] = "None" });
+
+        var id = (await EnqueueAsync(host, AccountApi.NewEmail()))[0];
+        var row = await WaitForRowAsync(host, id, m => m.SentAt != null || m.FailedAt != null);
+
+        Assert.Null(row.FailedAt);
+        Assert.Equal(2, row.Attempts);
+        Assert.Contains("554 5.7.1", row.LastError);
+        Assert.Single(peer.Messages);
+    }
+
+    [Fact]
     public async Task ARunsMessages_ShareOneConnection()
     {
         await using var peer = new SmtpPeer();

@@ -9,11 +9,18 @@ public sealed class ConfigurationTests
     [InlineData("Identity:Tokens:AccessTokenLifetime", "forever")]
     [InlineData("Identity:Tokens:RefreshTokenReuseLeeway", "-00:00:05")]
     [InlineData("Identity:Tokens:SigningAlgorithm", "HS256")]
+    [InlineData("Identity:Tokens:SigningAlgorithm", "")]
+    [InlineData("Identity:Issuer", "not-a-url")]
+    [InlineData("Identity:Issuer", "https://id.example.test/?tenant=1")]
+    [InlineData("Identity:Issuer", "ftp://id.example.test/")]
     [InlineData("Identity:RequireHttps", "perhaps")]
     [InlineData("Accounts:Password:MinimumLength", "0")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     [InlineData("Jobs:Prune:Interval", "-00:00:01")]
     [InlineData("Jobs:Prune:RetentionAge", "-1.00:00:00")]
+    [InlineData("Jobs:Prune:MaxRowsPerRun", "0")]
+    [InlineData("Jobs:Email:FirstBackoff", "00:00:00")]
+    [InlineData("Jobs:Email:ClaimLease", "-00:00:01")]
     [InlineData("Email:From", "not an address")]
     [InlineData("Email:Smtp:Security", "Sometimes")]
     [InlineData("Health:EmailBacklogThreshold", "00:00:00")]
@@ -34,6 +41,10 @@ public sealed class ConfigurationTests
     [InlineData("JsonWebKeySet", """{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}""")]
     [InlineData("JsonWebKeySet", """{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}""")]
     [InlineData("RequirePushedAuthorizationRequests", "true")]
+    [InlineData("RedirectUris:0", "javascript:alert(1)")]
+    // A value the binder cannot convert dropped the whole client without a word (and kept an existing one's old secret).
+    [InlineData("RequireConsent", "yes")]
+    [InlineData("AccessTokenLifetime", "abc")]
     public async Task InvalidClient_StopsStartUp_NamingTheKey(string field, string value)
     {
         var settings = new Dictionary<string, string?>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Identity.Server.Tests.Infrastructure;
+using Npgsql;
 
 namespace Identity.Server.Tests.Hosting;
 
@@ -45,5 +46,33 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         Assert.True(await Eventually.TrueAsync(async () => (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status == HttpStatusCode.OK,
                 20, TimeSpan.FromMilliseconds(250)),
             "tokens were not issued again after the database came back");
+    }
+
+    [Fact]
+    public async Task ADatabaseThatRefusesWrites_Is503_NotA500()
+    {
+        // A standby until a failover promotes it, or a database set read-only for maintenance: the client retries.
+        await cluster.CreateDatabaseAsync("readonly");
+        await using var server = ConfiguredServer.OnPostgres(cluster.ConnectionString("readonly"));
+        var http = server.CreateClient();
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"], scopes: []);
+        Assert.Equal(HttpStatusCode.OK, (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status);
+        await using (var admin = new NpgsqlConnection(cluster.ConnectionString()))
+        {
+            await admin.OpenAsync();
+            await using var readOnly = new NpgsqlCommand("ALTER DATABASE readonly SET default_transaction_read_only = on", admin);
+            await readOnly.ExecuteNonQueryAsync();
+            // As a failover does: the server's open sessions end, and the ones it opens next take the setting.
+            await using var ended = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'readonly'", admin);
+            await ended.ExecuteNonQueryAsync();
+        }
+
+        var register = await http.PostAsJsonAsync("/api/account/register", new { email = "standby@example.test", password = "a passphrase for the standby" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, register.StatusCode);
+        Assert.Equal("application/problem+json", register.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(register.Headers.RetryAfter);
+        var token = await new ProtocolClient(http).ClientCredentialsAsync(client);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, token.Status);
+        Assert.Equal("temporarily_unavailable", token.Error);
     }
 }

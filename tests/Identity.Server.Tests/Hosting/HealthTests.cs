@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Identity.Server.Email;
 using Identity.Server.Tests.Infrastructure;
@@ -56,6 +57,12 @@ public sealed class HealthTests(ServerFixture server)
             var discovery = await http.GetAsync("/.well-known/jwks");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, discovery.StatusCode);
             Assert.NotNull(discovery.Headers.RetryAfter);
+            // So do the account API and the pages, whose tables (and Data Protection's key ring) are not there yet.
+            var register = await http.PostAsJsonAsync("/api/account/register", new { email = "early@example.test", password = "a long enough passphrase" });
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, register.StatusCode);
+            Assert.Equal("application/problem+json", register.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(register.Headers.RetryAfter);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/account/login")).StatusCode);
         }
         finally
         {

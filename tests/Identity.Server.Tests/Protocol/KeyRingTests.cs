@@ -90,6 +90,42 @@ public sealed class KeyRingTests(ServerFixture server)
         Assert.DoesNotContain(keys.SealSigningKeys[0].KeyId, jwks);
     }
 
+    [Fact]
+    public async Task AKeyThisNodeCannotRead_LeavesTheKeysItHasInUse_AndReadinessSaysSo()
+    {
+        // A node started with another Data Protection certificate writes keys protected under a ring key the others
+        // cannot read (until they reload their ring, a day later): every token request on them answered 500 meanwhile.
+        var database = await server.Postgres.CreateDatabaseAsync("keys_unreadable");
+        var time = new TestTimeProvider();
+        await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database));
+        await using var host = node.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(time)));
+        var data = new TestData(host);
+        var protocol = new ProtocolClient(host.HttpsClient());
+        var client = await data.ClientAsync(grants: ["client_credentials"], scopes: []);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(client)).Status);
+        var now = time.GetUtcNow();
+        await data.DbAsync(db =>
+        {
+            db.ProtocolKeys.Add(new ProtocolKey
+            {
+                Id = "unreadable", Use = KeyUses.Signing, Algorithm = SecurityAlgorithms.RsaSha256,
+                ProtectedKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(300)),
+                CreatedAt = now, ActivatesAt = now, RetiresAt = now.AddDays(90), ExpiresAt = now.AddDays(200),
+            });
+            return db.SaveChangesAsync();
+        });
+
+        time.Advance(TimeSpan.FromMinutes(6)); // past the reload interval
+
+        var token = await protocol.ClientCredentialsAsync(client);
+        Assert.Equal(System.Net.HttpStatusCode.OK, token.Status);
+        Assert.NotEqual("unreadable", new JsonWebToken(token.AccessToken).Kid);
+        var ready = await host.HttpsClient().GetAsync("/health/ready");
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        var keys = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("keys");
+        Assert.Equal("Degraded", keys.GetProperty("status").GetString());
+    }
+
     private static async Task<List<string>> PublishedKeyIdsAsync(ConfiguredServer host)
     {
         var jwks = System.Text.Json.JsonDocument.Parse(await host.CreateClient().GetStringAsync("/.well-known/jwks")).RootElement;

@@ -18,7 +18,22 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         // The list is bound from the section's children in order and numbered afresh: a client declared as
         // Identity__Clients__6__* alone is clients[0], and its messages must name the 6 the operator wrote.
-        var keys = configuration.GetSection("Identity:Clients").GetChildren().Select(c => c.Path).ToList();
+        var declared = configuration.GetSection("Identity:Clients").GetChildren().ToList();
+        var keys = declared.Select(c => c.Path).ToList();
+        // The binder drops a list element with a value it cannot convert (RequireConsent=yes) without a word: the client
+        // would be missing, or keep its old secret. Bound alone, the element says which value it is.
+        if (keys.Count != clients.Count)
+            foreach (var section in declared)
+            {
+                try
+                {
+                    section.Get<ClientDefinition>();
+                }
+                catch (InvalidOperationException exception)
+                {
+                    failures.Add($"{section.Path}: {exception.Message}");
+                }
+            }
         for (var i = 0; i < clients.Count; i++)
         {
             var client = clients[i];
@@ -57,7 +72,7 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
             foreach (var scope in client.AllowedScopes.Where(s => !known.Contains(s)))
                 Fail("AllowedScopes", $"unknown scope '{scope}' (declare API scopes under Identity:Scopes).");
             foreach (var uri in client.RedirectUris.Concat(client.PostLogoutRedirectUris).Where(u => !IsAbsoluteWithoutFragment(u)))
-                Fail("RedirectUris", $"'{uri}' must be an absolute URI without a fragment.");
+                Fail("RedirectUris", $"'{uri}' must be an absolute URI without a fragment (and not javascript:, data: or vbscript:).");
             foreach (var origin in client.AllowedCorsOrigins.Where(o => !IsOrigin(o)))
                 Fail("AllowedCorsOrigins", $"'{origin}' must be an origin: scheme://host[:port], no path.");
             if (!string.Equals(client.AccessTokenFormat, "jwt", StringComparison.OrdinalIgnoreCase)
@@ -72,8 +87,10 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
     }
 
     // On Unix "/path" parses as an absolute file URI, hence the IsFile check.
+    // Private-use schemes stay allowed for native apps (RFC 8252 §7.1); the ones a browser runs as script do not.
     private static bool IsAbsoluteWithoutFragment(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && !uri.IsFile && !uri.IsUnc && string.IsNullOrEmpty(uri.Fragment);
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && !uri.IsFile && !uri.IsUnc && string.IsNullOrEmpty(uri.Fragment)
+        && uri.Scheme is not ("javascript" or "data" or "vbscript");
 
     internal static bool IsOrigin(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"

@@ -40,9 +40,18 @@ internal sealed class KeyRing
 
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref changed).Token);
 
-    /// <summary>Swaps the snapshot; OpenIddict's options are rebuilt only when the keys themselves changed.</summary>
-    public void Publish(KeySet set)
+    private string? reloadProblem;
+
+    /// <summary>Why the last reload failed, while the keys loaded before stay in use; null once a reload succeeds.</summary>
+    public string? ReloadProblem => Volatile.Read(ref reloadProblem);
+
+    /// <summary>
+    /// Swaps the snapshot; OpenIddict's options are rebuilt only when the keys themselves changed. A
+    /// <paramref name="problem"/> comes with the previous keys kept after a failed reload.
+    /// </summary>
+    public void Publish(KeySet set, string? problem = null)
     {
+        Volatile.Write(ref reloadProblem, problem);
         var previousSet = Interlocked.Exchange(ref current, set);
         if (previousSet?.Fingerprint == set.Fingerprint) return;
         var previous = Interlocked.Exchange(ref changed, new CancellationTokenSource());

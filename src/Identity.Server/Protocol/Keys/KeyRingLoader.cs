@@ -21,6 +21,7 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
     ServerMetrics metrics, TimeProvider time, ILogger<KeyRingLoader> logger) : IDisposable
 {
     private static readonly TimeSpan ReloadInterval = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(30);
     // A key made because none was active counts as active this long before its creation, so that a node whose clock is
     // a little behind (or that read the time before waiting for the lock) sees it active instead of making another.
     private static readonly TimeSpan ClockTolerance = TimeSpan.FromMinutes(1);
@@ -38,7 +39,20 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         {
             var now = time.GetUtcNow();
             if (ring.Current is { } loaded && loaded.FreshUntil > now) return loaded;
-            set = await LoadAsync(now, ct);
+            try
+            {
+                set = await LoadAsync(now, ct);
+            }
+            catch (Exception exception) when (ring.Current is { } last && exception is not OperationCanceledException)
+            {
+                // A key this node cannot read (one protected under a Data Protection key it does not have yet, written
+                // by a node started with another certificate) must not turn every request into a 500: the keys already
+                // loaded still sign and verify, and other nodes still accept them. Readiness says so; a retry follows.
+                logger.KeysNotReloaded(exception);
+                set = last with { FreshUntil = now + RetryInterval };
+                ring.Publish(set, exception.Message);
+                return set;
+            }
             ring.Publish(set);
             return set;
         }
