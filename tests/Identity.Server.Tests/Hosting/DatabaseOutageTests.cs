@@ -57,15 +57,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         var http = server.CreateClient();
         var client = await new TestData(server).ClientAsync(grants: ["client_credentials"], scopes: []);
         Assert.Equal(HttpStatusCode.OK, (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status);
-        await using (var admin = new NpgsqlConnection(cluster.ConnectionString()))
-        {
-            await admin.OpenAsync();
-            await using var readOnly = new NpgsqlCommand("ALTER DATABASE readonly SET default_transaction_read_only = on", admin);
-            await readOnly.ExecuteNonQueryAsync();
-            // As a failover does: the server's open sessions end, and the ones it opens next take the setting.
-            await using var ended = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'readonly'", admin);
-            await ended.ExecuteNonQueryAsync();
-        }
+        await SetReadOnlyAsync(true);
 
         var register = await http.PostAsJsonAsync("/api/account/register", new { email = "standby@example.test", password = "a passphrase for the standby" });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, register.StatusCode);
@@ -74,5 +66,22 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
         var token = await new ProtocolClient(http).ClientCredentialsAsync(client);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, token.Status);
         Assert.Equal("temporarily_unavailable", token.Error);
+
+        // Promoted: writes are accepted again, and the server takes them up by itself (and its jobs can stop cleanly).
+        await SetReadOnlyAsync(false);
+        Assert.True(await Eventually.TrueAsync(async () => (await new ProtocolClient(http).ClientCredentialsAsync(client)).Status == HttpStatusCode.OK,
+                40, TimeSpan.FromMilliseconds(250)),
+            "tokens were not issued again once the database accepted writes");
+    }
+
+    private async Task SetReadOnlyAsync(bool readOnly)
+    {
+        await using var admin = new NpgsqlConnection(cluster.ConnectionString());
+        await admin.OpenAsync();
+        await using var set = new NpgsqlCommand($"ALTER DATABASE readonly SET default_transaction_read_only = {(readOnly ? "on" : "off")}", admin);
+        await set.ExecuteNonQueryAsync();
+        // As a failover does: the server's open sessions end, and the ones it opens next take the setting.
+        await using var ended = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'readonly'", admin);
+        await ended.ExecuteNonQueryAsync();
     }
 }

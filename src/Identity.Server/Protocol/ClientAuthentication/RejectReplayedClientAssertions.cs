@@ -13,7 +13,7 @@ namespace Identity.Server.Protocol.ClientAuthentication;
 /// <summary>
 /// A client assertion is accepted once (SPEC §2; RFC 7523 §3 item 7, OIDC Core §9: "the jti ... MUST only be used
 /// once"), on any node: its (client, jti) is written before the request goes on, and a second write of the same pair
-/// fails on the table's key. OpenIddict checks signature, expiry and audience but remembers nothing. Runs once the
+/// finds the table's key taken. OpenIddict checks signature, expiry and audience but remembers nothing. Runs once the
 /// assertion's signature and claims were checked, so that nobody but the client can use up one of its jti values.
 /// </summary>
 internal sealed class RejectReplayedClientAssertions(ServerDbContext db, ILogger<RejectReplayedClientAssertions> logger)
@@ -30,26 +30,18 @@ internal sealed class RejectReplayedClientAssertions(ServerDbContext db, ILogger
     public async ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
         var assertion = context.ClientAssertionPrincipal!;
-        var used = new UsedClientAssertion
-        {
-            ClientId = assertion.GetClaim(Claims.Issuer)!,
-            JwtIdHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(assertion.GetClaim(Claims.JwtId)!))),
-            ExpiresAt = assertion.GetExpirationDate()!.Value + ClientAssertions.ClockSkew,
-        };
-        var entry = db.Set<UsedClientAssertion>().Add(used);
-        try
-        {
-            await db.SaveChangesAsync(context.CancellationToken);
-        }
-        catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
-        {
-            logger.ClientAssertionReplayed(used.ClientId);
-            context.Reject(Errors.InvalidClient, "The client assertion was already used.");
-        }
-        finally
-        {
-            // The context is the request's, shared with OpenIddict's stores: nothing of this may be saved again later.
-            entry.State = EntityState.Detached;
-        }
+        var clientId = assertion.GetClaim(Claims.Issuer)!;
+        var jwtIdHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(assertion.GetClaim(Claims.JwtId)!)));
+        var expiresAt = assertion.GetExpirationDate()!.Value + ClientAssertions.ClockSkew;
+        // An insert that yields on the key rather than fails on it: a failed insert is an Error line with a stack trace
+        // in EF Core's log, which anyone replaying an assertion could fill. The same statement on both providers; the
+        // expiry as each stores it (SQLite: Unix milliseconds, as the model's converter writes it).
+        object expires = db.Database.IsNpgsql() ? expiresAt : expiresAt.ToUnixTimeMilliseconds();
+        var inserted = await db.Database.ExecuteSqlAsync(
+            $"""INSERT INTO "UsedClientAssertions" ("ClientId", "JwtIdHash", "ExpiresAt") VALUES ({clientId}, {jwtIdHash}, {expires}) ON CONFLICT DO NOTHING""",
+            context.CancellationToken);
+        if (inserted == 1) return;
+        logger.ClientAssertionReplayed(clientId);
+        context.Reject(Errors.InvalidClient, "The client assertion was already used.");
     }
 }
