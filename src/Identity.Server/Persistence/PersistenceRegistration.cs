@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,7 +10,12 @@ internal static class PersistenceRegistration
 {
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
+            // An empty or in-memory SQLite database is a new, empty one on every connection: the server migrated one and
+            // then waited for ever on "migrations not applied".
+            .Validate<IConfiguration>((o, configuration) => o.Provider != DatabaseProvider.Sqlite || IsSqliteFile(ConnectionString(configuration)),
+                $"ConnectionStrings:{DatabaseOptions.ConnectionStringName} must name a SQLite database file (e.g. {DatabaseOptions.DefaultConnectionString}), not an empty or in-memory one.")
+            .ValidateOnStart();
         // The provider decides the context type (each has its own migrations), so it is read here; the connection
         // string is resolved lazily, so that configuration added by a test host or the command line is seen.
         if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
@@ -34,8 +40,24 @@ internal static class PersistenceRegistration
     public static DatabaseProvider ProviderOf(IConfiguration configuration) =>
         configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
 
-    public static string ConnectionString(IServiceProvider services) =>
-        services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName) ?? DatabaseOptions.DefaultConnectionString;
+    public static string ConnectionString(IServiceProvider services) => ConnectionString(services.GetRequiredService<IConfiguration>());
+
+    private static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(DatabaseOptions.ConnectionStringName) ?? DatabaseOptions.DefaultConnectionString;
+
+    private static bool IsSqliteFile(string connectionString)
+    {
+        SqliteConnectionStringBuilder sqlite;
+        try
+        {
+            sqlite = new SqliteConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            return true; // SQLite's own refusal of the keyword stops start-up, in its words
+        }
+        return sqlite.DataSource is { Length: > 0 } file && file != ":memory:" && sqlite.Mode != SqliteOpenMode.Memory;
+    }
 
     /// <summary>
     /// Defaults for what the operator did not set. SPEC §6 wants a 503 within seconds when the database is gone, so

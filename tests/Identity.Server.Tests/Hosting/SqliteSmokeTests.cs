@@ -29,6 +29,20 @@ public sealed class SqliteSmokeTests : IAsyncLifetime
         directory.Delete(recursive: true);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Data Source=identity;Mode=Memory;Cache=Shared")]
+    public async Task AnEmptyOrInMemoryDatabase_StopsStartUp_NamingTheKey(string connectionString)
+    {
+        // Each connection would get a new, empty database: the server started and was never ready.
+        await using var memory = new ConfiguredServer(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Sqlite", ["ConnectionStrings:Identity"] = connectionString, ["Identity:Issuer"] = "https://localhost/",
+        });
+        Assert.Contains("ConnectionStrings:Identity", StartUpFailure.Of(memory));
+    }
+
     [Fact]
     public async Task EmbeddedSqlite_BootsMigratesAndIsReady()
     {
