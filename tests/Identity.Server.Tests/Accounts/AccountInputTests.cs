@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Identity.Server.Tests.Hosting;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -38,7 +39,7 @@ public sealed class AccountInputTests(ServerFixture server)
 
         var response = await SendAsync(HttpMethod.Post, "/api/account/register", Body(kind, json, email));
 
-        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
         Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
     }
 
@@ -52,7 +53,7 @@ public sealed class AccountInputTests(ServerFixture server)
         foreach (var kind in new[] { "form", "text/plain", "no content type" })
         {
             var response = await SendAsync(new HttpMethod(method), path, Body(kind, $$"""{"email":"{{user.Email}}"}""", user.Email), user.Tokens.AccessToken);
-            await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, $"{kind} to {method} {path}");
+            await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, $"{kind} to {method} {path}");
         }
 
         var after = await data.DbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == user.UserId));
@@ -68,7 +69,7 @@ public sealed class AccountInputTests(ServerFixture server)
     {
         var response = await SendAsync(new HttpMethod(method), path, new StringContent("{}", Encoding.UTF8, "application/json"));
 
-        await AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+        await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed);
         Assert.NotEmpty(response.Content.Headers.Allow);
     }
 
@@ -82,7 +83,7 @@ public sealed class AccountInputTests(ServerFixture server)
 
         var response = await SendAsync(HttpMethod.Post, "/api/account/register", new StringContent(json, Encoding.UTF8, "application/json"));
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest);
         var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
         Assert.Equal(second, error.Name);
         Assert.Contains("more than once", error.Value[0].GetString());
@@ -102,7 +103,7 @@ public sealed class AccountInputTests(ServerFixture server)
 
         var response = await SendAsync(HttpMethod.Post, "/api/account/register", content);
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, kind);
+        var problem = await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, kind);
         var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
         Assert.Equal("firstName", error.Name);
         Assert.StartsWith(message, error.Value[0].GetString());
@@ -125,7 +126,7 @@ public sealed class AccountInputTests(ServerFixture server)
         {
             var response = await SendAsync(new HttpMethod(method), path, new StringContent(body, Encoding.UTF8, "application/json"), user.Tokens.AccessToken);
 
-            var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, $"'{body}'");
+            var problem = await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, $"'{body}'");
             var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
             Assert.True(error.Name == "", $"'{body}': {problem.GetRawText()}");
             Assert.Equal("A JSON object is required.", Assert.Single(error.Value.EnumerateArray()).GetString());
@@ -162,7 +163,7 @@ public sealed class AccountInputTests(ServerFixture server)
 
         var response = await SendAsync(HttpMethod.Post, "/api/account/password/reset", new StringContent(json, Encoding.UTF8, "application/json"));
 
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal(before, await data.DbAsync(db => db.Users.AsNoTracking().Where(u => u.Id == user.UserId).Select(u => u.PasswordHash).SingleAsync()));
     }
 
@@ -181,7 +182,7 @@ public sealed class AccountInputTests(ServerFixture server)
 
         var response = await SendAsync(new HttpMethod(method), path, content!, user.Tokens.AccessToken);
 
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.False(await data.DbAsync(db => db.Users.AnyAsync(u => u.Email == email)));
         Assert.Equal(lastName, await data.DbAsync(db => db.Users.Where(u => u.Id == user.UserId).Select(u => u.LastName).SingleAsync()));
     }
@@ -200,16 +201,5 @@ public sealed class AccountInputTests(ServerFixture server)
         var response = await server.CreateClient().SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
-    }
-
-    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? what = null)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"{what}: {(int)response.StatusCode} {body}");
-        Assert.True("application/problem+json" == response.Content.Headers.ContentType?.MediaType, $"{what}: {response.Content.Headers.ContentType} '{body}'");
-        var problem = JsonDocument.Parse(body).RootElement.Clone();
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
-        return problem;
     }
 }

@@ -166,7 +166,7 @@ public sealed class ErrorFormatTests(ServerFixture server)
     public void EveryPathBelongsToTheFamilyOfItsClients(string path, string family) =>
         Assert.Equal(Enum.Parse<EndpointFamily>(family), EndpointFamilies.Of(new PathString(path)));
 
-    internal static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string what)
+    internal static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? what = null)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"{what}: {(int)response.StatusCode} {body}");

@@ -35,8 +35,9 @@ internal sealed class RejectReplayedClientAssertions(ServerDbContext db, ILogger
         var expiresAt = assertion.GetExpirationDate()!.Value + ClientAssertions.ClockSkew;
         // An insert that yields on the key rather than fails on it: a failed insert is an Error line with a stack trace
         // in EF Core's log, which anyone replaying an assertion could fill. The same statement on both providers; the
-        // expiry as each stores it (SQLite: Unix milliseconds, as the model's converter writes it).
-        object expires = db.Database.IsNpgsql() ? expiresAt : expiresAt.ToUnixTimeMilliseconds();
+        // expiry as the model stores it (SQLite's context converts instants to Unix milliseconds).
+        var expires = db.Model.FindEntityType(typeof(UsedClientAssertion))!.FindProperty(nameof(UsedClientAssertion.ExpiresAt))!
+            .GetTypeMapping().Converter?.ConvertToProvider(expiresAt) ?? expiresAt;
         var inserted = await db.Database.ExecuteSqlAsync(
             $"""INSERT INTO "UsedClientAssertions" ("ClientId", "JwtIdHash", "ExpiresAt") VALUES ({clientId}, {jwtIdHash}, {expires}) ON CONFLICT DO NOTHING""",
             context.CancellationToken);
