@@ -27,7 +27,9 @@ public sealed class KestrelErrorTests(KestrelErrorTests.Host host) : IClassFixtu
             Server = ConfiguredServer.OnPostgres(postgres.ConnectionString(database), new Dictionary<string, string?> { ["Identity:RequireHttps"] = "false" });
             Server.UseKestrel(Port);
             Server.StartServer();
-            Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
+            // HttpClient sends the body anyway once Expect100ContinueTimeout (1 s by default) passes without an answer; on a
+            // busy machine the first request can take that long, and the body then races the 413's close (a reset).
+            Http = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(60) }) { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
         }
 
         public async Task DisposeAsync()
