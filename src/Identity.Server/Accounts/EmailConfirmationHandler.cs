@@ -21,7 +21,22 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
         if (token.UsedAt is not null && sameAddress && user.EmailConfirmed) return ConfirmationOutcome.AlreadyConfirmed;
         if (!await tokens.TryUseAsync(token, ct)) return ConfirmationOutcome.Invalid;
 
-        if (!sameAddress)
+        // The link is used up from here on, so a write that loses on the concurrency stamp (a wrong password counted
+        // meanwhile renews it, see LockoutCounter) is applied again to the user as it is now, not answered as Confirmed
+        // over an address left unconfirmed. Not cancellable either, for the same reason.
+        for (var attempt = 1; ; attempt++)
+        {
+            var outcome = await ApplyAsync(user, token);
+            if (outcome is { } done) return done;
+            if (attempt == 3) return ConfirmationOutcome.Invalid;
+            await db.Entry(user).ReloadAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Null when a write lost on the concurrency stamp.</summary>
+    private async Task<ConfirmationOutcome?> ApplyAsync(ApplicationUser user, AccountToken token)
+    {
+        if (!string.Equals(token.Email, user.Email, StringComparison.OrdinalIgnoreCase))
         {
             // A changed address becomes the account's address only now, and only if nobody took it meanwhile: the
             // look for a taken address, or the unique index when another confirmation of it is being written too.
@@ -29,6 +44,7 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
             {
                 var userNameIsTheEmail = string.Equals(user.UserName, user.Email, StringComparison.OrdinalIgnoreCase);
                 var set = await users.SetEmailAsync(user, token.Email);
+                if (LostOnTheStamp(set)) return null;
                 if (!set.Succeeded) return ConfirmationOutcome.Invalid;
                 if (userNameIsTheEmail) await MoveUserNameAsync(user, token.Email!);
                 // A reset link sent to the old address must not outlive the move: the old mailbox is often why it moved.
@@ -41,9 +57,13 @@ internal sealed class EmailConfirmationHandler(ServerDbContext db, UserManager<A
         }
         user.EmailConfirmed = true;
         user.UpdatedAt = time.GetUtcNow();
-        await users.UpdateAsync(user);
-        return ConfirmationOutcome.Confirmed;
+        var confirmed = await users.UpdateAsync(user);
+        if (LostOnTheStamp(confirmed)) return null;
+        return confirmed.Succeeded ? ConfirmationOutcome.Confirmed : ConfirmationOutcome.Invalid;
     }
+
+    private bool LostOnTheStamp(IdentityResult result) =>
+        !result.Succeeded && result.Errors.Any(e => e.Code == users.ErrorDescriber.ConcurrencyFailure().Code);
 
     /// <summary>
     /// A user name that was the old address (the default at registration) becomes the new one. Left behind, it kept the
