@@ -27,6 +27,7 @@ internal sealed class PruneExpiredGrantsJob(ServerDbContext db, IOptions<JobsOpt
     public async Task<PruneResult> RunAsync(CancellationToken ct)
     {
         var o = options.Value.Prune;
+        PersistenceRegistration.LongWork(db);
         var clock = Stopwatch.StartNew();
         var now = time.GetUtcNow();
         var cutoff = now - o.RetentionAge;

@@ -15,6 +15,7 @@ internal static class DatabaseCommands
         if (!IsCommand(args)) return false;
         var verb = Verb(args);
         await using var scope = app.Services.CreateAsyncScope();
+        PersistenceRegistration.LongWork(scope.ServiceProvider.GetRequiredService<ServerDbContext>());
         if (verb == "migrate")
             await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         else if (verb == RemoveClient)

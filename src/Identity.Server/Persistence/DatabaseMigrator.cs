@@ -16,6 +16,7 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
 
     public async Task MigrateAsync(CancellationToken ct)
     {
+        PersistenceRegistration.LongWork(db);
         await db.Database.OpenConnectionAsync(ct);
         try
         {

@@ -61,15 +61,21 @@ internal static class PersistenceRegistration
 
     /// <summary>
     /// Defaults for what the operator did not set. SPEC §6 wants a 503 within seconds when the database is gone, so
-    /// connection attempts time out after 5 s (Npgsql: 15 s). The server keeps no session state on a connection, so
-    /// the reset on every return to the pool is skipped, and the few hot statements are prepared once per connection.
-    /// The single-row reads outside transactions have a multiplexed pool of their own (<see cref="MultiplexedReads"/>).
+    /// connection attempts time out after 5 s (Npgsql: 15 s), and so do statements (Npgsql: 30 s): a request's take
+    /// milliseconds, and against a database that stopped answering (a partition, a frozen host) they are what the
+    /// request waits for. Long work sets its own (<see cref="LongWork"/>). The server keeps no session state on a
+    /// connection, so the reset on every return to the pool is skipped, and the few hot statements are prepared once
+    /// per connection. The single-row reads outside transactions have a multiplexed pool of their own
+    /// (<see cref="MultiplexedReads"/>).
     /// </summary>
     internal static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!Key("timeout").IsMatch(connectionString)) builder.Timeout = 5;
-        if (!Key("command timeout").IsMatch(connectionString)) builder.CommandTimeout = 15;
+        if (!Key("command timeout").IsMatch(connectionString)) builder.CommandTimeout = 5;
+        // Npgsql cancels a statement that timed out on a second connection, and with GSS encryption at its "Prefer" it
+        // negotiates that connection twice: against a database that does not answer, two more connection timeouts.
+        if (!Key("gss encryption mode").IsMatch(connectionString)) builder.GssEncryptionMode = GssEncryptionMode.Disable;
         if (!Key("no reset on close").IsMatch(connectionString)) builder.NoResetOnClose = true;
         if (!Key("max auto prepare").IsMatch(connectionString)) builder.MaxAutoPrepare = 64;
         // Never multiplexed, whatever the connection string says: the pool carries transactions, and a transaction on
@@ -77,6 +83,16 @@ internal static class PersistenceRegistration
         // minute when tried).
         builder.Multiplexing = false;
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// Migrations (which also wait on a lock for another node's), the prune job and the command-line verbs: statements
+    /// that may run for minutes on large tables, and that no request waits for. Ten minutes each on PostgreSQL, still a
+    /// bound for a database that stopped answering; SQLite keeps its 30 s, a wait for the file's write lock.
+    /// </summary>
+    internal static void LongWork(DbContext db)
+    {
+        if (db.Database.IsNpgsql()) db.Database.SetCommandTimeout(TimeSpan.FromMinutes(10));
     }
 
     private static Regex Key(string name) => new($@"(^|;)\s*{name.Replace(" ", @"\s*")}\s*=", RegexOptions.IgnoreCase);

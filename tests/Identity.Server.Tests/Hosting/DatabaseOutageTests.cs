@@ -49,6 +49,47 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADatabaseThatStopsAnswering_Is503WithinSeconds_ThenRecovers()
+    {
+        // A frozen host or a partition: open connections stay open and nothing answers, where a stopped server refuses
+        // at once. The first token requests waited 30 s for their 503 (two statement timeouts of 15 s, the second in a
+        // retry of the token rows), which is also when oauth4webapi and openid-client give up by default; and a batch of
+        // token rows failed one request at a time, each waiting for the database again.
+        await cluster.CreateDatabaseAsync("frozen");
+        await using var server = ConfiguredServer.OnPostgres(cluster.ConnectionString("frozen"));
+        var http = server.CreateClient();
+        var protocol = new ProtocolClient(http);
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"], scopes: []);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(client)).Status); // the token rows' connection is open
+
+        await cluster.FreezeAsync();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var tokens = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => protocol.ClientCredentialsAsync(client)));
+            var tokensTook = clock.Elapsed;
+            clock.Restart();
+            var register = await http.PostAsJsonAsync("/api/account/register", new { email = "frozen@example.test", password = "a passphrase for the freeze" });
+            var registerTook = clock.Elapsed;
+
+            Assert.All(tokens, t => Assert.Equal((HttpStatusCode.ServiceUnavailable, "temporarily_unavailable"), (t.Status, t.Error)));
+            Assert.All(tokens, t => Assert.NotNull(t.Response.Headers.RetryAfter));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, register.StatusCode);
+            // SPEC §6, "within seconds": a statement's 5 s and the connection timeout of the cancellation Npgsql sends
+            // for it (3 s in these tests), once.
+            Assert.True(tokensTook < TimeSpan.FromSeconds(10), $"token requests took {tokensTook}");
+            Assert.True(registerTook < TimeSpan.FromSeconds(10), $"registration took {registerTook}");
+        }
+        finally
+        {
+            await cluster.ThawAsync();
+        }
+        Assert.True(await Eventually.TrueAsync(async () => (await protocol.ClientCredentialsAsync(client)).Status == HttpStatusCode.OK,
+                60, TimeSpan.FromMilliseconds(250)),
+            "tokens were not issued again after the database answered again");
+    }
+
+    [Fact]
     public async Task ADatabaseThatRefusesWrites_Is503_NotA500()
     {
         // A standby until a failover promotes it, or a database set read-only for maintenance: the client retries.

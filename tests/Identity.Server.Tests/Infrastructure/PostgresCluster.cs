@@ -41,6 +41,14 @@ public sealed class PostgresCluster : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
     }
 
+    /// <summary>
+    /// The server stops answering without refusing anything, as behind a frozen host or a network partition: the
+    /// postmaster first (no new backends), then its backends, stopped by SIGSTOP. Open connections stay open and silent.
+    /// </summary>
+    public Task FreezeAsync() => RunAsync("sh", "-c", $"pm=$(head -n 1 '{DataDirectory}/postmaster.pid'); kill -STOP $pm; kill -STOP $(pgrep -P $pm)");
+
+    public Task ThawAsync() => RunAsync("sh", "-c", $"pm=$(head -n 1 '{DataDirectory}/postmaster.pid'); kill -CONT $(pgrep -P $pm) $pm");
+
     public async Task CreateDatabaseAsync(string name)
     {
         await using var connection = new NpgsqlConnection(ConnectionString());

@@ -4,6 +4,7 @@ using OpenIddict.EntityFrameworkCore.Models;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
 
@@ -35,6 +36,36 @@ public sealed class PruneExpiredGrantsJobTests(ServerFixture server)
         Assert.Equal(2, (await data.TokensAsync(recent.Id)).Count);
         Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, oldTokens.RefreshToken!)).Error);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await protocol.RefreshAsync(client, recentTokens.RefreshToken!)).Status);
+    }
+
+    [Fact]
+    public async Task Prune_WaitsForRowsAnotherTransactionHolds_PastTheStatementTimeout()
+    {
+        // Requests' statements time out after seconds (a silent database answers 503 soon); the prune's deletes, over
+        // large tables and behind other transactions' locks, must not be cut off with them, or expired rows pile up.
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time).WithWebHostBuilder(b => b.ConfigureAppConfiguration((_, c) =>
+            c.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Identity"] = server.ConnectionString + ";Command Timeout=1" })));
+        var (data, protocol) = (new TestData(host), new ProtocolClient(host.HttpsClient()));
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        await protocol.PasswordGrantAsync(client, user);
+        time.Advance(TimeSpan.FromDays(23));
+
+        await using var holder = new Npgsql.NpgsqlConnection(server.ConnectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("""SELECT 1 FROM "OpenIddictTokens" WHERE "Subject" = @subject FOR UPDATE""", holder, transaction))
+        {
+            hold.Parameters.AddWithValue("subject", user.Id);
+            await hold.ExecuteNonQueryAsync();
+        }
+        var pruning = RunAsync(host);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(pruning.IsCompleted, pruning.Exception?.ToString());
+        await transaction.CommitAsync();
+
+        await pruning;
+        Assert.Empty(await data.TokensAsync(user.Id));
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public sealed class ConnectionStringTests
     {
         var tuned = new NpgsqlConnectionStringBuilder(PersistenceRegistration.Tuned("Host=db;Database=identity"));
         Assert.Equal(5, tuned.Timeout);
-        Assert.Equal(15, tuned.CommandTimeout);
+        Assert.Equal(5, tuned.CommandTimeout);
+        Assert.Equal(GssEncryptionMode.Disable, tuned.GssEncryptionMode);
         Assert.True(tuned.NoResetOnClose);
         Assert.Equal(64, tuned.MaxAutoPrepare);
     }
@@ -19,9 +20,10 @@ public sealed class ConnectionStringTests
     public void OperatorSettings_AreKept()
     {
         var tuned = new NpgsqlConnectionStringBuilder(PersistenceRegistration.Tuned(
-            "Host=db;Timeout=30;Command Timeout=60;No Reset On Close=false;Max Auto Prepare=0"));
+            "Host=db;Timeout=30;Command Timeout=60;GSS Encryption Mode=Require;No Reset On Close=false;Max Auto Prepare=0"));
         Assert.Equal(30, tuned.Timeout);
         Assert.Equal(60, tuned.CommandTimeout);
+        Assert.Equal(GssEncryptionMode.Require, tuned.GssEncryptionMode);
         Assert.False(tuned.NoResetOnClose);
         Assert.Equal(0, tuned.MaxAutoPrepare);
     }

@@ -39,6 +39,34 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task ANodeWaitingForAnothersMigration_WaitsPastTheStatementTimeout()
+    {
+        // Statements time out after seconds so that requests to a silent database end in a 503; a node whose migration
+        // queues behind another node's, on the lock or on a long migration, must not give up with them.
+        var postgres = await TestPostgres.GetAsync();
+        var name = await postgres.CreateDatabaseAsync("migrate_wait");
+        try
+        {
+            await using var other = new NpgsqlConnection(postgres.ConnectionString(name));
+            await other.OpenAsync();
+            await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(7262013001)", other)) await take.ExecuteNonQueryAsync();
+
+            await using var db = SchemaDriftTests.Postgres(postgres.ConnectionString(name) + ";Command Timeout=1");
+            var migrating = new DatabaseMigrator(db, NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(migrating.IsCompleted, migrating.Exception?.ToString());
+            await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock(7262013001)", other)) await release.ExecuteNonQueryAsync();
+
+            await migrating;
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        }
+        finally
+        {
+            await postgres.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
     public async Task MigrateVerb_MigratesAndExits()
     {
         var postgres = await TestPostgres.GetAsync();

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Identity.Server.Hosting;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Token.Rotation;
 using Microsoft.EntityFrameworkCore;
@@ -78,15 +79,24 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
                 var redeemed = await WriteBatchAsync(batch);
                 foreach (var pending in batch) pending.Done.TrySetResult(pending.Redemption is not { } r || redeemed.Contains(r.TokenId));
             }
-            catch (Exception batchFailure)
+            catch (Exception batchFailure) when (batch.Count == 1 || DatabaseFaults.IsUnavailable(batchFailure))
+            {
+                // Nothing to single out: tried one by one against a database that does not answer, each request would
+                // wait for it in turn, the last of a batch of 30 for minutes.
+                foreach (var pending in batch) pending.Done.TrySetException(batchFailure);
+                if (TimedOut(batchFailure))
+                {
+                    // And what queued behind a batch that timed out came while the database was silent: it would wait
+                    // for a new connection's timeout on top of that batch's.
+                    foreach (var pending in carried) pending.Done.TrySetException(batchFailure);
+                    carried.Clear();
+                    while (queue.Reader.TryRead(out var queued)) queued.Done.TrySetException(batchFailure);
+                }
+            }
+            catch (Exception)
             {
                 foreach (var pending in batch)
                 {
-                    if (batch.Count == 1)
-                    {
-                        pending.Done.TrySetException(batchFailure);
-                        break;
-                    }
                     try
                     {
                         var redeemed = await WriteBatchAsync([pending]);
@@ -103,15 +113,24 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
 
     private async Task<HashSet<Guid>> WriteBatchAsync(IReadOnlyList<Pending> batch)
     {
+        var kept = connection is not null;
         try
         {
             return await WriteOnceAsync(batch);
         }
-        catch when (connection is null)
+        catch (Exception failure) when (kept && connection is null && !TimedOut(failure))
         {
-            // The connection broke (the database restarted, say): once more on a new one.
+            // The kept connection broke (the database restarted, say): once more on a new one. Not after a timeout: a
+            // database that does not answer would only be waited for twice, and SPEC §6 wants the 503 within seconds.
             return await WriteOnceAsync(batch);
         }
+    }
+
+    private static bool TimedOut(Exception failure)
+    {
+        for (var current = failure; current is not null; current = current.InnerException)
+            if (current is TimeoutException) return true;
+        return false;
     }
 
     private async Task<HashSet<Guid>> WriteOnceAsync(IReadOnlyList<Pending> batch)

@@ -157,13 +157,51 @@ public sealed class ClientSeederTests(ServerFixture server)
         Assert.Equal(2, usage);
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    [Fact]
+    public async Task RemoveClientVerb_WaitsForRowsAnotherTransactionHolds_PastTheStatementTimeout()
+    {
+        // Requests' statements time out after seconds; a client's removal deletes all of its tokens, and must not be cut
+        // off with them behind another transaction's locks (or on a large table).
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+        await using var holder = new Npgsql.NpgsqlConnection(server.ConnectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("""SELECT 1 FROM "OpenIddictApplications" WHERE "ClientId" = @id FOR UPDATE""", holder, transaction))
+        {
+            hold.Parameters.AddWithValue("id", client.ClientId);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var removing = RunOnAsync(server.ConnectionString + ";Command Timeout=1", "remove-client", client.ClientId);
+        Assert.True(await Eventually.TrueAsync(WaitsForALockAsync, 120, TimeSpan.FromMilliseconds(250)), "the removal never reached the row");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(removing.IsCompleted, "the removal ended while the row was held");
+        await transaction.CommitAsync();
+
+        var (exitCode, output) = await removing;
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await new ProtocolClient(server.HttpsClient()).ClientCredentialsAsync(client)).Status);
+    }
+
+    /// <summary>Asked on a connection of its own: inside a transaction, PostgreSQL answers from the activity it saw first.</summary>
+    private async Task<bool> WaitsForALockAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var waiting = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+        return (long)(await waiting.ExecuteScalarAsync())! > 0;
+    }
+
+    private Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunOnAsync(server.ConnectionString, args);
+
+    private async Task<(int ExitCode, string Output)> RunOnAsync(string connectionString, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(typeof(Program).Assembly.Location);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["Database__Provider"] = "Postgres";
-        start.Environment["ConnectionStrings__Identity"] = server.ConnectionString;
+        start.Environment["ConnectionStrings__Identity"] = connectionString;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         using var process = System.Diagnostics.Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
