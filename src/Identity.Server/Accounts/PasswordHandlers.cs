@@ -29,7 +29,8 @@ internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, 
         if (!await lockouts.AcceptRightPasswordAsync(user.Id, ct)) return LockedOut();
         var (hash, refused) = await passwords.HashNewAsync(user, next, ct);
         if (hash is null) return AccountError.FromIdentity(refused, "newPassword");
-        if (!await newPasswords.StoreAsync(userId, hash, reset: false)) return AccountError.Field("", "The account no longer exists.");
+        if (!await newPasswords.StoreAsync(userId, hash, reset: false, replacing: user.PasswordHash))
+            return AccountError.Field("currentPassword", "The password was changed meanwhile; sign in again with the new one.");
         await sessions.EndAllAsync(userId, except: currentAuthorization, CancellationToken.None);
         await tokens.EndWhatANewPasswordEndsAsync(user, endResetLinks: true);
         return null;

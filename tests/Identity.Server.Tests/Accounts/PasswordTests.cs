@@ -1,6 +1,7 @@
 using System.Net;
 using Identity.Server.Accounts;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Identity.Server.Tests.Accounts;
@@ -114,6 +115,40 @@ public sealed class PasswordTests(ServerFixture server)
         var hostProtocol = new ProtocolClient(host.HttpsClient());
         Assert.Equal(HttpStatusCode.OK, (await hostProtocol.PasswordGrantAsync(user.Client, login with { Password = NewPassword })).Status);
         Assert.Equal("invalid_grant", (await hostProtocol.PasswordGrantAsync(user.Client, login)).Error);
+    }
+
+    [Fact]
+    public async Task Change_AfterThePasswordChangedMeanwhile_Is400_AndLeavesTheOtherPassword()
+    {
+        // Two changes at once, or a change racing the owner's reset, each verified against the old password: the later
+        // write used to win and both answered 204, so an attacker who knew the old password could undo the reset. The
+        // change holds in the hashing queue after reading the user while the password is reset underneath it.
+        await using var host = server.WithSettings(new Dictionary<string, string?>());
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(host, hostApi);
+        const string ResetPassword = "the owner's reset passphrase";
+
+        var queue = host.Services.GetRequiredService<PasswordHashingQueue>();
+        using var release = new ManualResetEventSlim();
+        var occupying = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => queue.RunAsync(() => release.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None)).ToList();
+        var change = hostApi.SendAsync(HttpMethod.Post, "/api/account/password", new { currentPassword = user.Password, newPassword = NewPassword }, user.Tokens.AccessToken);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var stored = await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByIdAsync(user.UserId);
+            var hash = scope.ServiceProvider.GetRequiredService<IPasswordHasher<ApplicationUser>>().HashPassword(stored!, ResetPassword);
+            Assert.True(await scope.ServiceProvider.GetRequiredService<NewPasswords>().StoreAsync(user.UserId, hash, reset: true));
+        }
+        release.Set();
+        await Task.WhenAll(occupying);
+
+        var (response, json) = await change;
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(json.GetProperty("errors").TryGetProperty("currentPassword", out _), json.ToString());
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
+        var login = new TestUser(user.UserId, user.Email, user.Email, ResetPassword);
+        Assert.Equal(HttpStatusCode.OK, (await hostProtocol.PasswordGrantAsync(user.Client, login)).Status);
+        Assert.Equal("invalid_grant", (await hostProtocol.PasswordGrantAsync(user.Client, login with { Password = NewPassword })).Error);
     }
 
     [Fact]
