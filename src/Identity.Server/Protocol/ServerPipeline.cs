@@ -143,6 +143,8 @@ internal static class ServerPipeline
         // Cache-Control handler is registered for the token endpoint only.
         .AddEventHandler(OpenIddictServerAspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor)
         // Revocation
+        .RemoveEventHandler(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor)
+        .AddEventHandler(RevokeTokenEvenWhenRaced.Descriptor)
         .AddEventHandler(RevokeAuthorizationWithRefreshToken.Descriptor)
         // Discovery and JWKS
         .AddEventHandler(AttachDiscoveryMetadata.Descriptor)

@@ -38,6 +38,52 @@ public sealed class RevocationTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, tokens.RefreshToken!)).Status);
     }
 
+    [Theory]
+    [InlineData("access_token")]
+    [InlineData("refresh_token")]
+    public async Task TheSameTokenRevokedFourTimesAtOnce_IsAlways200(string which)
+    {
+        // A sign-out sent twice: OpenIddict's revocation lost on the row's concurrency token and answered 400
+        // unsupported_token_type (the concurrency audit saw it in 46 of 50 rounds). Races are likely, not certain.
+        var client = await data.ClientAsync(isPublic: true);
+        for (var round = 0; round < 10; round++)
+        {
+            var tokens = await protocol.PasswordGrantAsync(client, await data.UserAsync());
+            var token = which == "access_token" ? tokens.AccessToken! : tokens.RefreshToken!;
+
+            var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => protocol.RevokeAsync(client, token, which)));
+
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task ARefreshTokenRevokedWhileItIsRefreshed_EndsTheSignInAnyway()
+    {
+        // A sign-out racing another tab's refresh: the revocation lost to the redemption, answered 400, and nothing was
+        // revoked, neither the old access token nor the successor the refresh handed out.
+        var client = await data.ClientAsync(isPublic: true);
+        for (var round = 0; round < 20; round++)
+        {
+            var tokens = await protocol.PasswordGrantAsync(client, await data.UserAsync());
+
+            // The revocation starts 0-4 ms after the refresh: its write must land between its read and the redemption.
+            var refreshing = Task.Run(() => protocol.RefreshAsync(client, tokens.RefreshToken!));
+            await Task.Delay(round % 5);
+            var revoke = await protocol.RevokeAsync(client, tokens.RefreshToken!, "refresh_token");
+            var successor = await refreshing;
+
+            Assert.Equal(HttpStatusCode.OK, revoke.Status);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+            if (successor.Status == HttpStatusCode.OK)
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.UserInfoAsync(successor.AccessToken!)).Status);
+                Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, successor.RefreshToken!)).Error);
+            }
+        }
+    }
+
     [Fact]
     public async Task WrongHint_IsOnlyAHint()
     {
