@@ -196,6 +196,28 @@ public sealed class PasswordGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OneAddressPastItsLimit_LeavesThePublicClientToEveryoneElse()
+    {
+        // Scaled down: the client's budget is 5, an address's 3.
+        await using var host = server.WithSettings(new Dictionary<string, string?>
+        {
+            ["Identity:RateLimits:PasswordGrant:PerClientPerMinute"] = "5",
+            ["Identity:RateLimits:PasswordGrant:PerAddressPerMinute"] = "3",
+            ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1",
+        });
+        var hostData = new TestData(host);
+        var (client, user) = (await hostData.ClientAsync(isPublic: true), await hostData.UserAsync());
+        var attacker = new ProtocolClient(host.HttpsClientFrom("203.0.113.9"));
+
+        var flood = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+            flood.Add((await attacker.PasswordGrantAsync(client, new TestUser("", $"nobody{i}", "", "wrong"))).Status);
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.BadRequest, 3), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 7)], flood);
+        Assert.Equal(HttpStatusCode.OK, (await new ProtocolClient(host.HttpsClientFrom("198.51.100.4")).PasswordGrantAsync(client, user)).Status);
+    }
+
+    [Fact]
     public async Task NewHashes_UsePbkdf2Sha512With210000Iterations()
     {
         var user = await data.UserAsync();
