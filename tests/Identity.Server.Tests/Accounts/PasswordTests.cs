@@ -152,6 +152,42 @@ public sealed class PasswordTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task ASignInWithTheOldPassword_DuringAReset_KeepsNoTokens()
+    {
+        // The password grant verified the old password, the reset stored the new one and ended the sessions it found,
+        // then the grant opened its own and handed out tokens that outlived the reset (the concurrency audit: 40 of 50
+        // rounds). The sign-in holds in the hashing queue while the whole reset happens underneath it.
+        await using var host = server.WithSettings(new Dictionary<string, string?>());
+        var hostApi = new AccountApi(host.HttpsClient(), server.Mail);
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(host, hostApi);
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
+
+        var queue = host.Services.GetRequiredService<PasswordHashingQueue>();
+        using var release = new ManualResetEventSlim();
+        var occupying = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => queue.RunAsync(() => release.Wait(TimeSpan.FromSeconds(30)), CancellationToken.None)).ToList();
+        var signIn = hostProtocol.PasswordGrantAsync(user.Client, new TestUser(user.UserId, user.Email, user.Email, user.Password));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var stored = await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByIdAsync(user.UserId);
+            var hash = scope.ServiceProvider.GetRequiredService<IPasswordHasher<ApplicationUser>>().HashPassword(stored!, NewPassword);
+            Assert.True(await scope.ServiceProvider.GetRequiredService<NewPasswords>().StoreAsync(user.UserId, hash, reset: true));
+            await scope.ServiceProvider.GetRequiredService<Identity.Server.Protocol.Authorization.Sessions>().EndAllAsync(user.UserId, except: null, CancellationToken.None);
+        }
+        release.Set();
+        await Task.WhenAll(occupying);
+
+        var tokens = await signIn;
+        if (tokens.Status == HttpStatusCode.OK)
+        {
+            Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(user.Client, tokens.RefreshToken!)).Error);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await hostProtocol.UserInfoAsync(tokens.AccessToken!)).Status);
+        }
+        else
+            Assert.Equal("invalid_grant", tokens.Error);
+    }
+
+    [Fact]
     public async Task ExpiredResetLink_Is400()
     {
         var time = new TestTimeProvider();

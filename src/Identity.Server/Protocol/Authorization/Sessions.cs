@@ -40,6 +40,12 @@ internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, I
         foreach (var (authorization, id) in open) await EndAsync(authorization, id, ct);
     }
 
+    /// <summary>Revokes one sign-in by its authorization's id, if it is there.</summary>
+    public async Task EndAsync(string id, CancellationToken ct)
+    {
+        if (await authorizations.FindByIdAsync(id, ct) is { } authorization) await EndAsync(authorization, id, ct);
+    }
+
     /// <summary>Revokes one sign-in: the authorization first, so that a token minted concurrently dies with it.</summary>
     public async Task EndAsync(object authorization, string id, CancellationToken ct)
     {

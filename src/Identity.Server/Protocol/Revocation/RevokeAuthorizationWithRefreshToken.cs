@@ -10,7 +10,7 @@ namespace Identity.Server.Protocol.Revocation;
 /// Revoking a refresh token ends the sign-in it belongs to: its authorization and every token issued under it (SPEC
 /// §2; RFC 7009 §2.1). OpenIddict's Revocation.RevokeToken revokes only the token presented.
 /// </summary>
-internal sealed class RevokeAuthorizationWithRefreshToken(IOpenIddictAuthorizationManager authorizations, Sessions sessions)
+internal sealed class RevokeAuthorizationWithRefreshToken(Sessions sessions)
     : IOpenIddictServerHandler<HandleRevocationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -24,7 +24,6 @@ internal sealed class RevokeAuthorizationWithRefreshToken(IOpenIddictAuthorizati
     {
         var token = context.GenericTokenPrincipal;
         if (token is null || !token.HasTokenType(TokenTypeIdentifiers.RefreshToken) || token.GetAuthorizationId() is not { } id) return;
-        if (await authorizations.FindByIdAsync(id, context.CancellationToken) is { } authorization)
-            await sessions.EndAsync(authorization, id, context.CancellationToken);
+        await sessions.EndAsync(id, context.CancellationToken);
     }
 }

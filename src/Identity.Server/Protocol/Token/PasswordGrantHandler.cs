@@ -1,9 +1,11 @@
 using Identity.Server.Accounts;
+using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Scopes;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -15,7 +17,8 @@ namespace Identity.Server.Protocol.Token;
 /// refresh token reused, a revocation or a password change ends as a whole.
 /// </summary>
 internal sealed class PasswordGrantHandler(SignInPolicy signIn, PasswordGrantRateLimiter limiter, ClientScopes clientScopes, ScopeCatalog catalog,
-    UserManager<ApplicationUser> users, Sessions sessions, IssuerUri issuer, TimeProvider time, ILogger<PasswordGrantHandler> logger) : ITokenGrantHandler
+    UserManager<ApplicationUser> users, Sessions sessions, ServerDbContext db, IssuerUri issuer, TimeProvider time, ILogger<PasswordGrantHandler> logger)
+    : ITokenGrantHandler
 {
     public async Task<GrantResult> HandleAsync(OpenIddictRequest request, HttpContext http, CancellationToken ct)
     {
@@ -43,6 +46,15 @@ internal sealed class PasswordGrantHandler(SignInPolicy signIn, PasswordGrantRat
         principal.SetScopes(scopes);
         principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
         await sessions.OpenAsync(principal, request.ClientId!, ct);
+        // A reset or change that stored a new password while this one was being verified ends the sessions it finds,
+        // and this one may have opened after it looked. Opened first, then compared: either the reset finds this
+        // session, or this sees the reset's new stamp. Before, such a sign-in with the old password kept its tokens.
+        var stamp = await db.Users.AsNoTracking().Where(u => u.Id == user!.Id).Select(u => u.SecurityStamp).FirstOrDefaultAsync(ct);
+        if (stamp != user!.SecurityStamp)
+        {
+            await sessions.EndAsync(principal.GetAuthorizationId()!, CancellationToken.None);
+            return OAuthError.InvalidGrant("password changed during the sign-in");
+        }
         return principal;
     }
 }
