@@ -338,6 +338,16 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task ARepeatedParameterTheServerDoesNotKnow_IsIgnored()
+    {
+        // RFC 6749 §3.1: unrecognised parameters are ignored, repeated or not (a link's tracking parameters).
+        var client = await ClientAsync();
+        var response = await http.GetAsync(Url(client.ClientId) + "&utm_source=a&utm_source=b");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/login?returnUrl=", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task RepeatedRedirectUri_IsShownOnAPage()
     {
         var client = await ClientAsync();
