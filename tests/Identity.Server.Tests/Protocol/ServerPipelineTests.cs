@@ -68,7 +68,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectPublicIntrospectionClients), typeof(Handlers.Introspection.ValidateAuthentication), typeof(Handlers.Introspection.ValidateEndpointPermissions) },
         { typeof(ValidateIntrospectionCaller), typeof(Handlers.Introspection.ValidateEndpointPermissions), null },
         { typeof(DescribeToken), typeof(Handlers.Introspection.AttachMetadataClaims), null },
-        { typeof(RevokeAuthorizationWithRefreshToken), typeof(Handlers.Revocation.RevokeToken), null },
+        { typeof(RevokeTokenEvenWhenRaced), typeof(Handlers.Revocation.AttachPrincipal), null },
+        { typeof(RevokeAuthorizationWithRefreshToken), typeof(RevokeTokenEvenWhenRaced), null },
         { typeof(AttachDiscoveryMetadata), typeof(Handlers.Discovery.AttachClientAuthenticationMethods), null },
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
@@ -155,6 +156,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractPushedAuthorizationRequestContext>))]
     [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>))]
     [InlineData(typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>))]
+    [InlineData(typeof(Handlers.Revocation.RevokeToken))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 

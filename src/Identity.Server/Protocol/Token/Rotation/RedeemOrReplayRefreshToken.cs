@@ -1,3 +1,5 @@
+using Identity.Server.Hosting;
+using Identity.Server.Protocol.Authorization;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -42,8 +44,15 @@ internal sealed class RedeemOrReplayRefreshToken(IOpenIddictTokenManager tokens,
     }
 }
 
-/// <summary>OpenIddict's own RedeemTokenEntry, for everything but refresh tokens (codes, device codes, request tokens).</summary>
-internal sealed class RedeemOtherTokenEntries(IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ProcessSignInContext>
+/// <summary>
+/// OpenIddict's own RedeemTokenEntry, for everything but refresh tokens (codes, device codes, request tokens). An
+/// authorization code it cannot redeem was redeemed by a request that read it at the same moment: the same code used
+/// twice, which ends its sign-in as <see cref="RevokeAuthorizationOnReuse"/> does for a code used after another's
+/// redemption (RFC 6749 §4.1.2). Before, such a race revoked nothing, and a stolen code raced against its client left
+/// the winner's tokens alive, whichever side won.
+/// </summary>
+internal sealed class RedeemOtherTokenEntries(IOpenIddictTokenManager tokens, Sessions sessions, ServerMetrics metrics,
+    ILogger<RedeemOtherTokenEntries> logger) : IOpenIddictServerHandler<ProcessSignInContext>
 {
     private readonly OpenIddictServerHandlers.RedeemTokenEntry builtIn = new(tokens);
 
@@ -55,7 +64,16 @@ internal sealed class RedeemOtherTokenEntries(IOpenIddictTokenManager tokens) : 
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public ValueTask HandleAsync(ProcessSignInContext context) => builtIn.HandleAsync(context);
+    public async ValueTask HandleAsync(ProcessSignInContext context)
+    {
+        await builtIn.HandleAsync(context);
+        if (!context.IsRejected || context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request!.IsAuthorizationCodeGrantType()) return;
+        var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!);
+        if (authentication?.AuthorizationCodePrincipal?.GetAuthorizationId() is not { } authorizationId) return;
+        await sessions.EndAsync(authorizationId, CancellationToken.None);
+        logger.RedeemedTokenReused(context.ClientId, authorizationId);
+        metrics.AuthorizationRevoked("code_reuse");
+    }
 }
 
 internal sealed class RequireRefreshTokenGrant : IOpenIddictServerHandlerFilter<OpenIddictServerEvents.BaseContext>
