@@ -47,6 +47,8 @@ internal static class ServerPipeline
         .AddEventHandler(RejectRepeatedParameters<ExtractEndSessionRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractPushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectRepeatedParameters<ExtractDeviceAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RedirectPostsWithoutSessionCookieToGet<ExtractAuthorizationRequestContext>.Descriptor)
+        .AddEventHandler(RedirectPostsWithoutSessionCookieToGet<ExtractEndSessionRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidateResourceParameter.Descriptor)
         .AddEventHandler(RefuseMalformedResourcesAsInvalidTarget<ValidateAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResourceParameter.Descriptor)

@@ -169,6 +169,30 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
     }
 
     [Fact]
+    public async Task EndSession_PostedFromTheClientsSite_SignsOut()
+    {
+        // RP-Initiated Logout §2: the client may POST the request, as an auto-submitted form on its own site. The browser
+        // keeps the SameSite=Lax session cookie off that cross-site POST; sent back as a GET, the request has it.
+        var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());
+        var verifier = AuthorizationCodeGrantTests.NewVerifier();
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, verifier));
+        SignIn(user);
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", WaitForCallback()["code"]),
+            ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+
+        // A page of another site (a data: URL's opaque origin) that posts the request at once.
+        var fields = string.Concat(new[] { ("id_token_hint", tokens.IdToken!), ("post_logout_redirect_uri", SignedOutUri), ("state", "bye") }
+            .Select(f => $"<input type=\"hidden\" name=\"{f.Item1}\" value=\"{WebUtility.HtmlEncode(f.Item2)}\">"));
+        var page = $"<form method=\"post\" action=\"{new Uri(host.BaseAddress, "/connect/endsession")}\">{fields}</form><script>document.forms[0].submit()</script>";
+        browser.Navigate().GoToUrl("data:text/html;charset=utf-8," + Uri.EscapeDataString(page));
+        browser.Until(() => browser.Url.StartsWith(SignedOutUri, StringComparison.Ordinal));
+        Assert.Contains("state=bye", browser.Url);
+
+        browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()) + "&prompt=none");
+        Assert.Equal("login_required", WaitForCallback().GetValueOrDefault("error"));
+    }
+
+    [Fact]
     public async Task EndSession_WithoutAnIdTokenHint_AsksBeforeSigningOut()
     {
         var (client, user) = (await CodeClientAsync(requireConsent: false), await data.UserAsync());

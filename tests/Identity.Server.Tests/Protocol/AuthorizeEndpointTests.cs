@@ -260,6 +260,72 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task APostWithoutTheSessionCookie_IsSentBackAsAGet_AnsweredWithTheSession()
+    {
+        // OIDC Core §3.1.2.1: the endpoint MUST support POST, which a client sends as an auto-submitted form from its own
+        // site. The browser leaves the SameSite=Lax session cookie off that cross-site POST (the person looked signed out:
+        // login_required), and sends it on the GET the POST is sent to.
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+        var form = AuthorizeForm(client.ClientId, ("prompt", "none"), ("nonce", "n-1"));
+
+        var posted = await server.CreateClient().PostAsync("/connect/authorize", new FormUrlEncodedContent(form));
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        var location = posted.Headers.Location!.OriginalString;
+        Assert.Equal("/connect/authorize", location.Split('?')[0]);
+        Assert.Equal(EndSessionTests.ByName(form), EndSessionTests.QueryByName(location));
+        var answered = await browser.GetAsync(location);
+        Assert.Equal(HttpStatusCode.Redirect, answered.StatusCode);
+        Assert.StartsWith(RedirectUri, answered.Headers.Location!.ToString());
+        var query = QueryHelpers.ParseQuery(answered.Headers.Location.Query);
+        Assert.True(query.ContainsKey("code"), answered.Headers.Location.ToString());
+        Assert.Equal("xyz", query["state"]);
+    }
+
+    [Fact]
+    public async Task APostWithoutTheSessionCookie_KeepsEveryValueOfARepeatedResource()
+    {
+        // RFC 8707 §2: resource may repeat (RejectRepeatedParameters lets it); the GET carries each value, in order.
+        var client = await ClientAsync();
+        var form = AuthorizeForm(client.ClientId, ("resource", "https://b.example.test/"), ("resource", "https://a.example.test/"));
+
+        var posted = await server.CreateClient().PostAsync("/connect/authorize", new FormUrlEncodedContent(form));
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Equal(EndSessionTests.ByName(form), EndSessionTests.QueryByName(posted.Headers.Location!.OriginalString));
+    }
+
+    [Fact]
+    public async Task APostWithTheSessionCookie_IsAnsweredDirectly()
+    {
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+
+        var posted = await browser.PostAsync("/connect/authorize", new FormUrlEncodedContent(AuthorizeForm(client.ClientId, ("prompt", "none"))));
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.True(QueryHelpers.ParseQuery(posted.Headers.Location!.Query).ContainsKey("code"), posted.Headers.Location.ToString());
+    }
+
+    [Fact]
+    public async Task APostFromThisSite_WithoutTheSessionCookie_IsAnsweredDirectly()
+    {
+        // Fetch Metadata: a same-origin POST carries every cookie the browser holds, so without the session's nobody is
+        // signed in here (the consent page's form, from a session that ended meanwhile).
+        var client = await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/authorize")
+        {
+            Content = new FormUrlEncodedContent(AuthorizeForm(client.ClientId, ("prompt", "none"))), Headers = { { "Sec-Fetch-Site", "same-origin" } },
+        };
+
+        var response = await server.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("login_required", QueryHelpers.ParseQuery(response.Headers.Location!.Query)["error"]);
+    }
+
+    [Fact]
     public async Task FormPostResponseMode_PostsTheResponseToTheRedirectUri()
     {
         var client = await data.ClientAsync(grants: ["authorization_code"], scopes: ["openid"], redirectUris: [RedirectUri]);
@@ -355,6 +421,13 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(response.Headers.Location);
     }
+
+    private static List<KeyValuePair<string, string>> AuthorizeForm(string clientId, params (string Name, string Value)[] extra) =>
+    [
+        new("response_type", "code"), new("client_id", clientId), new("redirect_uri", RedirectUri), new("scope", "openid profile"), new("state", "xyz"),
+        new("code_challenge", AuthorizationCodeGrantTests.Challenge(AuthorizationCodeGrantTests.NewVerifier())), new("code_challenge_method", "S256"),
+        .. extra.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)),
+    ];
 
     private async Task<Dictionary<string, string>> RedirectQueryAsync(string url)
     {

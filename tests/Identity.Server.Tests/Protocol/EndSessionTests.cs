@@ -1,17 +1,20 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 
 namespace Identity.Server.Tests.Protocol;
 
 /// <summary>
 /// The end-session endpoint's checks of an id_token_hint (OIDC RP-Initiated Logout §2, §4), with nobody signed in in
-/// the calling client (the browser side is in Pages/AuthorizationCodeFlowTests).
+/// the calling client (the browser side is in Pages/AuthorizationCodeFlowTests); and a POST, as a client's auto-submitted
+/// form sends it, with and without the browser session's cookie (SameSite=Lax leaves it off a cross-site POST).
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class EndSessionTests(ServerFixture server)
 {
     private const string SignedOut = "https://app.example.test/signed-out";
+    private const string Callback = "https://app.example.test/cb";
     private readonly TestData data = new(server);
     private readonly ProtocolClient protocol = new(server.CreateClient());
 
@@ -77,6 +80,58 @@ public sealed class EndSessionTests(ServerFixture server)
         Assert.StartsWith(SignedOut, response.Headers.Location!.ToString());
     }
 
+    [Fact]
+    public async Task APostWithoutTheSessionCookie_IsSentBackAsAGet_WhichEndsTheSession()
+    {
+        // §2: the OP MUST support POST, which a client sends as an auto-submitted form from its own site. The browser
+        // leaves the SameSite=Lax session cookie off that cross-site POST, and sends it on the GET the POST is sent to.
+        var (client, user, browser, idToken) = await SignedInAsync();
+        var form = LogoutForm(client, idToken);
+
+        var posted = await server.CreateClient().PostAsync("/connect/endsession", new FormUrlEncodedContent(form));
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        var location = posted.Headers.Location!.OriginalString;
+        Assert.Equal("/connect/endsession", location.Split('?')[0]);
+        Assert.Equal(ByName(form), QueryByName(location));
+        Assert.Equal(1, await SessionRowsAsync(user));
+
+        var followed = await browser.GetAsync(location);
+
+        Assert.Equal(HttpStatusCode.Redirect, followed.StatusCode);
+        Assert.Equal($"{SignedOut}?state=bye", followed.Headers.Location!.ToString());
+        Assert.Equal(0, await SessionRowsAsync(user));
+        Assert.Equal("login_required", await PromptNoneAsync(browser, client));
+    }
+
+    [Fact]
+    public async Task APostWithTheSessionCookie_EndsTheSessionDirectly()
+    {
+        var (client, user, browser, idToken) = await SignedInAsync();
+
+        var posted = await browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(LogoutForm(client, idToken)));
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Equal($"{SignedOut}?state=bye", posted.Headers.Location!.ToString());
+        Assert.Equal(0, await SessionRowsAsync(user));
+        Assert.Equal("login_required", await PromptNoneAsync(browser, client));
+    }
+
+    [Fact]
+    public async Task APostWithoutTheSessionCookie_OfSomeoneSignedOut_EndsAsBefore_AfterOneRedirect()
+    {
+        // No cookie on the GET either: it is answered as the POST was before, and not sent round again.
+        var (client, idToken) = await IdTokenAsync(protocol);
+        var cookieless = server.CreateClient();
+
+        var posted = await cookieless.PostAsync("/connect/endsession", new FormUrlEncodedContent(LogoutForm(client, idToken)));
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        var followed = await cookieless.GetAsync(posted.Headers.Location);
+
+        Assert.Equal(HttpStatusCode.Redirect, followed.StatusCode);
+        Assert.Equal($"{SignedOut}?state=bye", followed.Headers.Location!.ToString());
+    }
+
     private async Task<(TestClient Client, string IdToken)> IdTokenAsync(ProtocolClient through)
     {
         var client = await data.ClientAsync(grants: ["authorization_code", "password"], isPublic: true, redirectUris: ["https://app.example.test/cb"],
@@ -85,6 +140,48 @@ public sealed class EndSessionTests(ServerFixture server)
         Assert.NotNull(tokens.IdToken);
         return (client, tokens.IdToken);
     }
+
+    /// <summary>A person signed in in a browser (a cookie jar), and an ID token of that browser session as its client holds it.</summary>
+    private async Task<(TestClient Client, TestUser User, HttpClient Browser, string IdToken)> SignedInAsync()
+    {
+        var client = await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [Callback], requireConsent: false,
+            postLogoutRedirectUris: [SignedOut]);
+        var user = await data.UserAsync();
+        var browser = await CodeFlow.SignedInAsync(server, user);
+        var verifier = CodeFlow.NewVerifier();
+        var authorized = await browser.GetAsync(AuthorizeUrl(client, CodeFlow.Challenge(verifier)));
+        var code = QueryHelpers.ParseQuery(authorized.Headers.Location!.Query)["code"].ToString();
+        var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code),
+            ("redirect_uri", Callback), ("code_verifier", verifier)));
+        Assert.NotNull(tokens.IdToken);
+        return (client, user, browser, tokens.IdToken);
+    }
+
+    private static string AuthorizeUrl(TestClient client, string challenge) => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    {
+        ["response_type"] = "code", ["client_id"] = client.ClientId, ["redirect_uri"] = Callback, ["scope"] = "openid", ["state"] = "s",
+        ["prompt"] = "none", ["code_challenge"] = challenge, ["code_challenge_method"] = "S256",
+    });
+
+    /// <summary>The error a silent authorization request gets in <paramref name="browser"/>, or "code" when it gets a code.</summary>
+    private static async Task<string> PromptNoneAsync(HttpClient browser, TestClient client)
+    {
+        var query = QueryHelpers.ParseQuery((await browser.GetAsync(AuthorizeUrl(client, CodeFlow.Challenge(CodeFlow.NewVerifier())))).Headers.Location!.Query);
+        return query.ContainsKey("code") ? "code" : query["error"].ToString();
+    }
+
+    private Task<int> SessionRowsAsync(TestUser user) => data.DbAsync(db => db.BrowserSessions.CountAsync(s => s.UserId == user.Id));
+
+    private static List<KeyValuePair<string, string>> LogoutForm(TestClient client, string idToken) => ProtocolClient.Form(
+        ("client_id", client.ClientId), ("id_token_hint", idToken), ("post_logout_redirect_uri", SignedOut), ("state", "bye"));
+
+    /// <summary>Request parameters by name, every value of a repeated name included and kept in its order.</summary>
+    internal static List<(string Name, string Value)> ByName(IEnumerable<KeyValuePair<string, string>> parameters) =>
+        [.. parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value))];
+
+    /// <summary>A relative URL's query string, as <see cref="ByName"/> lists a form.</summary>
+    internal static List<(string Name, string Value)> QueryByName(string url) =>
+        ByName(QueryHelpers.ParseQuery(url[url.IndexOf('?')..]).SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string>(p.Key, v!))));
 
     private Task<HttpResponseMessage> EndSessionAsync(params (string Name, string? Value)[] parameters) =>
         server.CreateClient().GetAsync(QueryHelpers.AddQueryString("/connect/endsession",

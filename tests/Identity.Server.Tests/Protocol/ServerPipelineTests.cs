@@ -41,6 +41,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RefreshKeysWhenDue), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(ReadBasicCredentials<ExtractTokenRequestContext>), null },
         { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
+        { typeof(RedirectPostsWithoutSessionCookieToGet<ExtractAuthorizationRequestContext>), typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), null },
+        { typeof(RedirectPostsWithoutSessionCookieToGet<ExtractEndSessionRequestContext>), typeof(RejectRepeatedParameters<ExtractEndSessionRequestContext>), null },
         { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
         { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
         { typeof(RejectGrantTypesNotAllowed), typeof(Handlers.ValidateClientSecret), typeof(Handlers.ValidateAccessToken) },

@@ -16,7 +16,8 @@ namespace Identity.Server.Protocol.Authorization;
 /// GET and POST /connect/authorize, reached once OpenIddict has validated the request (client, redirect URI, response
 /// type, scopes, PKCE). Makes sure a person is signed in recently enough (prompt, max_age) and has consented — the
 /// consent page posts its decision back here — then signs in: OpenIddict issues the code and sends it to the client.
-/// Errors it could not send to the client (an unknown client or redirect URI) are shown to the person instead.
+/// Errors it could not send to the client (an unknown client or redirect URI) are shown to the person instead. A POST
+/// without the session cookie (a client's cross-site form) arrives here as a GET (<see cref="Transport.RedirectPostsWithoutSessionCookieToGet{TContext}"/>).
 /// </summary>
 internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<ApplicationUser> users, Consents consents, ScopeCatalog catalog,
     IssuerUri issuer, IAntiforgery antiforgery, PushedRequests pushed, TimeProvider time)

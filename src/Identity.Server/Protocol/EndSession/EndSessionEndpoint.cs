@@ -13,7 +13,8 @@ namespace Identity.Server.Protocol.EndSession;
 /// GET and POST /connect/endsession (OIDC RP-Initiated Logout 1.0), reached once OpenIddict has checked the
 /// id_token_hint and that the post_logout_redirect_uri is registered: ends the browser session, then OpenIddict
 /// returns to the client with its state — or, with nowhere to return to, the person sees that they are signed out.
-/// A session the request cannot show it was made for is ended only once the person says so (the logout page).
+/// A session the request cannot show it was made for is ended only once the person says so (the logout page). A POST
+/// without the session cookie (a client's cross-site form) arrives here as a GET (<see cref="Transport.RedirectPostsWithoutSessionCookieToGet{TContext}"/>).
 /// </summary>
 internal sealed class EndSessionEndpoint
 {
