@@ -10,12 +10,13 @@ namespace Identity.Server.Protocol.Transport;
 
 /// <summary>
 /// OIDC Core §3.1.2.1 and RP-Initiated Logout §2: the authorization and end-session endpoints MUST take a POST, which a
-/// client sends from its own site as an auto-submitted form. The browser session's cookie is SameSite=Lax, so the browser
-/// leaves it off such a cross-site POST, and the request looked like nobody's: end session answered "signed out" while the
-/// session lived on, and prompt=none answered login_required. Such a POST without the cookie is answered 303 See Other
-/// to the same endpoint as a GET with the very same form parameters, every value of a repeated resource or audience
-/// included (other repeats RejectRepeatedParameters has refused by then): a top-level GET navigation carries the cookie. A GET is never redirected, so the second request is answered with
-/// whatever it carries, and a person who really is signed out gets what they got before.
+/// client sends from its own site as an auto-submitted form. The browser session's cookie is SameSite=Lax, so the
+/// browser leaves it off such a cross-site POST, and the request looked like nobody's: end session answered "signed
+/// out" while the session lived on, and prompt=none answered login_required. Such a POST without the cookie is
+/// answered 303 See Other to the same endpoint as a GET with the very same form parameters, every value of a repeated
+/// resource or audience included (other repeats RejectRepeatedParameters has refused by then): a top-level GET
+/// navigation carries the cookie. A GET is never redirected, so the second request is answered with whatever it
+/// carries, and a person who really is signed out gets what they got before.
 /// </summary>
 internal sealed class RedirectPostsWithoutSessionCookieToGet<TContext>(IOptionsMonitor<CookieAuthenticationOptions> cookies)
     : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
