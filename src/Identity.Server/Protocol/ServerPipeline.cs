@@ -150,6 +150,7 @@ internal static class ServerPipeline
         .AddEventHandler(RevokeAuthorizationWithRefreshToken.Descriptor)
         // Discovery and JWKS
         .AddEventHandler(AttachDiscoveryMetadata.Descriptor)
+        .AddEventHandler(AdvertiseIdTokensInRs256Only.Descriptor)
         .AddEventHandler(AllowCachingOfConfiguration.Descriptor)
         .AddEventHandler(AllowCachingOfJsonWebKeySet.Descriptor)
         // Logs and metrics (Hosting/ServerMetrics)

@@ -73,6 +73,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RevokeTokenEvenWhenRaced), typeof(Handlers.Revocation.AttachPrincipal), null },
         { typeof(RevokeAuthorizationWithRefreshToken), typeof(RevokeTokenEvenWhenRaced), null },
         { typeof(AttachDiscoveryMetadata), typeof(Handlers.Discovery.AttachClientAuthenticationMethods), null },
+        { typeof(AdvertiseIdTokensInRs256Only), typeof(Handlers.Discovery.AttachSigningAlgorithms), null },
         { typeof(AllowCachingOfConfiguration), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyConfigurationResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyConfigurationResponseContext>) },
         { typeof(AllowCachingOfJsonWebKeySet), typeof(AspNetCoreHandlers.AttachWwwAuthenticateHeader<ApplyJsonWebKeySetResponseContext>), typeof(AspNetCoreHandlers.ProcessJsonResponse<ApplyJsonWebKeySetResponseContext>) },
         // Further grants and client authentication (issue 19)

@@ -38,6 +38,20 @@ public sealed class DiscoveryTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task WithEs256Configured_IdTokensAreStillAdvertisedAndSignedInRs256Only()
+    {
+        // Access tokens follow Identity:Tokens:SigningAlgorithm; ID tokens stay RS256, and the document said ES256 too.
+        await using var host = server.WithSettings(new Dictionary<string, string?> { ["Identity:Tokens:SigningAlgorithm"] = "ES256" });
+        var json = JsonDocument.Parse(await host.HttpsClient().GetStringAsync("/.well-known/openid-configuration")).RootElement;
+        var data = new TestData(host);
+        var tokens = await new ProtocolClient(host.HttpsClient()).PasswordGrantAsync(await data.ClientAsync(), await data.UserAsync(), "openid");
+
+        Assert.Equal(["RS256"], Strings(json, "id_token_signing_alg_values_supported"));
+        Assert.Equal("RS256", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.IdToken).Alg);
+        Assert.Equal("ES256", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.AccessToken).Alg);
+    }
+
+    [Fact]
     public async Task Document_AdvertisesPushedRequestsTheDeviceFlowAndPrivateKeyJwt()
     {
         var json = JsonDocument.Parse(await http.GetStringAsync("/.well-known/openid-configuration")).RootElement;
