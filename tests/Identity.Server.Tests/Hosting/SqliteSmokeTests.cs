@@ -52,6 +52,18 @@ public sealed class SqliteSmokeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmbeddedSqlite_TellsADeviceThatPollsTooFastToSlowDown()
+    {
+        // The first poll's record is a raw insert (ON CONFLICT DO NOTHING), which SQLite must take as PostgreSQL does.
+        var client = await new TestData(server).ClientAsync(grants: [DeviceFlow.GrantType], isPublic: true, scopes: ["openid"]);
+        var device = new ProtocolClient(server.CreateClient());
+        var started = await DeviceFlow.StartAsync(device, client, "openid");
+
+        Assert.Equal("authorization_pending", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
+        Assert.Equal("slow_down", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
+    }
+
+    [Fact]
     public async Task EmbeddedSqlite_RunsEveryGrant()
     {
         var data = new TestData(server);

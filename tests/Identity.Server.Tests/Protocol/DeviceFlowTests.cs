@@ -101,6 +101,24 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task FirstPollsAtOnce_OnePending_TheOthersSlowDown_AndNoErrorIsLogged()
+    {
+        // The losers of the first poll's insert were EF Core Error lines with stack traces, which any device holding a
+        // code could repeat at will (the concurrency audit counted 346).
+        var client = await DeviceClientAsync();
+        var log = new LogRecorder();
+        await using var host = server.WithWebHostBuilder(log.For("polls"));
+        var via = new ProtocolClient(host.HttpsClient());
+        var started = await DeviceFlow.StartAsync(via, client);
+
+        var polls = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => DeviceFlow.PollAsync(via, client, started.DeviceCode))));
+
+        Assert.Single(polls, p => DeviceFlow.Error(p) == "authorization_pending");
+        Assert.All(polls, p => Assert.Contains(DeviceFlow.Error(p), new[] { "authorization_pending", "slow_down" }));
+        Assert.DoesNotContain(log.Entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
     public async Task DeviceCodePolledAfterDenial_IsAccessDenied()
     {
         var (client, user) = (await DeviceClientAsync(), await data.UserAsync());
