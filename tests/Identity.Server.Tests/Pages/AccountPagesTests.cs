@@ -100,10 +100,26 @@ public sealed class AccountPagesTests : IClassFixture<BrowserHost>, IDisposable
     }
 
     [Fact]
-    public async Task Forms_RequireTheAntiForgeryToken()
+    public async Task Forms_RequireTheAntiForgeryToken_AndSayWhenItFailed()
     {
-        var response = await host.Http.PostAsync("/account/forgot-password", new FormUrlEncodedContent([new("Email", "someone@example.test")]));
+        var response = await host.Http.PostAsync("/account/forgot-password?from=here", new FormUrlEncodedContent([new("Email", "someone@example.test")]));
+
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        // A page, not an empty 400 (the browser's own error page): a person's form left open while its token was
+        // replaced ends here too.
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("This form has expired", page);
+        Assert.Contains("href=\"/account/forgot-password?from=here\"", page);
+    }
+
+    [Fact]
+    public async Task TheAntiForgeryCookie_IsLax_SoThatAnArrivalFromAnotherSiteKeepsIt()
+    {
+        // Strict stayed off a top-level arrival from another site; a new cookie was issued and broke forms in other tabs.
+        var response = await host.Http.GetAsync("/account/forgot-password");
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
