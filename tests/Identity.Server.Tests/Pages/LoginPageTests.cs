@@ -4,8 +4,8 @@ using Identity.Server.Tests.Infrastructure;
 namespace Identity.Server.Tests.Pages;
 
 /// <summary>
-/// The login page is one client of the password grant's limiter ("login-page"): every person shares its budget, so one
-/// address past its own limit must not spend it (SPEC §2: limits keyed by user name, client and address).
+/// The login page over HTTP. It is one client of the password grant's limiter ("login-page"): every person shares its
+/// budget, so one address past its own limit must not spend it (SPEC §2: limits keyed by user name, client and address).
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class LoginPageTests(ServerFixture server)
@@ -39,5 +39,34 @@ public sealed class LoginPageTests(ServerFixture server)
         Assert.Equal([.. Enumerable.Repeat("wrong", 3), .. Enumerable.Repeat("limited", 7)], flood);
         var signedIn = await CodeFlow.LogInAsync(host.HttpsClientFrom("198.51.100.4"), user, returnUrl: null); // asserts the redirect
         Assert.Equal("/account/login?signedIn=1", signedIn.OriginalString);
+    }
+
+    [Fact]
+    public async Task AnUnconfirmedAccountsRightPassword_OffersANewConfirmationLink_AndTheFormIsThere()
+    {
+        // The link in the email lives 24 hours; after that the only form that sends a new one was reachable from nowhere.
+        var user = await new TestData(server).UserAsync(emailConfirmed: false);
+        var browser = server.HttpsClient();
+
+        var right = await PostLoginAsync(browser, user.UserName, user.Password);
+        var wrong = await PostLoginAsync(browser, user.UserName, "not the password");
+        var form = await browser.GetStringAsync("/account/confirm-email");
+
+        Assert.Contains("Confirm your email address first", right);
+        Assert.Contains("href=\"/account/confirm-email\"", right);
+        Assert.DoesNotContain("/account/confirm-email", wrong); // only after the right password: no enumeration
+        Assert.Contains("name=\"Email\"", form);
+        Assert.DoesNotContain("invalid or has expired", form);
+    }
+
+    private static async Task<string> PostLoginAsync(HttpClient browser, string userName, string password)
+    {
+        var antiforgery = CodeFlow.Antiforgery(await browser.GetStringAsync("/account/login"));
+        var response = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = userName, ["Password"] = password, ["__RequestVerificationToken"] = antiforgery,
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
     }
 }

@@ -17,6 +17,13 @@ internal sealed class ConfirmEmailModel(EmailConfirmationHandler confirmation) :
 
     public async Task OnGetAsync(string? userId, string? token, CancellationToken ct)
     {
+        if (userId is null && token is null)
+        {
+            // Opened from the login page's offer, not from an email: nothing to confirm, a link to ask for.
+            Message = PageMessage.Info("Enter the address you registered with, and we will send it a new confirmation link.");
+            OfferNewLink = true;
+            return;
+        }
         switch (await confirmation.ConfirmAsync(userId, token, ct))
         {
             case ConfirmationOutcome.Confirmed:

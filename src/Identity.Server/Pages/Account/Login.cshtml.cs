@@ -16,6 +16,8 @@ internal sealed class LoginModel(SignInPolicy signIn, PasswordGrantRateLimiter l
     [BindProperty] public string? UserName { get; set; }
     [BindProperty] public string? Password { get; set; }
     public PageMessage? Message { get; private set; }
+    /// <summary>After the right password of an unconfirmed account: its link may be lost or expired (24 hours).</summary>
+    public bool OfferNewConfirmationLink { get; private set; }
 
     public void OnGet(bool signedIn = false)
     {
@@ -36,6 +38,7 @@ internal sealed class LoginModel(SignInPolicy signIn, PasswordGrantRateLimiter l
             case SignInOutcome.LockedOut:
                 return Fail("This account is locked after too many failed attempts; try again later.");
             case SignInOutcome.NotConfirmed:
+                OfferNewConfirmationLink = true;
                 return Fail("Confirm your email address first: open the link we sent you.");
         }
         await HttpContext.SignInAsync(PeopleSessions.Scheme, PeopleSessions.Principal(user!, time.GetUtcNow()));
