@@ -12,9 +12,14 @@ internal sealed class RegisterModel(RegistrationHandler registration) : PageMode
     [BindProperty] public string? FirstName { get; set; }
     [BindProperty] public string? LastName { get; set; }
 
+    /// <summary>The form's fields: the input's id, and the label's words for messages that name the property.</summary>
+    private static readonly (string Field, string Id, string Label)[] Fields =
+        [("Email", "email", "email address"), ("FirstName", "first", "first name"), ("LastName", "last", "last name"), ("Password", "password", "password")];
+
     public PageMessage? Message { get; private set; }
     public bool Done { get; private set; }
-    public IReadOnlyList<string> Errors { get; private set; } = [];
+    /// <summary>Errors by input id, shown under their field and tied to it (aria-describedby); "" for the form as a whole.</summary>
+    public Dictionary<string, List<string>> Errors { get; } = [];
 
     public void OnGet() { }
 
@@ -24,16 +29,31 @@ internal sealed class RegisterModel(RegistrationHandler registration) : PageMode
         var invalid = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
         if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(request, new(request), invalid, validateAllProperties: true))
         {
-            Errors = invalid.Select(v => v.ErrorMessage ?? "Invalid value.").ToList();
+            foreach (var result in invalid) Add(result.MemberNames.FirstOrDefault(), result.ErrorMessage ?? "Invalid value.");
+            Message = PageMessage.Error("Check the fields marked below.");
             return;
         }
         var (_, error) = await registration.RegisterAsync(request, ct);
         if (error is not null)
         {
-            Errors = error.Errors.SelectMany(e => e.Value).ToList();
+            foreach (var (field, messages) in error.Errors)
+                foreach (var message in messages) Add(field, message);
+            Message = PageMessage.Error("Check the fields marked below.");
             return;
         }
         Done = true;
         Message = PageMessage.Success("Your account is created. We sent you a link to confirm your email address.");
+    }
+
+    public string? ErrorIdFor(string id) => Errors.ContainsKey(id) ? id + "-error" : null;
+
+    /// <summary>Under the field it is about, in the label's words ("The FirstName field" reads "The first name field").</summary>
+    private void Add(string? field, string message)
+    {
+        var (_, id, label) = Fields.FirstOrDefault(f => string.Equals(f.Field, field, StringComparison.OrdinalIgnoreCase));
+        if (id is not null) message = message.Replace($"The {Fields.First(f => f.Id == id).Field} field", $"The {label} field", StringComparison.Ordinal);
+        var key = id ?? "";
+        if (!Errors.TryGetValue(key, out var list)) Errors[key] = list = [];
+        list.Add(message);
     }
 }
