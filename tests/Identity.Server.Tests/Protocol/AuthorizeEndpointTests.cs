@@ -375,6 +375,9 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         var response = await http.GetAsync(Url(client.ClientId, extra: "&id_token_hint=" + Uri.EscapeDataString(idToken)));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login?returnUrl=", response.Headers.Location!.ToString());
+        // Whoever signs in is the answer: kept in the request the login page returns to, a hint naming someone else sent
+        // the person who signed in back to the login page once more (OIDC conformance audit).
+        Assert.DoesNotContain("id_token_hint", Uri.UnescapeDataString(response.Headers.Location!.ToString()));
     }
 
     [Fact]

@@ -27,9 +27,10 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
     /// <summary>
     /// What a sign-in on the login page answers, left out of the request it returns to, or the person would be asked
     /// forever: prompt=login and select_account, and max_age (auth_time counts whole seconds, so a sign-in just made is
-    /// already older than max_age=0).
+    /// already older than max_age=0); and id_token_hint, since whoever signs in there is the answer (below). Kept, a
+    /// hint naming someone else sent the person who signed in back to the login page once more, without a word.
     /// </summary>
-    private static readonly string[] AnsweredBySigningIn = [PromptValues.Login, PromptValues.SelectAccount, Parameters.MaxAge];
+    private static readonly string[] AnsweredBySigningIn = [PromptValues.Login, PromptValues.SelectAccount, Parameters.MaxAge, Parameters.IdTokenHint];
 
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
@@ -59,7 +60,7 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         {
             if (request.HasPromptValue(PromptValues.None))
                 return OAuthResults.Reject(new OAuthError(Errors.LoginRequired, "The user named by the id_token_hint is not signed in."));
-            return await LoginPageAsync(http, request, [.. AnsweredBySigningIn, Parameters.IdTokenHint], ct);
+            return await LoginPageAsync(http, request, AnsweredBySigningIn, ct);
         }
 
         var scopes = request.GetScopes();
