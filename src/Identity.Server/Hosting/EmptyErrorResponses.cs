@@ -7,7 +7,9 @@ namespace Identity.Server.Hosting;
 /// <summary>
 /// Errors the framework answers with no body — 405 from routing, 415 from <c>[Consumes]</c>, 404 for an unknown path,
 /// a bare 401 or 403 — get one in the format of their family (SPEC §6): problem details on the account API (SPEC §3),
-/// an OAuth error for a path that does not exist among the protocol endpoints. Pages are left as they answer.
+/// an OAuth error for a path that does not exist among the protocol endpoints, and for people a page that says there
+/// is no such page (where the browser showed its own "This page can't be found"). Page forms that fail their
+/// anti-forgery check have their own page (<see cref="Pages.ShowExpiredForms"/>).
 /// </summary>
 internal static class EmptyErrorResponses
 {
@@ -23,8 +25,20 @@ internal static class EmptyErrorResponses
             // credentials, and OpenIddict writes every other error of these endpoints itself.
             EndpointFamily.Protocol when http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
                 EndpointFamilies.WriteOAuthErrorAsync(http.Response, "invalid_request", "There is no such endpoint; /.well-known/openid-configuration lists them."),
+            EndpointFamily.Page when http.Response.StatusCode is StatusCodes.Status404NotFound => WriteNotFoundPageAsync(http.Response),
             _ => Task.CompletedTask,
         };
+    }
+
+    private static Task WriteNotFoundPageAsync(HttpResponse response)
+    {
+        response.ContentType = "text/html; charset=utf-8";
+        return response.WriteAsync("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Page not found · Identity</title><link rel="stylesheet" href="/css/site.css"></head>
+            <body><main><h1>Page not found</h1><div class="message error" role="alert" id="message"><p>There is no page at this address.</p></div>
+            <p><a href="/account/login">Go to the sign-in page</a></p></main></body></html>
+            """);
     }
 
     /// <summary>

@@ -166,6 +166,21 @@ public sealed class ErrorFormatTests(ServerFixture server)
     public void EveryPathBelongsToTheFamilyOfItsClients(string path, string family) =>
         Assert.Equal(Enum.Parse<EndpointFamily>(family), EndpointFamilies.Of(new PathString(path)));
 
+    [Theory]
+    [InlineData("/account/logn")]
+    [InlineData("/connect/consentx")]
+    public async Task APageThatDoesNotExist_IsAPageSayingSo(string path)
+    {
+        // For people: the browser showed its own "This page can't be found" for the framework's empty 404.
+        var response = await http.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("<h1>Page not found</h1>", page);
+        Assert.Contains("<html lang=\"en\">", page);
+    }
+
     internal static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? what = null)
     {
         var body = await response.Content.ReadAsStringAsync();
