@@ -13,6 +13,14 @@ namespace Identity.Server.Hosting;
 /// </summary>
 internal static class DatabaseFaults
 {
+    /// <summary>A statement or connection that got no answer in time: the database is silent, not refusing.</summary>
+    public static bool IsTimeout(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+            if (current is TimeoutException) return true;
+        return false;
+    }
+
     public static bool IsUnavailable(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)

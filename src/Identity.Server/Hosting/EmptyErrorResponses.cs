@@ -25,20 +25,9 @@ internal static class EmptyErrorResponses
             // credentials, and OpenIddict writes every other error of these endpoints itself.
             EndpointFamily.Protocol when http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
                 EndpointFamilies.WriteOAuthErrorAsync(http.Response, "invalid_request", "There is no such endpoint; /.well-known/openid-configuration lists them."),
-            EndpointFamily.Page when http.Response.StatusCode is StatusCodes.Status404NotFound => WriteNotFoundPageAsync(http.Response),
+            EndpointFamily.Page when http.Response.StatusCode is StatusCodes.Status404NotFound => Protocol.Authorization.ErrorPages.NotFound().ExecuteAsync(http),
             _ => Task.CompletedTask,
         };
-    }
-
-    private static Task WriteNotFoundPageAsync(HttpResponse response)
-    {
-        response.ContentType = "text/html; charset=utf-8";
-        return response.WriteAsync("""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Page not found · Identity</title><link rel="stylesheet" href="/css/site.css"></head>
-            <body><main><h1>Page not found</h1><div class="message error" role="alert" id="message"><p>There is no page at this address.</p></div>
-            <p><a href="/account/login">Go to the sign-in page</a></p></main></body></html>
-            """);
     }
 
     /// <summary>

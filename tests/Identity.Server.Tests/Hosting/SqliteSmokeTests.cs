@@ -1,5 +1,7 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Identity.Server.Tests.Hosting;
 
@@ -61,6 +63,12 @@ public sealed class SqliteSmokeTests : IAsyncLifetime
 
         Assert.Equal("authorization_pending", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
         Assert.Equal("slow_down", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
+        // Stored as the model stores it: read back through EF Core, the instants are this minute's and the next's.
+        await using var scope = server.Services.CreateAsyncScope();
+        var poll = Assert.Single(await scope.ServiceProvider.GetRequiredService<Identity.Server.Persistence.ServerDbContext>()
+            .Set<Identity.Server.Protocol.Device.DevicePoll>().AsNoTracking().ToListAsync());
+        Assert.InRange(poll.LastPolledAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);
+        Assert.InRange(poll.ExpiresAt, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1));
     }
 
     [Fact]

@@ -50,8 +50,8 @@ internal sealed class RegisterModel(RegistrationHandler registration) : PageMode
     /// <summary>Under the field it is about, in the label's words ("The FirstName field" reads "The first name field").</summary>
     private void Add(string? field, string message)
     {
-        var (_, id, label) = Fields.FirstOrDefault(f => string.Equals(f.Field, field, StringComparison.OrdinalIgnoreCase));
-        if (id is not null) message = message.Replace($"The {Fields.First(f => f.Id == id).Field} field", $"The {label} field", StringComparison.Ordinal);
+        var (name, id, label) = Fields.FirstOrDefault(f => string.Equals(f.Field, field, StringComparison.OrdinalIgnoreCase));
+        if (id is not null) message = message.Replace($"The {name} field", $"The {label} field", StringComparison.Ordinal);
         var key = id ?? "";
         if (!Errors.TryGetValue(key, out var list)) Errors[key] = list = [];
         list.Add(message);

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Identity.Server.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -33,15 +32,8 @@ internal sealed class RejectReplayedClientAssertions(ServerDbContext db, ILogger
         var clientId = assertion.GetClaim(Claims.Issuer)!;
         var jwtIdHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(assertion.GetClaim(Claims.JwtId)!)));
         var expiresAt = assertion.GetExpirationDate()!.Value + ClientAssertions.ClockSkew;
-        // An insert that yields on the key rather than fails on it: a failed insert is an Error line with a stack trace
-        // in EF Core's log, which anyone replaying an assertion could fill. The same statement on both providers; the
-        // expiry as the model stores it (SQLite's context converts instants to Unix milliseconds).
-        var expires = db.Model.FindEntityType(typeof(UsedClientAssertion))!.FindProperty(nameof(UsedClientAssertion.ExpiresAt))!
-            .GetTypeMapping().Converter?.ConvertToProvider(expiresAt) ?? expiresAt;
-        var inserted = await db.Database.ExecuteSqlAsync(
-            $"""INSERT INTO "UsedClientAssertions" ("ClientId", "JwtIdHash", "ExpiresAt") VALUES ({clientId}, {jwtIdHash}, {expires}) ON CONFLICT DO NOTHING""",
-            context.CancellationToken);
-        if (inserted == 1) return;
+        var row = new UsedClientAssertion { ClientId = clientId, JwtIdHash = jwtIdHash, ExpiresAt = expiresAt };
+        if (await InsertIfAbsent.RunAsync(db, row, context.CancellationToken)) return;
         logger.ClientAssertionReplayed(clientId);
         context.Reject(Errors.InvalidClient, "The client assertion was already used.");
     }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,14 +23,9 @@ internal sealed class DevicePolls(ServerDbContext db)
         var last = await polls.AsNoTracking().SingleOrDefaultAsync(p => p.DeviceCodeId == deviceCodeId, ct);
         if (last is null)
         {
-            // An insert that yields on the key, not one that fails on it: two first polls of one code at once made EF
-            // Core log an Error with a stack trace for the loser, which any device holding a code could repeat at will.
-            // Of the two, the one that did not insert came too soon.
-            var inserted = await db.Database.ExecuteSqlRawAsync(
-                """INSERT INTO "DevicePolls" ("DeviceCodeId", "LastPolledAt", "IntervalSeconds", "ExpiresAt") VALUES ({0}, {1}, {2}, {3}) ON CONFLICT DO NOTHING""",
-                [Parameter(nameof(DevicePoll.DeviceCodeId), deviceCodeId), Parameter(nameof(DevicePoll.LastPolledAt), now),
-                    Parameter(nameof(DevicePoll.IntervalSeconds), (int)Interval.TotalSeconds), Parameter(nameof(DevicePoll.ExpiresAt), expiresAt)], ct);
-            return inserted == 0;
+            // Of two first polls at once, the one that did not insert came too soon.
+            var first = new DevicePoll { DeviceCodeId = deviceCodeId, LastPolledAt = now, IntervalSeconds = (int)Interval.TotalSeconds, ExpiresAt = expiresAt };
+            return !await InsertIfAbsent.RunAsync(db, first, ct);
         }
         var tooSoon = now < last.LastPolledAt + TimeSpan.FromSeconds(last.IntervalSeconds) - Leeway;
         var interval = tooSoon ? last.IntervalSeconds + SlowDownSeconds : last.IntervalSeconds;
@@ -39,13 +33,5 @@ internal sealed class DevicePolls(ServerDbContext db)
         var recorded = await polls.Where(p => p.DeviceCodeId == deviceCodeId && p.LastPolledAt == last.LastPolledAt)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.LastPolledAt, now).SetProperty(p => p.IntervalSeconds, interval), ct);
         return tooSoon || recorded == 0;
-    }
-
-    /// <summary>A value as the model stores it on this provider (SQLite keeps instants as Unix milliseconds, and ids as text).</summary>
-    private DbParameter Parameter(string property, object value)
-    {
-        var mapping = db.Model.FindEntityType(typeof(DevicePoll))!.FindProperty(property)!.GetRelationalTypeMapping();
-        using var command = db.Database.GetDbConnection().CreateCommand();
-        return mapping.CreateParameter(command, "p_" + property, value);
     }
 }

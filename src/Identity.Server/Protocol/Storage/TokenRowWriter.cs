@@ -84,7 +84,7 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
                 // Nothing to single out: tried one by one against a database that does not answer, each request would
                 // wait for it in turn, the last of a batch of 30 for minutes.
                 foreach (var pending in batch) pending.Done.TrySetException(batchFailure);
-                if (TimedOut(batchFailure))
+                if (DatabaseFaults.IsTimeout(batchFailure))
                 {
                     // And what queued behind a batch that timed out came while the database was silent: it would wait
                     // for a new connection's timeout on top of that batch's.
@@ -118,19 +118,12 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
         {
             return await WriteOnceAsync(batch);
         }
-        catch (Exception failure) when (kept && connection is null && !TimedOut(failure))
+        catch (Exception failure) when (kept && connection is null && !DatabaseFaults.IsTimeout(failure))
         {
             // The kept connection broke (the database restarted, say): once more on a new one. Not after a timeout: a
             // database that does not answer would only be waited for twice, and SPEC §6 wants the 503 within seconds.
             return await WriteOnceAsync(batch);
         }
-    }
-
-    private static bool TimedOut(Exception failure)
-    {
-        for (var current = failure; current is not null; current = current.InnerException)
-            if (current is TimeoutException) return true;
-        return false;
     }
 
     private async Task<HashSet<Guid>> WriteOnceAsync(IReadOnlyList<Pending> batch)
