@@ -1,7 +1,10 @@
 using System.Security.Claims;
+using Identity.Server.Hosting;
+using Identity.Server.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Accounts;
 
@@ -22,7 +25,7 @@ internal static class PeopleSessions
         authentication.Services.AddScoped<PeopleSessionValidation>();
         authentication.Services.AddSingleton<BrowserSessionStore>();
         authentication.Services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<BrowserSessionStore>((options, store) => options.SessionStore = store);
-        return authentication.AddCookie(Scheme, options =>
+        authentication.AddCookie(Scheme, options =>
         {
             options.Cookie.Name = "__identity_session";
             options.Cookie.HttpOnly = true;
@@ -34,6 +37,9 @@ internal static class PeopleSessions
             options.SlidingExpiration = true;
             options.EventsType = typeof(PeopleSessionValidation);
         });
+        authentication.Services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<IOptions<ProtocolOptions>>(
+            (options, protocol) => HostOnlyCookies.Apply(options.Cookie, "identity_session", protocol.Value));
+        return authentication;
     }
 
     public static ClaimsPrincipal Principal(ApplicationUser user, DateTimeOffset authenticatedAt) => new(new ClaimsIdentity(

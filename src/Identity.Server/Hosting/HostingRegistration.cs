@@ -1,3 +1,5 @@
+using Identity.Server.Protocol;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +39,8 @@ internal static class HostingRegistration
         // redirect to the login page, a link in webmail), a new one is issued, and every form open in another tab
         // fails its check. It is still off every cross-site POST, and the token in the form is still checked.
         builder.Services.AddAntiforgery(antiforgery => antiforgery.Cookie.SameSite = SameSiteMode.Lax);
+        builder.Services.AddOptions<AntiforgeryOptions>().Configure<IOptions<ProtocolOptions>>(
+            (antiforgery, protocol) => HostOnlyCookies.Apply(antiforgery.Cookie, "antiforgery", protocol.Value));
         return builder.AddHealth();
     }
 

@@ -59,6 +59,30 @@ public sealed class LoginPageTests(ServerFixture server)
         Assert.DoesNotContain("invalid or has expired", form);
     }
 
+    [Fact]
+    public async Task OverHttpsOnly_TheSessionAndAntiForgeryCookies_AreBoundToThisHost()
+    {
+        // __Host-: a browser takes such a cookie only from this host, Secure, Path=/, so a sibling subdomain cannot plant
+        // its own session (login CSRF) or anti-forgery pair here.
+        var user = await new TestData(server).UserAsync();
+        var browser = server.HttpsClient();
+        var page = await browser.GetAsync("/account/login");
+        var antiforgery = CodeFlow.Antiforgery(await page.Content.ReadAsStringAsync());
+        var signIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = user.UserName, ["Password"] = user.Password, ["__RequestVerificationToken"] = antiforgery,
+        }));
+
+        foreach (var (response, name) in new[] { (page, "__Host-antiforgery="), (signIn, "__Host-identity_session=") })
+        {
+            var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(name, StringComparison.Ordinal));
+            var attributes = cookie.Split(';', StringSplitOptions.TrimEntries).Skip(1).Select(a => a.ToLowerInvariant()).ToList();
+            Assert.Contains("secure", attributes);
+            Assert.Contains("path=/", attributes);
+            Assert.DoesNotContain(attributes, a => a.StartsWith("domain=", StringComparison.Ordinal));
+        }
+    }
+
     private static async Task<string> PostLoginAsync(HttpClient browser, string userName, string password)
     {
         var antiforgery = CodeFlow.Antiforgery(await browser.GetStringAsync("/account/login"));
