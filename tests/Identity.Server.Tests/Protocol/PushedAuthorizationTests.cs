@@ -69,6 +69,28 @@ public sealed class PushedAuthorizationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OneRequestUriUsedAtOnce_GivesOneCode_AndTheOthersAnAuthorizationError()
+    {
+        // The losers of the race failed at OpenIddict's redemption with invalid_token, which no authorization response
+        // defines (RFC 6749 §4.1.2.1); the pushed request's redirect_uri is the client's own, so it may hear the error.
+        var (client, user) = (await ClientAsync(), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+        var losers = new List<string>();
+        for (var round = 0; round < 5; round++)
+        {
+            var requestUri = (await PushAsync(protocol, client)).Field("request_uri")!;
+
+            var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => browser.GetAsync(AuthorizeUrl(client, requestUri)))));
+
+            var redirected = responses.Where(r => r.StatusCode == HttpStatusCode.Redirect).Select(Callback).ToList();
+            Assert.Single(redirected, c => c.ContainsKey("code"));
+            losers.AddRange(redirected.Where(c => !c.ContainsKey("code")).Select(c => c["error"]));
+            Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Redirect), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
+        }
+        Assert.All(losers, error => Assert.Equal("invalid_request_uri", error));
+    }
+
+    [Fact]
     public async Task RequestUri_ExpiresAfterSixtySeconds()
     {
         var (client, user) = (await ClientAsync(), await data.UserAsync());

@@ -49,7 +49,9 @@ internal sealed class RedeemOrReplayRefreshToken(IOpenIddictTokenManager tokens,
 /// authorization code it cannot redeem was redeemed by a request that read it at the same moment: the same code used
 /// twice, which ends its sign-in as <see cref="RevokeAuthorizationOnReuse"/> does for a code used after another's
 /// redemption (RFC 6749 §4.1.2). Before, such a race revoked nothing, and a stolen code raced against its client left
-/// the winner's tokens alive, whichever side won.
+/// the winner's tokens alive, whichever side won. A pushed request_uri it cannot redeem at the authorization endpoint
+/// was used by another browser request at the same moment: the client hears <c>invalid_request_uri</c> (RFC 9101 §6.2,
+/// an authorization error response), not OpenIddict's <c>invalid_token</c>, which no authorization response defines.
 /// </summary>
 internal sealed class RedeemOtherTokenEntries(IOpenIddictTokenManager tokens, Sessions sessions, ServerMetrics metrics,
     ILogger<RedeemOtherTokenEntries> logger) : IOpenIddictServerHandler<ProcessSignInContext>
@@ -67,7 +69,13 @@ internal sealed class RedeemOtherTokenEntries(IOpenIddictTokenManager tokens, Se
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         await builtIn.HandleAsync(context);
-        if (!context.IsRejected || context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request!.IsAuthorizationCodeGrantType()) return;
+        if (!context.IsRejected) return;
+        if (context.EndpointType == OpenIddictServerEndpointType.Authorization)
+        {
+            context.Reject(Errors.InvalidRequestUri, "The request_uri was already used; start again from the application.");
+            return;
+        }
+        if (context.EndpointType != OpenIddictServerEndpointType.Token || !context.Request!.IsAuthorizationCodeGrantType()) return;
         var authentication = context.Transaction.GetProperty<ProcessAuthenticationContext>(typeof(ProcessAuthenticationContext).FullName!);
         if (authentication?.AuthorizationCodePrincipal?.GetAuthorizationId() is not { } authorizationId) return;
         await sessions.EndAsync(authorizationId, CancellationToken.None);
