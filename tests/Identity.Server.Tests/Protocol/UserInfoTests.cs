@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Identity.Server.Tests.Protocol;
 
@@ -30,7 +32,9 @@ public sealed class UserInfoTests(ServerFixture server)
             await users.AddToRoleAsync(stored, "tester");
         });
 
-        var all = (await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "openid profile email roles")).AccessToken!)).Json;
+        var granted = await protocol.PasswordGrantAsync(client, user, "openid profile email roles");
+        Assert.True(granted.Status == HttpStatusCode.OK, granted.Json.ToString());
+        var all = (await protocol.UserInfoAsync(granted.AccessToken!)).Json;
         var openIdOnly = (await protocol.UserInfoAsync((await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!)).Json;
 
         Assert.Equal(user.Id, all.GetProperty("sub").GetString());
@@ -42,6 +46,9 @@ public sealed class UserInfoTests(ServerFixture server)
         Assert.Equal(user.Email, all.GetProperty("email").GetString());
         Assert.True(all.GetProperty("email_verified").GetBoolean());
         Assert.Equal(["tester"], all.GetProperty("role").EnumerateArray().Select(r => r.GetString()));
+        // The ID token says it in the same shape: an array, even of one role, not a string.
+        var idToken = JsonDocument.Parse(Base64UrlEncoder.Decode(granted.IdToken!.Split('.')[1])).RootElement;
+        Assert.Equal(["tester"], idToken.GetProperty("role").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(["sub"], openIdOnly.EnumerateObject().Select(p => p.Name));
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Identity.Server.Accounts;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -32,7 +34,9 @@ internal static class Principals
             identity.AddClaim(Claims.Email, email);
             identity.AddClaim(new Claim(Claims.EmailVerified, user.EmailConfirmed ? "true" : "false", ClaimValueTypes.Boolean));
         }
-        foreach (var role in roles) identity.AddClaim(Claims.Role, role);
+        // One claim holding a JSON array: as separate claims, a single role became a string in the ID token, while
+        // userinfo answers an array, and a client reading both had to expect either shape.
+        if (roles.Count > 0) identity.AddClaim(new Claim(Claims.Role, JsonSerializer.Serialize(roles), JsonClaimValueTypes.JsonArray));
         identity.AddClaim(new Claim(Claims.AuthenticationTime, authenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         identity.AddClaim("sid", session);
         identity.SetDestinations(claim => ClaimDestinations.For(claim, scopes));
