@@ -83,6 +83,25 @@ public sealed class LoginPageTests(ServerFixture server)
         }
     }
 
+    [Fact]
+    public async Task AReturnUrlWithNonAsciiCharacters_IsFollowedEncoded_OnSignInAndSignOut()
+    {
+        // The bound returnUrl is decoded, and a raw é in the Location header threw: a 500 after the sign-in was made.
+        var user = await new TestData(server).UserAsync();
+        var browser = server.HttpsClient();
+
+        var signedIn = await CodeFlow.LogInAsync(browser, user, "/connect/authorize?client_id=app&state=café 1");
+        var logoutPage = await browser.GetStringAsync("/account/logout");
+        var signedOut = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["ReturnUrl"] = "/connect/endsession?state=café", ["__RequestVerificationToken"] = CodeFlow.Antiforgery(logoutPage),
+        }));
+
+        Assert.Equal("/connect/authorize?client_id=app&state=caf%C3%A9%201", signedIn.OriginalString);
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        Assert.Equal("/connect/endsession?state=caf%C3%A9", signedOut.Headers.Location!.OriginalString);
+    }
+
     private static async Task<string> PostLoginAsync(HttpClient browser, string userName, string password)
     {
         var antiforgery = CodeFlow.Antiforgery(await browser.GetStringAsync("/account/login"));

@@ -42,7 +42,7 @@ internal sealed class LoginModel(SignInPolicy signIn, PasswordGrantRateLimiter l
                 return Fail("Confirm your email address first: open the link we sent you.");
         }
         await HttpContext.SignInAsync(PeopleSessions.Scheme, PeopleSessions.Principal(user!, time.GetUtcNow()));
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/account/login?signedIn=1");
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? LocalUrls.ForLocation(ReturnUrl) : "/account/login?signedIn=1");
     }
 
     private PageResult Fail(string message)

@@ -26,7 +26,7 @@ internal sealed class LogoutModel : PageModel
     public async Task<IActionResult> OnPostAsync()
     {
         await HttpContext.SignOutAsync(PeopleSessions.Scheme);
-        if (FromApplication) return LocalRedirect(ReturnUrl!);
+        if (FromApplication) return LocalRedirect(LocalUrls.ForLocation(ReturnUrl!));
         Message = PageMessage.Success("You are signed out.");
         return Page();
     }
