@@ -165,6 +165,7 @@ internal static class ServerPipeline
         .AddEventHandler(CountRevocations.Descriptor);
 
     public static OpenIddictValidationBuilder AddOurHandlers(this OpenIddictValidationBuilder validation) => validation
+        .AddEventHandler(RequireThisServerAsAudience.Descriptor)
         .AddEventHandler(OmitValidationChallengeErrorUri.Descriptor)
         .AddEventHandler(WriteProblemDetailsForChallenges.Descriptor);
 }

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
+using Identity.Server.Accounts;
+using Identity.Server.Protocol.Authorization;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Identity.Server.Tests.Accounts;
 
@@ -46,10 +50,57 @@ public sealed class ProfileTests(ServerFixture server)
     [Fact]
     public async Task ClientCredentialsToken_IsNotAUser()
     {
-        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"]);
+        // No API scope, so the token's aud is this server: it is refused for whom it stands for, not where it goes.
+        var client = await new TestData(server).ClientAsync(grants: ["client_credentials"], scopes: []);
         var token = (await protocol.ClientCredentialsAsync(client)).AccessToken;
         var (response, _) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: token);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("not issued to a person", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task ATokenForAnotherApiOnly_IsRefused()
+    {
+        // Its aud names that API alone: any API receiving people's tokens could replay them here (RFC 9068 §4).
+        var data = new TestData(server);
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var apiOnly = await protocol.PasswordGrantAsync(client, user, TestData.ApiScope);
+        var both = await protocol.PasswordGrantAsync(client, user, $"openid {TestData.ApiScope}");
+
+        var (refused, _) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { firstName = "Mallory" }, apiOnly.AccessToken);
+        var (accepted, _) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: both.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", refused.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        await using var scope = server.Services.CreateAsyncScope();
+        Assert.Equal("Ada", (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByIdAsync(user.Id))!.FirstName);
+    }
+
+    [Fact]
+    public async Task AThirdPartyAppsToken_MayNotManageTheAccount_AFirstPartyAppsMay()
+    {
+        // A consent to "openid profile" said nothing of changing the email, after which a reset link takes the account.
+        const string redirectUri = "https://app.example.test/callback";
+        var data = new TestData(server);
+        var user = await data.UserAsync();
+        var thirdParty = await data.ClientAsync(grants: ["authorization_code"], redirectUris: [redirectUri], requireConsent: true);
+        var firstParty = await data.ClientAsync(grants: ["authorization_code"], redirectUris: [redirectUri], requireConsent: false);
+        await using (var scope = server.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<Consents>().GrantAsync(user.Id, thirdParty.ClientId, ["openid", "profile"], CancellationToken.None);
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var client in new[] { thirdParty, firstParty })
+        {
+            var (code, verifier) = await CodeFlow.IssueCodeAsync(server, client, user, redirectUri, scope: "openid profile");
+            var tokens = await protocol.TokenAsync(client, ProtocolClient.Form(("grant_type", "authorization_code"), ("code", code),
+                ("redirect_uri", redirectUri), ("code_verifier", verifier)));
+            var (response, _) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { email = AccountApi.NewEmail() }, tokens.AccessToken);
+            statuses.Add(response.StatusCode);
+            if (client == thirdParty) Assert.Contains("error=\"insufficient_scope\"", response.Headers.WwwAuthenticate.ToString());
+        }
+
+        Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.OK], statuses);
     }
 
     [Fact]
