@@ -8,13 +8,16 @@ using OpenIddict.EntityFrameworkCore.Models;
 namespace Identity.Server.Protocol.Clients;
 
 /// <summary>
-/// OpenIddict's application manager with one change, through its two documented virtuals
+/// OpenIddict's application manager with two changes. First, through its two documented virtuals
 /// (<c>ObfuscateClientSecretAsync</c>, <c>ValidateClientSecretAsync</c>): client secrets of at least
 /// <see cref="ClientDefinitionValidator.MinimumSecretLength"/> characters — all of ours, by configuration — are
 /// stored as SHA-256 and compared in constant time. A slow password hash (OpenIddict's PBKDF2, about 2 ms of CPU on
 /// every authenticated request) protects low-entropy secrets against guessing; a long machine-generated secret is
 /// already beyond guessing, so the cost would only cap client_credentials and introspection throughput. Shorter
-/// secrets keep OpenIddict's PBKDF2.
+/// secrets keep OpenIddict's PBKDF2. Second, through <c>ValidateRedirectUriAsync</c>, which the authorization and
+/// pushed authorization endpoints ask: a redirect URI registered on a loopback IP literal accepts any port
+/// (<see cref="LoopbackRedirectUri"/>, RFC 8252 §7.3). OpenIddict's own relaxation needs application type "native",
+/// which we do not set: it also takes localhost, refuses the scheme's default port, and widens post-logout URIs too.
 /// </summary>
 internal sealed class ApplicationManager(
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication<Guid>> cache,
@@ -37,6 +40,17 @@ internal sealed class ApplicationManager(
         var valid = Convert.TryFromBase64String(comparand[Prefix.Length..], stored, out var written) && written == 32
             && CryptographicOperations.FixedTimeEquals(Hash(secret), stored);
         return ValueTask.FromResult(valid);
+    }
+
+    public override async ValueTask<bool> ValidateRedirectUriAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, string uri,
+        CancellationToken cancellationToken = default)
+    {
+        // Ours first: the base logs every URI it does not know as invalid, and this one is not. The code redemption
+        // still compares its redirect_uri with the one the authorization request used, port included.
+        if (LoopbackRedirectUri.HasLoopbackPort(uri)
+            && (await GetRedirectUrisAsync(application, cancellationToken)).Any(registered => LoopbackRedirectUri.IsPortVariant(registered, uri)))
+            return true;
+        return await base.ValidateRedirectUriAsync(application, uri, cancellationToken);
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
