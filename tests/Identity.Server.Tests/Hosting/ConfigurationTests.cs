@@ -42,6 +42,9 @@ public sealed class ConfigurationTests
     [InlineData("JsonWebKeySet", """{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}""")]
     [InlineData("RequirePushedAuthorizationRequests", "true")]
     [InlineData("RedirectUris:0", "javascript:alert(1)")]
+    // RFC 9700 §2.6: with RequireHttps (on outside Development), http only for loopback.
+    [InlineData("RedirectUris:0", "http://plain.example.com/cb")]
+    [InlineData("PostLogoutRedirectUris:0", "http://plain.example.com/")]
     // A value the binder cannot convert dropped the whole client without a word (and kept an existing one's old secret).
     [InlineData("RequireConsent", "yes")]
     [InlineData("AccessTokenLifetime", "abc")]

@@ -1,11 +1,13 @@
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using System.Net;
 using Identity.Server.Protocol.Scopes;
 using Microsoft.Extensions.Options;
 
 namespace Identity.Server.Protocol.Clients;
 
 /// <summary>Invalid client configuration stops start-up, each message naming the key to fix.</summary>
-internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes, IConfiguration configuration) : IValidateOptions<List<ClientDefinition>>
+internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> scopes, IConfiguration configuration, IOptions<ProtocolOptions> protocol)
+    : IValidateOptions<List<ClientDefinition>>
 {
     /// <summary>Client secrets are machine-generated; this length makes a fast hash safe (see ApplicationManager).</summary>
     public const int MinimumSecretLength = 32;
@@ -71,8 +73,18 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
                 Fail("RequirePushedAuthorizationRequests", "applies to authorization requests: allow authorization_code too.");
             foreach (var scope in client.AllowedScopes.Where(s => !known.Contains(s)))
                 Fail("AllowedScopes", $"unknown scope '{scope}' (declare API scopes under Identity:Scopes).");
-            foreach (var uri in client.RedirectUris.Concat(client.PostLogoutRedirectUris).Where(u => !IsAbsoluteWithoutFragment(u)))
-                Fail("RedirectUris", $"'{uri}' must be an absolute URI without a fragment (and not javascript:, data: or vbscript:).");
+            foreach (var (field, uris) in new[] { ("RedirectUris", client.RedirectUris), ("PostLogoutRedirectUris", client.PostLogoutRedirectUris) })
+                foreach (var uri in uris)
+                {
+                    if (!IsAbsoluteWithoutFragment(uri))
+                        Fail(field, $"'{uri}' must be an absolute URI without a fragment (and not javascript:, data: or vbscript:).");
+                    // RFC 9700 §2.6: no http redirect URIs "except for native clients that use loopback interface
+                    // redirection"; a code or a signed-out person sent over plain HTTP can be read or redirected on
+                    // the way. Development (RequireHttps off) keeps http, for a local app on any host name.
+                    else if (protocol.Value.RequireHttps && IsPlainHttpOffLoopback(uri))
+                        Fail(field, $"'{uri}' is http on a host that is not loopback; with {ProtocolOptions.SectionName}:RequireHttps use https " +
+                            "(http only on 127.0.0.1, [::1] or localhost, for a native app; RFC 9700 §2.6).");
+                }
             foreach (var origin in client.AllowedCorsOrigins.Where(o => !IsOrigin(o)))
                 Fail("AllowedCorsOrigins", $"'{origin}' must be an origin: scheme://host[:port], no path.");
             if (!string.Equals(client.AccessTokenFormat, "jwt", StringComparison.OrdinalIgnoreCase)
@@ -91,6 +103,10 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
     private static bool IsAbsoluteWithoutFragment(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && !uri.IsFile && !uri.IsUnc && string.IsNullOrEmpty(uri.Fragment)
         && uri.Scheme is not ("javascript" or "data" or "vbscript");
+
+    private static bool IsPlainHttpOffLoopback(string value) =>
+        new Uri(value) is { Scheme: "http" } uri
+        && !(uri.DnsSafeHost == "localhost" || IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
 
     internal static bool IsOrigin(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
