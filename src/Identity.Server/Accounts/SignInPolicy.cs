@@ -73,6 +73,9 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
 
     private async Task<ApplicationUser?> FindAsync(string login)
     {
+        // A phone keyboard adds a space after an address it completed. No account's name or address begins or ends with
+        // a space (registration refuses them), so trimming can only find the account meant, never another one.
+        login = login.Trim();
         if (login.Length > 256) return null;
         return login.Contains('@')
             ? await users.FindByEmailAsync(login) ?? await users.FindByNameAsync(login)

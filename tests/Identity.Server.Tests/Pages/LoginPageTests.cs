@@ -102,6 +102,15 @@ public sealed class LoginPageTests(ServerFixture server)
         Assert.Equal("/connect/endsession?state=caf%C3%A9", signedOut.Headers.Location!.OriginalString);
     }
 
+    [Fact]
+    public async Task AnAddressWithATrailingSpace_SignsIn()
+    {
+        // A phone keyboard adds a space after an address it completed; no account's address ends with one.
+        var user = await new TestData(server).UserAsync();
+        var signedIn = await CodeFlow.LogInAsync(server.HttpsClient(), user with { UserName = user.Email + " " }, returnUrl: null); // asserts the redirect
+        Assert.Equal("/account/login?signedIn=1", signedIn.OriginalString);
+    }
+
     private static async Task<string> PostLoginAsync(HttpClient browser, string userName, string password)
     {
         var antiforgery = CodeFlow.Antiforgery(await browser.GetStringAsync("/account/login"));

@@ -42,12 +42,13 @@ internal sealed class PasswordGrantRateLimiter : IDisposable
 
     /// <summary>
     /// Null when allowed, and then the attempt is counted against the address, the user name and the client; otherwise
-    /// how long to wait, and nothing is counted.
+    /// how long to wait, and nothing is counted. The user name counts as sign-in looks it up (<see cref="Accounts.SignInPolicy"/>:
+    /// trimmed, and without regard to case), so that "alice ", " alice" and "ALICE" share one window.
     /// </summary>
     public TimeSpan? TryAcquire(string clientId, string userName, IPAddress? address)
     {
         (PartitionedRateLimiter<string> Limiter, string Key)[] limits =
-            [(perAddress, address?.ToString() ?? ""), (perUserName, userName.ToUpperInvariant()), (perClient, clientId)];
+            [(perAddress, address?.ToString() ?? ""), (perUserName, userName.Trim().ToUpperInvariant()), (perClient, clientId)];
         lock (gate)
         {
             TimeSpan? wait = null;

@@ -54,6 +54,15 @@ public sealed class PasswordGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task UserNameOrEmail_WithSpacesAround_SignsIn()
+    {
+        // A phone keyboard adds a space after an address it completed; no account's name or address has one at either end.
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(client, user with { UserName = user.Email + " " })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(client, user with { UserName = $" {user.UserName}\u00a0" })).Status);
+    }
+
+    [Fact]
     public async Task PublicClient_SignsInWithClientIdOnly()
     {
         var (client, user) = (await data.ClientAsync(isPublic: true), await data.UserAsync());
@@ -193,6 +202,22 @@ public sealed class PasswordGrantTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
         Assert.NotNull(limited.Response.Headers.RetryAfter);
         Assert.NotNull(limited.Error);
+    }
+
+    [Fact]
+    public async Task SpacesAroundTheUserName_CountAgainstItsOwnLimit()
+    {
+        // Sign-in trims the user name, so each spelling with spaces is the same account: not a fresh window of guesses.
+        await using var host = server.WithSettings(new Dictionary<string, string?> { ["Identity:RateLimits:PasswordGrant:PerUserNamePerMinute"] = "3" });
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
+        var hostData = new TestData(host);
+        var (client, user) = (await hostData.ClientAsync(), await hostData.UserAsync());
+
+        foreach (var spelling in new[] { user.UserName, $" {user.UserName}", $"{user.UserName}  " })
+            Assert.Equal("invalid_grant", (await hostProtocol.PasswordGrantAsync(client, user with { UserName = spelling, Password = "wrong" })).Error);
+        var limited = await hostProtocol.PasswordGrantAsync(client, user with { UserName = $"{user.UserName} " });
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
     }
 
     [Fact]
