@@ -24,7 +24,9 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
             return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
         if (rename)
         {
-            if (await users.FindByNameAsync(request.UserName!) is not null) return (null, UserNameTaken());
+            // User names match without regard to case, so the account found may be this one: a new spelling of its own
+            // name ("Alice.Name" to "alice.name", or its address in capitals), which nobody else holds.
+            if (await users.FindByNameAsync(request.UserName!) is { } holder && holder.Id != user.Id) return (null, UserNameTaken());
             IdentityResult renamed;
             try
             {

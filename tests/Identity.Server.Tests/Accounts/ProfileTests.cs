@@ -237,6 +237,28 @@ public sealed class ProfileTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task OwnUserName_InAnotherLetterCase_IsStored_AnotherAccountsIs409()
+    {
+        var (user, other) = (await AccountJourney.RegisterConfirmAndSignInAsync(server, api), await AccountJourney.RegisterConfirmAndSignInAsync(server, api));
+        var chosen = $"Chosen.{Guid.NewGuid():N}"[..20];
+        var othersName = $"Other.{Guid.NewGuid():N}"[..20];
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = othersName }, other.Tokens.AccessToken);
+
+        // The user name is the address, as registration made it.
+        var ownAddress = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = user.Email.ToUpperInvariant() }, user.Tokens.AccessToken);
+        await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = chosen }, user.Tokens.AccessToken);
+        var ownName = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = chosen.ToLowerInvariant() }, user.Tokens.AccessToken);
+        var othersNameInCapitals = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { userName = othersName.ToUpperInvariant() }, user.Tokens.AccessToken);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Conflict),
+            (ownAddress.Response.StatusCode, ownName.Response.StatusCode, othersNameInCapitals.Response.StatusCode));
+        Assert.Equal(user.Email.ToUpperInvariant(), ownAddress.Json.GetProperty("userName").GetString());
+        Assert.Equal(chosen.ToLowerInvariant(), ownName.Json.GetProperty("userName").GetString());
+        var (_, profile) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        Assert.Equal(chosen.ToLowerInvariant(), profile.GetProperty("userName").GetString());
+    }
+
+    [Fact]
     public async Task CurrentEmail_CancelsThePendingChange_AndItsLink()
     {
         var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
