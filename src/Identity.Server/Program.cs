@@ -20,7 +20,7 @@ builder.AddForwardedHeaders();
 builder.AddPersistence();
 builder.AddDataProtectionKeyRing(servesRequests: !DatabaseCommands.IsCommand(args));
 builder.AddAccounts();
-builder.AddProtocol();
+builder.AddProtocol(servesRequests: !DatabaseCommands.IsCommand(args));
 builder.AddEmail();
 builder.AddJobs();
 builder.ReadKeyRingOnFirstUse();

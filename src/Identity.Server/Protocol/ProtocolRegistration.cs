@@ -31,17 +31,26 @@ internal static class ProtocolRegistration
     /// <summary>The protection space named in this server's Basic and Bearer challenges (RFC 7235 §2.2).</summary>
     public const string ProtocolRealm = "Identity Server";
 
+    /// <summary>
+    /// An origin: the endpoints are served at the root, and discovery is found at the issuer plus
+    /// /.well-known/openid-configuration (OIDC Discovery §4), so an issuer with a path named a server nobody could find.
+    /// </summary>
     private static bool IsIssuerUrl(Uri issuer) =>
-        issuer.IsAbsoluteUri && (issuer.Scheme == Uri.UriSchemeHttps || issuer.Scheme == Uri.UriSchemeHttp) && issuer.Query.Length == 0
-        && issuer.Fragment.Length == 0 && !string.IsNullOrEmpty(issuer.Host);
+        issuer.IsAbsoluteUri && (issuer.Scheme == Uri.UriSchemeHttps || issuer.Scheme == Uri.UriSchemeHttp) && issuer.AbsolutePath == "/"
+        && issuer.Query.Length == 0 && issuer.Fragment.Length == 0 && !string.IsNullOrEmpty(issuer.Host);
 
-    public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddProtocol(this WebApplicationBuilder builder, bool servesRequests)
     {
         var services = builder.Services;
         services.AddOptions<ProtocolOptions>().BindConfiguration(ProtocolOptions.SectionName)
             // OpenIddict refuses such an issuer only on the first request, and then on every one, health probes included.
             .Validate(o => o.Issuer is null || IsIssuerUrl(o.Issuer),
-                "Identity:Issuer must be an absolute http or https URL without a query or fragment, e.g. https://id.example.com/.")
+                "Identity:Issuer must be an absolute http or https URL without a path, query or fragment, e.g. https://id.example.com/.")
+            // Unset, the issuer is each request's origin: tokens' iss and discovery would follow the Host header, and the
+            // links in emails, written by a job with no request, would point at http://localhost:5000/. The CLI verbs
+            // (migrate, prune, remove-client) issue nothing and send nothing.
+            .Validate(o => o.Issuer is not null || builder.Environment.IsDevelopment() || !servesRequests,
+                "Identity:Issuer is required outside Development: it is the iss of every token and the origin of the links in emails, e.g. https://id.example.com/.")
             .ValidateOnStart();
         services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();

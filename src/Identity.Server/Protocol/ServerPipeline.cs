@@ -158,6 +158,7 @@ internal static class ServerPipeline
         .AddEventHandler(RevokeAuthorizationWithRefreshToken.Descriptor)
         // Discovery and JWKS
         .AddEventHandler(AttachDiscoveryMetadata.Descriptor)
+        .AddEventHandler(AdvertiseEndpointsUnderTheIssuer.Descriptor)
         .AddEventHandler(AdvertiseIdTokensInRs256Only.Descriptor)
         .AddEventHandler(AllowCachingOfConfiguration.Descriptor)
         .AddEventHandler(AllowCachingOfJsonWebKeySet.Descriptor)

@@ -13,6 +13,8 @@ public sealed class ConfigurationTests
     [InlineData("Identity:Issuer", "not-a-url")]
     [InlineData("Identity:Issuer", "https://id.example.test/?tenant=1")]
     [InlineData("Identity:Issuer", "ftp://id.example.test/")]
+    // Discovery is found at the issuer plus /.well-known/openid-configuration; the server serves nothing under a path.
+    [InlineData("Identity:Issuer", "https://id.example.test/base/")]
     [InlineData("Identity:RequireHttps", "perhaps")]
     [InlineData("Accounts:Password:MinimumLength", "0")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
@@ -72,6 +74,14 @@ public sealed class ConfigurationTests
             ["Identity:Clients:6:AllowedGrantTypes:0"] = "client_credentials",
         });
         Assert.Contains("Identity:Clients:6:ClientId", failure);
+    }
+
+    [Fact]
+    public async Task NoIssuer_OutsideDevelopment_StopsStartUp()
+    {
+        // The issuer was each request's origin: tokens' iss followed the Host header, and email links said localhost:5000.
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?> { ["Identity:Issuer"] = null });
+        Assert.Contains("Identity:Issuer is required outside Development", failure);
     }
 
     [Fact]

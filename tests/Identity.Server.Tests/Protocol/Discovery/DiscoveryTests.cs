@@ -38,6 +38,19 @@ public sealed class DiscoveryTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Endpoints_AreUnderTheConfiguredIssuer_WhateverTheHostHeaderSays()
+    {
+        // A forged Host (or a trusted proxy's X-Forwarded-Host), kept by a shared cache, sent clients' secrets elsewhere.
+        var request = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
+        request.Headers.Host = "evil.example";
+        var json = JsonDocument.Parse(await (await http.SendAsync(request)).Content.ReadAsStringAsync()).RootElement;
+
+        foreach (var field in new[] { "token_endpoint", "authorization_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_endpoint",
+            "introspection_endpoint", "end_session_endpoint", "pushed_authorization_request_endpoint", "device_authorization_endpoint" })
+            Assert.StartsWith("https://localhost/", json.GetProperty(field).GetString());
+    }
+
+    [Fact]
     public async Task WithEs256Configured_IdTokensAreStillAdvertisedAndSignedInRs256Only()
     {
         // Access tokens follow Identity:Tokens:SigningAlgorithm; ID tokens stay RS256, and the document said ES256 too.
