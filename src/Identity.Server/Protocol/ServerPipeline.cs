@@ -118,6 +118,7 @@ internal static class ServerPipeline
         .AddEventHandler(RedeemOrReplayRefreshToken.Descriptor)
         .AddEventHandler(RedeemOtherTokenEntries.Descriptor)
         .AddEventHandler(SkipIdTokenOutsideRequestedScope.Descriptor)
+        .AddEventHandler(NarrowAudiencesWithScope.Descriptor)
         .AddEventHandler(CapRefreshTokenLifetime.Descriptor)
         .AddEventHandler(CompleteTokenResponse.Descriptor)
         .AddEventHandler(CaptureRefreshSuccessor.Descriptor)

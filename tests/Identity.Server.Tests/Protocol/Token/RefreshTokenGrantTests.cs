@@ -2,6 +2,7 @@ using System.Net;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Identity.Server.Tests.Protocol.Token;
 
@@ -198,6 +199,22 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         Assert.Equal("profile", narrower.Scope);
         Assert.NotNull(narrower.RefreshToken); // the new refresh token keeps the original scope (RFC 6749 §6)
         Assert.Equal("openid profile offline_access", (await protocol.RefreshAsync(client, narrower.RefreshToken!)).Scope);
+    }
+
+    [Fact]
+    public async Task NarrowerScope_NarrowsTheAccessTokensAudience_AndTheRefreshTokenKeepsItsOwn()
+    {
+        // RFC 9700 §2.3: a token for api1 alone was still addressed to this server too, and accepted by its account API.
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user, $"openid offline_access {TestData.ApiScope}");
+
+        var apiOnly = await protocol.RefreshAsync(client, first.RefreshToken!, TestData.ApiScope);
+        var openIdOnly = await protocol.RefreshAsync(client, apiOnly.RefreshToken!, "openid");
+        var all = await protocol.RefreshAsync(client, openIdOnly.RefreshToken!);
+
+        Assert.Equal([TestData.ApiResource], new JsonWebToken(apiOnly.AccessToken).Audiences);
+        Assert.Equal(["https://localhost/"], new JsonWebToken(openIdOnly.AccessToken).Audiences);
+        Assert.Equal([TestData.ApiResource, "https://localhost/"], new JsonWebToken(all.AccessToken).Audiences.Order());
     }
 
     [Fact]
