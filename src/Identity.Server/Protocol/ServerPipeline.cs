@@ -18,6 +18,7 @@ using Identity.Server.Protocol.UserInfo;
 using Identity.Server.Protocol.Validation;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
+using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Identity.Server.Protocol;
@@ -140,6 +141,8 @@ internal static class ServerPipeline
         // Userinfo
         .AddEventHandler(AcceptPostWithoutBody.Descriptor)
         .AddEventHandler(RejectTokenInHeaderAndBody.Descriptor)
+        .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>.Descriptor)
+        .AddEventHandler(ReadBearerToken.Descriptor)
         // Introspection: RFC 7662 §2.1 is a POST; OpenIddict also reads a GET, which puts the token and the client's
         // credentials in the URL, and so in logs and histories (RFC 6749 §2.3.1: credentials never in the URI).
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor)
@@ -176,6 +179,8 @@ internal static class ServerPipeline
 
     public static OpenIddictValidationBuilder AddOurHandlers(this OpenIddictValidationBuilder validation) => validation
         .AddEventHandler(RequireThisServerAsAudience.Descriptor)
+        .RemoveEventHandler(OpenIddictValidationAspNetCoreHandlers.ExtractAccessTokenFromAuthorizationHeader.Descriptor)
+        .AddEventHandler(ReadBearerTokenFromHeader.Descriptor)
         .AddEventHandler(OmitValidationChallengeErrorUri.Descriptor)
         .AddEventHandler(WriteProblemDetailsForChallenges.Descriptor);
 }

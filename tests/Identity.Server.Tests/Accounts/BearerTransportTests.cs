@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Identity.Server.Tests.Accounts;
 
@@ -41,6 +42,27 @@ public sealed class BearerTransportTests(ServerFixture server)
             Headers = { Authorization = new AuthenticationHeaderValue("Bearer", await AccessTokenAsync()) },
         };
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Bearer  ")]
+    [InlineData("bearer   ")]
+    public async Task MoreThanOneSpaceAfterBearer_IsTheSameToken(string prefix)
+    {
+        // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token.
+        var authorization = prefix + await AccessTokenAsync();
+
+        // Built here, not sent through HttpClient, which tidies "Bearer  x" into "Bearer x" on its way.
+        var context = await server.Server.SendAsync(c =>
+        {
+            c.Request.Method = HttpMethods.Get;
+            c.Request.Scheme = "https";
+            c.Request.Host = new HostString("localhost");
+            c.Request.Path = "/api/account/profile";
+            c.Request.Headers.Authorization = authorization;
+        });
+
+        Assert.True(context.Response.StatusCode == StatusCodes.Status200OK, $"{context.Response.StatusCode} {context.Response.Headers.WWWAuthenticate}");
     }
 
     [Fact]

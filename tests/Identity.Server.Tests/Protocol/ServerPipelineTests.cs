@@ -43,7 +43,8 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
         { typeof(RedirectPostsWithoutSessionCookieToGet<ExtractAuthorizationRequestContext>), typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), null },
         { typeof(RedirectPostsWithoutSessionCookieToGet<ExtractEndSessionRequestContext>), typeof(RejectRepeatedParameters<ExtractEndSessionRequestContext>), null },
-        { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>) },
+        { typeof(RejectTokenInHeaderAndBody), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(ReadBearerToken) },
+        { typeof(ReadBearerToken), typeof(AspNetCoreHandlers.ExtractClientCertificate<ExtractUserInfoRequestContext>), typeof(RejectRepeatedParameters<ExtractUserInfoRequestContext>) },
         { typeof(RequireClientIdentification), typeof(Handlers.Exchange.ValidateGrantType), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter) },
         { typeof(RejectGrantTypesNotAllowed), typeof(Handlers.ValidateClientSecret), typeof(Handlers.ValidateAccessToken) },
         { typeof(RejectUnauthenticatedClientCredentials), typeof(Handlers.Exchange.ValidateAuthorizationCodeParameter), typeof(Handlers.Exchange.ValidateClientCredentialsParameters) },
@@ -160,6 +161,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
     [InlineData(typeof(AspNetCoreHandlers.ExtractBasicAuthenticationCredentials<ExtractDeviceAuthorizationRequestContext>))]
     [InlineData(typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>))]
     [InlineData(typeof(Handlers.Revocation.RevokeToken))]
+    [InlineData(typeof(AspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>))]
     public void ReplacedBuiltIn_IsGone(Type builtIn) =>
         Assert.DoesNotContain(Handlers(), h => h.ServiceDescriptor.ServiceType == builtIn);
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
@@ -73,6 +74,29 @@ public sealed class UserInfoTests(ServerFixture server)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(request.Content);
+    }
+
+    [Theory]
+    [InlineData("Bearer  ")]
+    [InlineData("bearer   ")]
+    public async Task MoreThanOneSpaceAfterBearer_IsTheSameToken(string prefix)
+    {
+        // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token.
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+        var authorization = prefix + token;
+
+        // Built here, not sent through HttpClient, which tidies "Bearer  x" into "Bearer x" on its way.
+        var context = await server.Server.SendAsync(c =>
+        {
+            c.Request.Method = HttpMethods.Get;
+            c.Request.Scheme = "https";
+            c.Request.Host = new HostString("localhost");
+            c.Request.Path = "/connect/userinfo";
+            c.Request.Headers.Authorization = authorization;
+        });
+
+        Assert.True(context.Response.StatusCode == StatusCodes.Status200OK, $"{context.Response.StatusCode} {context.Response.Headers.WWWAuthenticate}");
     }
 
     [Fact]
