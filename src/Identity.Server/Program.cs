@@ -40,6 +40,7 @@ app.UseBodiesForEmptyErrors();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
 app.UseProtocolGuards();
+app.UseUtf8Guard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();

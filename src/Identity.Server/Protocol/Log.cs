@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Endpoint} request from client {ClientId} refused: {Error} ({Description}).")]
     public static partial void RequestRefused(this ILogger logger, string endpoint, string clientId, string error, string? description);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Request to {Path} refused: {Description}")]
+    public static partial void MalformedTextRefused(this ILogger logger, string path, string description);
 }

@@ -187,6 +187,9 @@ internal static class ProtocolRegistration
 
     public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) => app.UseMiddleware<ProtocolGuards>();
 
+    /// <summary>Refuses text that is not UTF-8 before anything reads it (Utf8Guard); after CORS, so that a browser can read the refusal.</summary>
+    public static IApplicationBuilder UseUtf8Guard(this IApplicationBuilder app) => app.UseMiddleware<Utf8Guard>();
+
     /// <summary>The passthrough endpoints: OpenIddict has validated the request when these run.</summary>
     public static void MapProtocol(this WebApplication app)
     {
