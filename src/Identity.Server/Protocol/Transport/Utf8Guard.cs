@@ -13,7 +13,7 @@ namespace Identity.Server.Protocol.Transport;
 /// (RFC 6749 Appendix B): a form declaring another charset made ASP.NET's form reader decode it as that charset (a
 /// UTF-16 body got a token) or throw (UTF-7: 500). Invalid UTF-8 bytes, raw or percent-encoded, were read as U+FFFD or
 /// kept as the literal escape, so a <c>state</c> of bytes C0 AF came back to the client as the text "%C0%AF". Refused
-/// here: a form body with a charset other than UTF-8 (US-ASCII, a subset, when it is ASCII), and a NUL or invalid UTF-8
+/// here: a form body with a charset other than UTF-8 (US-ASCII or ISO-8859-1 when it is ASCII), and a NUL or invalid UTF-8
 /// once percent-decoded, in a form body on every endpoint and page, and in the query of OpenIddict's endpoints; and a
 /// multipart form on a page. The form body is read once, up to Kestrel's body limit, and handed on from memory.
 /// </summary>
@@ -79,7 +79,8 @@ internal sealed class Utf8Guard(RequestDelegate next, ILogger<Utf8Guard> logger)
     }
 
     /// <summary>
-    /// The form body's charset when it is one this server reads: UTF-8 (also when none is named) or US-ASCII. Null for
+    /// The form body's charset when it is one this server reads: UTF-8 (also when none is named), or US-ASCII and
+    /// ISO-8859-1 for a body that is ASCII. Null for
     /// any other, and for a media type that only begins like the form's (the form reader would throw on it).
     /// </summary>
     private static Encoding? FormCharset(string contentType)
@@ -89,7 +90,9 @@ internal sealed class Utf8Guard(RequestDelegate next, ILogger<Utf8Guard> logger)
         var charset = HeaderUtilities.RemoveQuotes(type.Charset);
         if (charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
             return Encoding.UTF8;
-        return charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) ? Encoding.ASCII : null;
+        // ISO-8859-1 is what Java's and Apache's form encoders name by default; over ASCII it is the same bytes as UTF-8.
+        return charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("iso-8859-1", StringComparison.OrdinalIgnoreCase)
+            ? Encoding.ASCII : null;
     }
 
     /// <summary>Why a query string is refused, or null. Kestrel has already decoded its raw non-ASCII bytes, strictly.</summary>
@@ -127,7 +130,7 @@ internal sealed class Utf8Guard(RequestDelegate next, ILogger<Utf8Guard> logger)
     private static string? RefusalOfDecoded(ReadOnlySpan<byte> decoded, Encoding charset)
     {
         if (decoded.Contains((byte)0)) return "The request contains a NUL character.";
-        if (charset == Encoding.ASCII) return Ascii.IsValid(decoded) ? null : "The request is not valid US-ASCII, the charset it names.";
+        if (charset == Encoding.ASCII) return Ascii.IsValid(decoded) ? null : "The request holds characters outside ASCII in a charset other than UTF-8.";
         return Utf8.IsValid(decoded) ? null : "The request is not valid UTF-8.";
     }
 

@@ -26,7 +26,7 @@ public sealed class Utf8GuardTests(ServerFixture server)
     {
         var result = new TheoryData<string, string>();
         foreach (var path in FormEndpoints)
-            foreach (var charset in new[] { "utf-7", "unicode-1-1-utf-7", "utf-16", "iso-8859-1", "bogus" })
+            foreach (var charset in new[] { "utf-7", "unicode-1-1-utf-7", "utf-16", "windows-1252", "bogus" })
                 result.Add(path, charset);
         return result;
     }
@@ -64,6 +64,7 @@ public sealed class Utf8GuardTests(ServerFixture server)
     [InlineData("application/x-www-form-urlencoded; charset=\"utf-8\"")]
     [InlineData("application/x-www-form-urlencoded; charset=utf8")]
     [InlineData("application/x-www-form-urlencoded; charset=us-ascii")]
+    [InlineData("application/x-www-form-urlencoded; charset=ISO-8859-1")] // Apache HttpClient's default
     public async Task AFormInUtf8_IsRead(string contentType)
     {
         var client = await data.ClientAsync(grants: ["client_credentials"]);
@@ -84,14 +85,16 @@ public sealed class Utf8GuardTests(ServerFixture server)
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    [Fact]
-    public async Task NonAsciiInAFormSaidToBeUsAscii_IsInvalidRequest()
+    [Theory]
+    [InlineData("us-ascii")]
+    [InlineData("iso-8859-1")]
+    public async Task NonAsciiInAFormSaidToBeAnotherCharset_IsInvalidRequest(string charset)
     {
-        // The form reader would read é as "??".
+        // The form reader would read é as "??" (US-ASCII) or "Ã©" (ISO-8859-1).
         var response = await PostAsync("/connect/token", "grant_type=client_credentials&state=%C3%A9"u8.ToArray(),
-            "application/x-www-form-urlencoded; charset=us-ascii");
+            $"application/x-www-form-urlencoded; charset={charset}");
 
-        await AssertRefusedAsync("/connect/token", response, "not valid US-ASCII");
+        await AssertRefusedAsync("/connect/token", response, "outside ASCII");
     }
 
     [Theory]
