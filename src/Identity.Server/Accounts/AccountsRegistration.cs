@@ -73,6 +73,7 @@ internal static class AccountsRegistration
             // unpaired surrogate) end in a DecoderFallbackException and a 500.
             .AddMvcOptions(mvc =>
             {
+                mvc.Filters.Add<RejectRepeatedOrInvalidJson>();
                 foreach (var json in mvc.InputFormatters.OfType<SystemTextJsonInputFormatter>())
                     foreach (var encoding in json.SupportedEncodings.Where(e => e.CodePage != Encoding.UTF8.CodePage).ToList())
                         json.SupportedEncodings.Remove(encoding);

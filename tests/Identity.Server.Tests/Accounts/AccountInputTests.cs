@@ -154,6 +154,24 @@ public sealed class AccountInputTests(ServerFixture server)
         Assert.Equal("password", Assert.Single(weakJson.GetProperty("errors").EnumerateObject()).Name);
     }
 
+    [Theory]
+    [InlineData("repeated", "more than once")]
+    [InlineData("invalid UTF-8", "valid UTF-8")]
+    public async Task AMemberTheApiDoesNotRead_RepeatedOrNotUtf8_Is400NamingIt(string kind, string message)
+    {
+        // System.Text.Json skips a member it does not bind without reading it: both passed (SPEC §3, §6).
+        byte[] zzz = kind == "repeated" ? "\"a\",\"zzz\":2"u8.ToArray() : [(byte)'"', 0xFF, (byte)'"'];
+        var body = "{\"email\":\"someone@example.test\",\"zzz\":"u8.ToArray().Concat(zzz).Concat("}"u8.ToArray()).ToArray();
+        var content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+
+        var response = await SendAsync(HttpMethod.Post, "/api/account/password/forgot", content);
+
+        var problem = await ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, kind);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+        Assert.Equal("zzz", error.Name);
+        Assert.Contains(message, error.Value[0].GetString());
+    }
+
     [Fact]
     public async Task PasswordReset_WithARepeatedMember_Is400_AndChangesNothing()
     {
