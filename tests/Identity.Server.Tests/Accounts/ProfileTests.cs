@@ -113,6 +113,38 @@ public sealed class ProfileTests(ServerFixture server)
         Assert.Equal("Byron", json.GetProperty("lastName").GetString());
     }
 
+    [Theory]
+    [InlineData("\\u202Eevil")] // right-to-left override: reverses what follows, in relying parties' pages too
+    [InlineData("Zw\\u200Bsp")]
+    [InlineData("line\\u2028sep")]
+    [InlineData("\\uFFFE")]
+    [InlineData("\\uD800")]
+    public async Task Put_ANameThatWouldChangeHowTextIsShown_Is400_AndChangesNothing(string escaped)
+    {
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (_, stored) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+        var content = new StringContent($$"""{"firstName":"{{escaped}}"}""", System.Text.Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/account/profile") { Content = content };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.Tokens.AccessToken);
+
+        var response = await server.CreateClient().SendAsync(request);
+        var (_, storedNow) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: user.Tokens.AccessToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("firstName", await response.Content.ReadAsStringAsync());
+        Assert.Equal(stored.GetProperty("firstName").GetString(), storedNow.GetProperty("firstName").GetString());
+    }
+
+    [Fact]
+    public async Task Put_ANameWithJoinedEmojiAndAJoiner_IsStored()
+    {
+        // Zero-width joiners are part of Persian and Indic names, and of every joined emoji.
+        var user = await AccountJourney.RegisterConfirmAndSignInAsync(server, api);
+        var (response, json) = await api.SendAsync(HttpMethod.Put, "/api/account/profile", new { firstName = "می\u200Cخواهم 👨‍👩‍👧" }, user.Tokens.AccessToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("می\u200Cخواهم 👨‍👩‍👧", json.GetProperty("firstName").GetString());
+    }
+
     [Fact]
     public async Task NewEmail_StaysPendingUntilItsLinkIsClicked()
     {
