@@ -39,6 +39,7 @@ app.UseServerExceptionHandling();
 app.UseBodiesForEmptyErrors();
 app.UseSecurityHeaders();
 app.UseStaticFiles();
+app.UseMiddleware<RefusePlainHttpForPeople>();
 app.UseProtocolGuards();
 app.UseUtf8Guard();
 app.UseAuthentication();

@@ -57,6 +57,29 @@ public sealed class PlainHttpTests(ServerFixture server)
         Assert.Contains("HTTPS is required.", await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("GET", "/account/login", "text/html")]
+    [InlineData("POST", "/account/login", "text/html")]
+    [InlineData("GET", "/account/reset-password", "text/html")]
+    [InlineData("GET", "/connect/consent", "text/html")]
+    [InlineData("POST", "/api/account/register", "application/problem+json")]
+    [InlineData("GET", "/api/account/profile", "application/problem+json")]
+    public async Task APageOrTheAccountApi_RefusesPlainHttp_SoThatNoPasswordCrossesItInClear(string method, string path, string mediaType)
+    {
+        // RFC 6749 §3.1: the person's authentication MUST use TLS; a misrouted port or proxy took passwords in clear.
+        var response = await SendAsync(method, path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("HTTPS is required.", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TheProbes_AnswerOverPlainHttp()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+    }
+
     private Task<HttpResponseMessage> SendAsync(string method, string path) => method == "GET"
         ? http.GetAsync($"{path}?client_id=spa")
         : http.PostAsync(path, new FormUrlEncodedContent([new("client_id", "spa"), new("token", "x")]));
