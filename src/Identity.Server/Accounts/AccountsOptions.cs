@@ -48,7 +48,16 @@ internal sealed class AccountsOptionsValidator : Microsoft.Extensions.Options.IV
         if (options.Password.MaximumLength < 64) failures.Add("Accounts:Password:MaximumLength must be at least 64 (OWASP ASVS 5 §6.2).");
         if (options.Password.HashIterations < 10_000) failures.Add("Accounts:Password:HashIterations must be at least 10000.");
         if (options.Lockout.MaxFailedAttempts < 1) failures.Add("Accounts:Lockout:MaxFailedAttempts must be at least 1.");
-        if (options.Lockout.Duration <= TimeSpan.Zero) failures.Add("Accounts:Lockout:Duration must be a positive TimeSpan.");
+        // Bounds against slips, and against lockout ends and link expiries out of DateTimeOffset's range. A link is a
+        // credential in a mailbox: a confirmation link for a month at most, a reset link, which takes over the
+        // account, for a day (OWASP Forgot Password Cheat Sheet: reset tokens expire after a short time). A lockout
+        // longer than a day is an account that anyone who knows its name can keep shut.
+        if (options.Lockout.Duration <= TimeSpan.Zero || options.Lockout.Duration > TimeSpan.FromDays(1))
+            failures.Add("Accounts:Lockout:Duration must be a positive TimeSpan of at most one day.");
+        if (options.EmailConfirmationLinkLifetime <= TimeSpan.Zero || options.EmailConfirmationLinkLifetime > TimeSpan.FromDays(30))
+            failures.Add("Accounts:EmailConfirmationLinkLifetime must be a positive TimeSpan of at most 30 days.");
+        if (options.PasswordResetLinkLifetime <= TimeSpan.Zero || options.PasswordResetLinkLifetime > TimeSpan.FromDays(1))
+            failures.Add("Accounts:PasswordResetLinkLifetime must be a positive TimeSpan of at most one day.");
         return failures.Count == 0
             ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
             : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(failures);

@@ -63,10 +63,14 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         if (smtp.Port is < 1 or > 65535) failures.Add("Email:Smtp:Port must be between 1 and 65535.");
         if (!Enum.IsDefined(smtp.Security)) failures.Add("Email:Smtp:Security must be Auto, None, StartTls or SslOnConnect.");
-        if (smtp.ConnectTimeout <= TimeSpan.Zero) failures.Add("Email:Smtp:ConnectTimeout must be a positive TimeSpan.");
-        if (smtp.CommandTimeout <= TimeSpan.Zero || smtp.CommandTimeout.TotalMilliseconds > int.MaxValue)
-            failures.Add("Email:Smtp:CommandTimeout must be a positive TimeSpan under 24 days.");
-        if (smtp.SendTimeout <= TimeSpan.Zero) failures.Add("Email:Smtp:SendTimeout must be a positive TimeSpan.");
+        // Each ends up as milliseconds in an int (MailKit's Timeout, CancelAfter): a longer one threw at the first send.
+        void Timeout(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue) failures.Add($"Email:Smtp:{key} must be a positive TimeSpan under 24 days.");
+        }
+        Timeout(smtp.ConnectTimeout, nameof(smtp.ConnectTimeout));
+        Timeout(smtp.CommandTimeout, nameof(smtp.CommandTimeout));
+        Timeout(smtp.SendTimeout, nameof(smtp.SendTimeout));
         if (smtp.TrustedCertificatePath is { Length: > 0 } path)
         {
             if (smtp.Security == SmtpSecurity.None) failures.Add("Email:Smtp:TrustedCertificatePath is set, but Email:Smtp:Security=None never uses TLS.");

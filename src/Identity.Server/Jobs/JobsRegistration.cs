@@ -78,21 +78,42 @@ internal static class JobsRegistration
     private static TimeSpan Positive(TimeSpan value) => value > TimeSpan.Zero ? value : TimeSpan.FromSeconds(5);
 }
 
+/// <summary>
+/// Every period must be positive (a delay may be zero) and within a bound: past it a value is a slip, and far enough
+/// past it the scheduler's arithmetic left DateTimeOffset's range (a FirstRunDelay of 10,000 years ended start-up with
+/// "A task was canceled", naming no key).
+/// </summary>
 internal sealed class JobsOptionsValidator : IValidateOptions<JobsOptions>
 {
+    /// <summary>A job that runs less often than weekly is a job turned off: Jobs:Prune:Enabled=false says so.</summary>
+    internal static readonly TimeSpan LongestPeriod = TimeSpan.FromDays(7);
+
+    /// <summary>Ten years, as the longest token lifetimes: rows are kept at most this long after they expire.</summary>
+    internal static readonly TimeSpan LongestRetention = TimeSpan.FromDays(3650);
+
     public ValidateOptionsResult Validate(string? name, JobsOptions options)
     {
         var failures = new List<string>();
-        if (options.Prune.Interval <= TimeSpan.Zero) failures.Add("Jobs:Prune:Interval must be a positive TimeSpan.");
-        if (options.Prune.RetentionAge < TimeSpan.Zero) failures.Add("Jobs:Prune:RetentionAge must not be negative.");
+        void Positive(TimeSpan value, string key, TimeSpan longest, string inWords)
+        {
+            if (value <= TimeSpan.Zero || value > longest) failures.Add($"{key} must be a positive TimeSpan of at most {inWords}.");
+        }
+        void NotNegative(TimeSpan value, string key, TimeSpan longest, string inWords)
+        {
+            if (value < TimeSpan.Zero || value > longest) failures.Add($"{key} must be a TimeSpan from 0 to {inWords}.");
+        }
+        Positive(options.Prune.Interval, "Jobs:Prune:Interval", LongestPeriod, "7 days");
+        NotNegative(options.Prune.RetentionAge, "Jobs:Prune:RetentionAge", LongestRetention, "3650 days");
+        NotNegative(options.Prune.FirstRunDelay, "Jobs:Prune:FirstRunDelay", LongestPeriod, "7 days");
         if (options.Prune.BatchSize < 1) failures.Add("Jobs:Prune:BatchSize must be at least 1.");
-        if (options.Email.Interval <= TimeSpan.Zero) failures.Add("Jobs:Email:Interval must be a positive TimeSpan.");
+        Positive(options.Email.Interval, "Jobs:Email:Interval", LongestPeriod, "7 days");
         if (options.Email.BatchSize < 1) failures.Add("Jobs:Email:BatchSize must be at least 1.");
         // 0 would never prune, a backoff of 0 retry at every run, a lease of 0 let every node send a claimed message.
         if (options.Prune.MaxRowsPerRun < 1) failures.Add("Jobs:Prune:MaxRowsPerRun must be at least 1.");
-        if (options.Email.FirstBackoff <= TimeSpan.Zero) failures.Add("Jobs:Email:FirstBackoff must be a positive TimeSpan.");
+        Positive(options.Email.FirstBackoff, "Jobs:Email:FirstBackoff", LongestPeriod, "7 days");
         if (options.Email.MaxBackoff < options.Email.FirstBackoff) failures.Add("Jobs:Email:MaxBackoff must be at least FirstBackoff.");
-        if (options.Email.ClaimLease <= TimeSpan.Zero) failures.Add("Jobs:Email:ClaimLease must be a positive TimeSpan.");
+        else if (options.Email.MaxBackoff > LongestPeriod) failures.Add("Jobs:Email:MaxBackoff must be at most 7 days.");
+        Positive(options.Email.ClaimLease, "Jobs:Email:ClaimLease", LongestPeriod, "7 days");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -26,6 +26,29 @@ public sealed class ConfigurationTests
     [InlineData("Email:From", "not an address")]
     [InlineData("Email:Smtp:Security", "Sometimes")]
     [InlineData("Health:EmailBacklogThreshold", "00:00:00")]
+    // Past their bounds: far past, every token request answered 500 or start-up crashed naming no key (a10 audit).
+    [InlineData("Identity:Tokens:AccessTokenLifetime", "9000000.00:00:00")]
+    [InlineData("Identity:Tokens:IdTokenLifetime", "9000000.00:00:00")]
+    [InlineData("Identity:Tokens:RefreshTokenReuseLeeway", "9000000.00:00:00")]
+    [InlineData("Identity:Tokens:SigningKeyRotation", "3650000.00:00:00")]
+    [InlineData("Identity:Tokens:RefreshTokenAbsoluteLifetime", "3650000.00:00:00")]
+    [InlineData("Identity:Tokens:RefreshTokenLifetime", "3650000.00:00:00")]
+    [InlineData("Identity:Tokens:AuthorizationCodeLifetime", "01:00:00")]
+    [InlineData("Jobs:Prune:FirstRunDelay", "3650000.00:00:00")]
+    [InlineData("Jobs:Prune:FirstRunDelay", "-00:00:01")]
+    [InlineData("Jobs:Prune:Interval", "3650000.00:00:00")]
+    [InlineData("Jobs:Prune:RetentionAge", "3650000.00:00:00")]
+    [InlineData("Jobs:Email:MaxBackoff", "3650000.00:00:00")]
+    [InlineData("Accounts:Lockout:Duration", "3650000.00:00:00")]
+    // A link dead on arrival: with RequireConfirmedEmail nobody could ever sign in.
+    [InlineData("Accounts:EmailConfirmationLinkLifetime", "-01:00:00")]
+    [InlineData("Accounts:PasswordResetLinkLifetime", "00:00:00")]
+    [InlineData("Accounts:PasswordResetLinkLifetime", "3650000.00:00:00")]
+    // A key that signs before any JWKS listed it.
+    [InlineData("Identity:Tokens:SigningKeyPublishAhead", "-00:00:30")]
+    // SPEC §2: a retired key stays in JWKS a day past the longest lifetime of a token it signed, so no longer than that.
+    [InlineData("Identity:Tokens:AccessTokenLifetime", "1.00:00:01")]
+    [InlineData("Identity:Tokens:IdTokenLifetime", "400.00:00:00")]
     public async Task InvalidValue_StopsStartUp_NamingTheKey(string key, string value)
     {
         var failure = await StartUpFailureAsync(new Dictionary<string, string?> { [key] = value });
@@ -105,6 +128,20 @@ public sealed class ConfigurationTests
             ["Identity:Clients:0:AllowedGrantTypes:0"] = "client_credentials",
         });
         Assert.Contains("Identity:Clients:0:ClientSecret", failure);
+    }
+
+    [Theory]
+    [InlineData("ConnectTimeout")]
+    [InlineData("CommandTimeout")]
+    [InlineData("SendTimeout")]
+    public async Task SmtpTimeout_PastWhatAnIntOfMillisecondsHolds_StopsStartUp(string timeout)
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            [$"Email:Smtp:{timeout}"] = "30.00:00:00",
+        });
+        Assert.Contains($"Email:Smtp:{timeout}", failure);
     }
 
     [Theory]
