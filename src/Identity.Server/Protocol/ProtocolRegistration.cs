@@ -57,9 +57,18 @@ internal static class ProtocolRegistration
         services.AddOptions<List<ClientDefinition>>().BindConfiguration("Identity:Clients").ValidateOnStart();
         services.AddSingleton<IValidateOptions<List<ClientDefinition>>, ClientDefinitionValidator>();
         services.AddSingleton<IPostConfigureOptions<List<ClientDefinition>>, ClientKeySetBinding>();
-        services.AddOptions<List<ScopeDefinition>>().BindConfiguration("Identity:Scopes").ValidateOnStart();
-        services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName).ValidateOnStart();
-        services.AddOptions<UserCodeRateLimitOptions>().BindConfiguration(UserCodeRateLimitOptions.SectionName).ValidateOnStart();
+        services.AddOptions<List<ScopeDefinition>>().BindConfiguration(ScopeDefinitionValidator.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<List<ScopeDefinition>>, ScopeDefinitionValidator>();
+        // A limit of 0 or less was taken as 1 a minute: everyone behind one address (a NAT, a proxy) locked out.
+        services.AddOptions<PasswordGrantRateLimitOptions>().BindConfiguration(PasswordGrantRateLimitOptions.SectionName)
+            .Validate(o => o.PerClientPerMinute >= 1, $"{PasswordGrantRateLimitOptions.SectionName}:PerClientPerMinute must be at least 1.")
+            .Validate(o => o.PerUserNamePerMinute >= 1, $"{PasswordGrantRateLimitOptions.SectionName}:PerUserNamePerMinute must be at least 1.")
+            .Validate(o => o.PerAddressPerMinute >= 1, $"{PasswordGrantRateLimitOptions.SectionName}:PerAddressPerMinute must be at least 1.")
+            .ValidateOnStart();
+        services.AddOptions<UserCodeRateLimitOptions>().BindConfiguration(UserCodeRateLimitOptions.SectionName)
+            .Validate(o => o.PerUserPerMinute >= 1, $"{UserCodeRateLimitOptions.SectionName}:PerUserPerMinute must be at least 1.")
+            .Validate(o => o.PerAddressPerMinute >= 1, $"{UserCodeRateLimitOptions.SectionName}:PerAddressPerMinute must be at least 1.")
+            .ValidateOnStart();
 
         services.AddOpenIddict()
             .AddCore(core =>

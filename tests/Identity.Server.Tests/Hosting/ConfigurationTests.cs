@@ -6,6 +6,12 @@ public sealed class ConfigurationTests
 {
     [Theory]
     [InlineData("Database:Provider", "Oracle")]
+    [InlineData("Identity:RateLimits:PasswordGrant:PerClientPerMinute", "0")] // a limit ≤ 0 was taken as 1 a minute
+    [InlineData("Identity:RateLimits:PasswordGrant:PerUserNamePerMinute", "-1")]
+    [InlineData("Identity:RateLimits:PasswordGrant:PerAddressPerMinute", "0")]
+    [InlineData("Identity:RateLimits:UserCode:PerUserPerMinute", "0")]
+    [InlineData("Identity:RateLimits:UserCode:PerAddressPerMinute", "-5")]
+    [InlineData("Identity:Scopes:0:Name", "has space")]
     [InlineData("Identity:Tokens:AccessTokenLifetime", "forever")]
     [InlineData("Identity:Tokens:RefreshTokenReuseLeeway", "-00:00:05")]
     [InlineData("Identity:Tokens:SigningAlgorithm", "HS256")]
@@ -128,6 +134,34 @@ public sealed class ConfigurationTests
             ["Identity:Clients:0:AllowedGrantTypes:0"] = "client_credentials",
         });
         Assert.Contains("Identity:Clients:0:ClientSecret", failure);
+    }
+
+    [Theory]
+    [InlineData("api", "https://one.example.test", "api", "https://two.example.test", "Identity:Scopes:1:Name")]
+    // A standard scope with resources changed the audience of every OIDC token.
+    [InlineData("openid", "https://api.example.test", "api", "https://api.example.test", "Identity:Scopes:0:Resources")]
+    // RFC 8707 §2: a resource is an absolute URI without a fragment; this one became an aud.
+    [InlineData("api", "not_a_uri", "other", "https://api.example.test", "Identity:Scopes:0:Resources")]
+    [InlineData("api", "/relative", "other", "https://api.example.test", "Identity:Scopes:0:Resources")]
+    [InlineData("api", "https://api.example.test", "other", "https://api.example.test/#part", "Identity:Scopes:1:Resources")]
+    public async Task InvalidScopes_StopStartUp_NamingTheKey(string name0, string resource0, string name1, string resource1, string key)
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Identity:Scopes:0:Name"] = name0,
+            ["Identity:Scopes:0:Resources:0"] = resource0,
+            ["Identity:Scopes:1:Name"] = name1,
+            ["Identity:Scopes:1:Resources:0"] = resource1,
+        });
+        Assert.Contains(key, failure);
+    }
+
+    [Fact]
+    public async Task ScopeWithoutName_DeclaredAtAnyIndex_StopsStartUp_NamingItsOwnKey()
+    {
+        // It crashed after the migrations, naming no key.
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?> { ["Identity:Scopes:4:Resources:0"] = "https://api.example.test" });
+        Assert.Contains("Identity:Scopes:4:Name", failure);
     }
 
     [Theory]
