@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,12 +9,8 @@ internal static class PersistenceRegistration
 {
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName)
-            // An empty or in-memory SQLite database is a new, empty one on every connection: the server migrated one and
-            // then waited for ever on "migrations not applied".
-            .Validate<IConfiguration>((o, configuration) => o.Provider != DatabaseProvider.Sqlite || IsSqliteFile(ConnectionString(configuration)),
-                $"ConnectionStrings:{DatabaseOptions.ConnectionStringName} must name a SQLite database file (e.g. {DatabaseOptions.DefaultConnectionString}), not an empty or in-memory one.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         // The provider decides the context type (each has its own migrations), so it is read here; the connection
         // string is resolved lazily, so that configuration added by a test host or the command line is seen.
         if (ProviderOf(builder.Configuration) == DatabaseProvider.Postgres)
@@ -42,22 +37,8 @@ internal static class PersistenceRegistration
 
     public static string ConnectionString(IServiceProvider services) => ConnectionString(services.GetRequiredService<IConfiguration>());
 
-    private static string ConnectionString(IConfiguration configuration) =>
+    internal static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString(DatabaseOptions.ConnectionStringName) ?? DatabaseOptions.DefaultConnectionString;
-
-    private static bool IsSqliteFile(string connectionString)
-    {
-        SqliteConnectionStringBuilder sqlite;
-        try
-        {
-            sqlite = new SqliteConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            return true; // SQLite's own refusal of the keyword stops start-up, in its words
-        }
-        return sqlite.DataSource is { Length: > 0 } file && file != ":memory:" && sqlite.Mode != SqliteOpenMode.Memory;
-    }
 
     /// <summary>
     /// Defaults for what the operator did not set. SPEC §6 wants a 503 within seconds when the database is gone, so

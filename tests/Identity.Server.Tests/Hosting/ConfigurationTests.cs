@@ -6,6 +6,7 @@ public sealed class ConfigurationTests
 {
     [Theory]
     [InlineData("Database:Provider", "Oracle")]
+    [InlineData("Database:Provider", "5")] // the binder takes an enum's number: this ran on SQLite
     [InlineData("Identity:RateLimits:PasswordGrant:PerClientPerMinute", "0")] // a limit ≤ 0 was taken as 1 a minute
     [InlineData("Identity:RateLimits:PasswordGrant:PerUserNamePerMinute", "-1")]
     [InlineData("Identity:RateLimits:PasswordGrant:PerAddressPerMinute", "0")]
@@ -162,6 +163,21 @@ public sealed class ConfigurationTests
         // It crashed after the migrations, naming no key.
         var failure = await StartUpFailureAsync(new Dictionary<string, string?> { ["Identity:Scopes:4:Resources:0"] = "https://api.example.test" });
         Assert.Contains("Identity:Scopes:4:Name", failure);
+    }
+
+    [Theory]
+    // The provider's own words ("Couldn't set hots", "keyword 'foo' is not supported") named no key.
+    [InlineData("Postgres", "Hots=127.0.0.1")]
+    [InlineData("Postgres", "Data Source=identity.db")] // Postgres chosen, SQLite's default left
+    [InlineData("Sqlite", "Foo=bar")]
+    public async Task ConnectionString_TheProviderCannotRead_StopsStartUp_NamingTheKey(string provider, string connectionString)
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = provider,
+            ["ConnectionStrings:Identity"] = connectionString,
+        });
+        Assert.Contains("ConnectionStrings:Identity", failure);
     }
 
     [Theory]
