@@ -10,6 +10,11 @@ if (args is [LivenessProbe.Verb])
     Environment.ExitCode = await LivenessProbe.RunAsync();
     return;
 }
+if (DatabaseCommands.RefusedOrHelp(args, Console.Out, Console.Error) is { } exitCode)
+{
+    Environment.ExitCode = exitCode;
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(DefaultSettings.Options(args));
 builder.AddDefaultSettings();

@@ -6,9 +6,38 @@ namespace Identity.Server.Persistence;
 internal static class DatabaseCommands
 {
     /// <summary>Whether the command line names a verb: the process then runs it and exits, serving no request.</summary>
-    public static bool IsCommand(string[] args) => Verb(args) is "migrate" or "prune" or RemoveClient;
+    public static bool IsCommand(string[] args) => Verb(args) is Migrate or Prune or RemoveClient;
 
-    private const string RemoveClient = "remove-client";
+    private const string Migrate = "migrate", Prune = "prune", RemoveClient = "remove-client";
+
+    public const string Usage = """
+        Usage: Identity.Server [migrate | prune | remove-client CLIENT_ID] [--Section:Key=value ...]
+          (no verb)                serve
+          migrate                  apply the database migrations and exit
+          prune                    run the prune job once, print what it removed and exit
+          remove-client CLIENT_ID  delete a client that configuration no longer declares, with its authorizations and tokens
+          --healthcheck-probe      ask the running server's /health/live (exit code 0 when it answers)
+          --help, -h               print this and exit
+        """;
+
+    /// <summary>
+    /// The exit code when the command line asks for no server and no verb: 0 after printing the usage for <c>--help</c>
+    /// or <c>-h</c>; 2 for an operand that is no verb (<c>migrat</c>, <c>remove-clinet</c>), which used to start the
+    /// whole server: a cron job or an init container with a typo migrated, seeded and then served for ever. Null for
+    /// everything else, configuration included.
+    /// </summary>
+    public static int? RefusedOrHelp(string[] args, TextWriter output, TextWriter errors)
+    {
+        if (Switches(args).Any(s => s is "--help" or "-h"))
+        {
+            output.WriteLine(Usage);
+            return 0;
+        }
+        if (Verb(args) is not { } verb || IsCommand(args)) return null;
+        errors.WriteLine($"Unknown verb '{verb}'.");
+        errors.WriteLine(Usage);
+        return 2;
+    }
 
     public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
     {
@@ -20,8 +49,7 @@ internal static class DatabaseCommands
             await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         else if (verb == RemoveClient)
         {
-            var operands = args.Where(a => !a.StartsWith('-') && !a.Contains('=')).Skip(1).ToArray();
-            if (operands is not [{ } clientId])
+            if (Operands(args).Skip(1).ToArray() is not [{ } clientId])
             {
                 Console.Error.WriteLine("Usage: remove-client CLIENT_ID");
                 Environment.ExitCode = 2;
@@ -42,7 +70,35 @@ internal static class DatabaseCommands
         return true;
     }
 
-    private static string? Verb(string[] args) => args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('='));
+    private static string? Verb(string[] args) => Operands(args).FirstOrDefault();
+
+    private static IEnumerable<string> Operands(string[] args) => Parse(args).Where(a => a.IsOperand).Select(a => a.Text);
+
+    private static IEnumerable<string> Switches(string[] args) => Parse(args).Where(a => !a.IsOperand).Select(a => a.Text);
+
+    /// <summary>
+    /// The arguments as ASP.NET Core's command-line configuration reads them, so that configuration is never taken for
+    /// a verb: <c>Key=value</c>, <c>--Key=value</c> and <c>/Key=value</c> are settings; <c>--Key value</c> and
+    /// <c>/Key value</c> take the next argument as the value; a lone <c>-x</c> is a switch it ignores. What is left
+    /// are the operands, the first of them the verb.
+    /// </summary>
+    private static IEnumerable<(string Text, bool IsOperand)> Parse(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg.Contains('=')) continue;
+            if (arg.StartsWith("--", StringComparison.Ordinal) || arg.StartsWith('/'))
+            {
+                yield return (arg, false);
+                if (arg != "--help") i++; // the value of --Key; --help has none
+            }
+            else if (arg.StartsWith('-'))
+                yield return (arg, false);
+            else
+                yield return (arg, true);
+        }
+    }
 
     public static async Task MigrateOnStartupAsync(this WebApplication app)
     {
