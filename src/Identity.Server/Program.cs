@@ -17,21 +17,30 @@ if (DatabaseCommands.RefusedOrHelp(args, Console.Out, Console.Error) is { } exit
 }
 
 var builder = WebApplication.CreateBuilder(DefaultSettings.Options(args));
-builder.AddDefaultSettings();
-builder.Services.AddSingleton(TimeProvider.System);
-builder.AddHosting();
-builder.AddTelemetry();
-builder.AddForwardedHeaders();
-builder.AddPersistence();
-builder.AddDataProtectionKeyRing(servesRequests: !DatabaseCommands.IsCommand(args));
-builder.AddAccounts();
-builder.AddProtocol(servesRequests: !DatabaseCommands.IsCommand(args));
-builder.AddEmail();
-builder.AddJobs();
-builder.ReadKeyRingOnFirstUse();
+WebApplication app;
+try
+{
+    builder.AddDefaultSettings();
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.AddHosting();
+    builder.AddTelemetry();
+    builder.AddForwardedHeaders();
+    builder.AddPersistence();
+    builder.AddDataProtectionKeyRing(servesRequests: !DatabaseCommands.IsCommand(args));
+    builder.AddAccounts();
+    builder.AddProtocol(servesRequests: !DatabaseCommands.IsCommand(args));
+    builder.AddEmail();
+    builder.AddJobs();
+    builder.ReadKeyRingOnFirstUse();
 
-var app = builder.Build();
-app.ValidateOptions();
+    app = builder.Build();
+    app.ValidateOptions();
+}
+catch (Exception refusal) when (StartUpRefusal.EndsTheProcess(refusal))
+{
+    Environment.ExitCode = StartUpRefusal.Report(refusal, builder.Environment);
+    return;
+}
 if (await DatabaseCommands.TryRunAsync(app, args)) return;
 await app.MigrateOnStartupAsync();
 await app.PrepareProtocolAsync();

@@ -14,10 +14,7 @@ internal static class HostingRegistration
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        if (builder.Environment.IsDevelopment())
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        else
-            builder.Logging.AddJsonConsole();
+        AddConsole(builder.Logging, builder.Environment);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -42,6 +39,15 @@ internal static class HostingRegistration
         builder.Services.AddOptions<AntiforgeryOptions>().Configure<IOptions<ProtocolOptions>>(
             (antiforgery, protocol) => HostOnlyCookies.Apply(antiforgery.Cookie, "antiforgery", protocol.Value));
         return builder.AddHealth();
+    }
+
+    /// <summary>One line per entry in Development, JSON lines elsewhere (for the log collector).</summary>
+    internal static void AddConsole(ILoggingBuilder logging, IHostEnvironment environment)
+    {
+        if (environment.IsDevelopment())
+            logging.AddSimpleConsole(o => o.SingleLine = true);
+        else
+            logging.AddJsonConsole();
     }
 
     /// <summary>

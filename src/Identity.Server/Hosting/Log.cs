@@ -7,4 +7,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Database unavailable while serving {Path} ({ExceptionType}); answered 503.")]
     public static partial void DatabaseUnavailable(this ILogger logger, string path, string? exceptionType);
+
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Critical, Message = "Start-up refused: {Reason}")]
+    public static partial void StartUpRefused(this ILogger logger, string reason);
 }
