@@ -80,6 +80,7 @@ public sealed class ConfigurationTests
     // A value the binder cannot convert dropped the whole client without a word (and kept an existing one's old secret).
     [InlineData("RequireConsent", "yes")]
     [InlineData("AccessTokenLifetime", "abc")]
+    [InlineData("RefreshTokenLifetime", "3651.00:00:00")]
     public async Task InvalidClient_StopsStartUp_NamingTheKey(string field, string value)
     {
         var settings = new Dictionary<string, string?>
@@ -104,6 +105,19 @@ public sealed class ConfigurationTests
             ["Identity:Clients:6:AllowedGrantTypes:0"] = "client_credentials",
         });
         Assert.Contains("Identity:Clients:6:ClientId", failure);
+    }
+
+    [Fact]
+    public async Task PublicClientAllowedIntrospection_StopsStartUp()
+    {
+        var failure = await StartUpFailureAsync(new Dictionary<string, string?>
+        {
+            ["Identity:Clients:0:ClientId"] = "broken",
+            ["Identity:Clients:0:Type"] = "public",
+            ["Identity:Clients:0:AllowedGrantTypes:0"] = "password",
+            ["Identity:Clients:0:AllowIntrospection"] = "true",
+        });
+        Assert.Contains("Identity:Clients:0:AllowIntrospection", failure);
     }
 
     [Fact]

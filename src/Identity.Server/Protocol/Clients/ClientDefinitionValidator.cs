@@ -92,8 +92,11 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
                 Fail("AccessTokenFormat", "must be 'jwt' or 'reference'.");
             if (client.AccessTokenLifetime is { } access && (access <= TimeSpan.Zero || access > MaximumAccessTokenLifetime))
                 Fail("AccessTokenLifetime", "must be positive and at most one day.");
-            if (client.RefreshTokenLifetime is { } refresh && refresh <= TimeSpan.Zero)
-                Fail("RefreshTokenLifetime", "must be positive.");
+            if (client.RefreshTokenLifetime is { } refresh && (refresh <= TimeSpan.Zero || refresh > TokenOptionsValidator.LongestLifetime))
+                Fail("RefreshTokenLifetime", "must be positive and at most 3650 days.");
+            // SPEC §2: introspection takes an authenticated client; a public one could only ever get 401.
+            if (isPublic && client.AllowIntrospection)
+                Fail("AllowIntrospection", "a public client cannot authenticate to introspect; make it confidential.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
