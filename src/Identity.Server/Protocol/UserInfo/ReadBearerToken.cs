@@ -24,10 +24,8 @@ internal sealed class ReadBearerToken : IOpenIddictServerHandler<ExtractUserInfo
 
     public ValueTask HandleAsync(ExtractUserInfoRequestContext context)
     {
-        string? header = context.Transaction.GetHttpRequest()!.Headers[HeaderNames.Authorization];
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return default;
-        context.Transaction.Request!.AccessToken = header["Bearer ".Length..].TrimStart(' ');
+        if (Validation.BearerHeader.TokenOf(context.Transaction.GetHttpRequest()!.Headers[HeaderNames.Authorization]) is { } token)
+            context.Transaction.Request!.AccessToken = token;
         return default;
     }
 }

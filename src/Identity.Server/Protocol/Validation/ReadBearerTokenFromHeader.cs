@@ -27,10 +27,7 @@ internal sealed class ReadBearerTokenFromHeader : IOpenIddictValidationHandler<P
     public ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
         if (!string.IsNullOrEmpty(context.AccessToken)) return default;
-        string? header = context.Transaction.GetHttpRequest()!.Headers[HeaderNames.Authorization];
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return default;
-        context.AccessToken = header["Bearer ".Length..].TrimStart(' ');
+        context.AccessToken = BearerHeader.TokenOf(context.Transaction.GetHttpRequest()!.Headers[HeaderNames.Authorization]);
         return default;
     }
 }
