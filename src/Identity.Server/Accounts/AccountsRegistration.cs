@@ -78,7 +78,13 @@ internal static class AccountsRegistration
                     foreach (var encoding in json.SupportedEncodings.Where(e => e.CodePage != Encoding.UTF8.CodePage).ToList())
                         json.SupportedEncodings.Remove(encoding);
             })
-            .ConfigureApiBehaviorOptions(api => api.InvalidModelStateResponseFactory = InvalidInput.Problem);
+            .ConfigureApiBehaviorOptions(api =>
+            {
+                api.InvalidModelStateResponseFactory = InvalidInput.Problem;
+                // The statuses the framework has no type and title for, which ExceptionHandling answers.
+                api.ClientErrorMapping[StatusCodes.Status413PayloadTooLarge] = new() { Link = "https://tools.ietf.org/html/rfc9110#section-15.5.14", Title = "Content Too Large" };
+                api.ClientErrorMapping[StatusCodes.Status503ServiceUnavailable] = new() { Link = "https://tools.ietf.org/html/rfc9110#section-15.6.4", Title = "Service Unavailable" };
+            });
         // /openapi/v1.json describes the account API; the protocol endpoints are described by discovery and their RFCs.
         services.AddOpenApi(options => options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
         return builder;

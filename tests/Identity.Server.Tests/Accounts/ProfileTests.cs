@@ -32,6 +32,7 @@ public sealed class ProfileTests(ServerFixture server)
         var (response, _) = await api.SendAsync(HttpMethod.Get, "/api/account/profile");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+        await Hosting.ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.Unauthorized); // the API's one shape, type and traceId included
     }
 
     [Fact]

@@ -189,6 +189,9 @@ public sealed class ErrorFormatTests(ServerFixture server)
         var problem = JsonDocument.Parse(body).RootElement.Clone();
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        // One shape for every error of the API (RFC 9457): a type for the status, and the trace to find it in the logs.
+        Assert.True(problem.TryGetProperty("type", out _), $"{what}: no type in {body}");
+        Assert.True(problem.TryGetProperty("traceId", out _), $"{what}: no traceId in {body}");
         return problem;
     }
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
 using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Validation.OpenIddictValidationEvents;
@@ -22,14 +22,10 @@ internal sealed class WriteProblemDetailsForChallenges : IOpenIddictValidationHa
 
     public async ValueTask HandleAsync(ProcessChallengeContext context)
     {
-        var response = context.Transaction.GetHttpRequest()!.HttpContext.Response;
-        var status = response.StatusCode;
-        var problem = new ProblemDetails
-        {
-            Status = status,
-            Title = status == StatusCodes.Status403Forbidden ? "Forbidden" : "Unauthorized",
-            Detail = context.Transaction.Response?.ErrorDescription,
-        };
-        await response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.CancellationToken);
+        var http = context.Transaction.GetHttpRequest()!.HttpContext;
+        // Made as every other error of the API is (InvalidInput, ExceptionHandling): type, title and traceId for the status.
+        var problem = http.RequestServices.GetRequiredService<ProblemDetailsFactory>()
+            .CreateProblemDetails(http, http.Response.StatusCode, detail: context.Transaction.Response?.ErrorDescription);
+        await http.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.CancellationToken);
     }
 }
