@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Identity.Server.Hosting;
 
@@ -20,7 +18,7 @@ internal static class EmptyErrorResponses
         var http = context.HttpContext;
         return EndpointFamilies.Of(http.Request.Path) switch
         {
-            EndpointFamily.Api => WriteProblemAsync(http),
+            EndpointFamily.Api => ApiProblems.WriteAsync(http, http.Response.StatusCode, Detail(http.Response.StatusCode, http.Request)),
             // Only "no such endpoint": a 401 without an error is RFC 6750 §3.1's answer to a request that carried no
             // credentials, and OpenIddict writes every other error of these endpoints itself.
             EndpointFamily.Protocol when http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed =>
@@ -28,21 +26,6 @@ internal static class EmptyErrorResponses
             EndpointFamily.Page when http.Response.StatusCode is StatusCodes.Status404NotFound => Protocol.Authorization.ErrorPages.NotFound().ExecuteAsync(http),
             _ => Task.CompletedTask,
         };
-    }
-
-    /// <summary>
-    /// Problem details whatever the request's Accept header says: RFC 9457's application/problem+json is the account
-    /// API's one error format, and IProblemDetailsService, which negotiates, finds no writer for a browser's
-    /// "text/html" and throws (a 500 in place of the 404). Built by the factory the controllers' own errors come from,
-    /// so that the shape is one: the status's type and title, a trace id.
-    /// </summary>
-    private static Task WriteProblemAsync(HttpContext http)
-    {
-        var status = http.Response.StatusCode;
-        var problem = http.RequestServices.GetRequiredService<ProblemDetailsFactory>()
-            .CreateProblemDetails(http, status, detail: Detail(status, http.Request));
-        problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
-        return http.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
     }
 
     /// <summary>What a newcomer to the API needs to know to get it right the next time.</summary>

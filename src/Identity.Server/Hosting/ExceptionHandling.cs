@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
 
 namespace Identity.Server.Hosting;
 
@@ -35,10 +34,7 @@ internal static class ExceptionHandling
                 await EndpointFamilies.WriteOAuthErrorAsync(context.Response, code, title);
                 break;
             case EndpointFamily.Api:
-                // The status's own title and type (RFC 9457 §4.2.1) and the traceId, as every other error of the API; what
-                // happened is the detail.
-                var problem = context.RequestServices.GetRequiredService<ProblemDetailsFactory>().CreateProblemDetails(context, status, detail: title);
-                await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+                await ApiProblems.WriteAsync(context, status, title);
                 break;
             default:
                 context.Response.ContentType = "text/html; charset=utf-8";

@@ -24,9 +24,9 @@ internal sealed class RefusePlainHttpForPeople(RequestDelegate next, IOptions<Pr
             return;
         }
         http.Response.Headers.CacheControl = "no-store";
-        var refusal = EndpointFamilies.Of(http.Request.Path) == EndpointFamily.Api
-            ? Results.Problem(detail: "HTTPS is required.", statusCode: StatusCodes.Status400BadRequest)
-            : ErrorPages.Refused("HTTPS is required.", "Request refused");
-        await refusal.ExecuteAsync(http);
+        if (EndpointFamilies.Of(http.Request.Path) == EndpointFamily.Api)
+            await ApiProblems.WriteAsync(http, StatusCodes.Status400BadRequest, "HTTPS is required.");
+        else
+            await ErrorPages.Refused("HTTPS is required.", "Request refused").ExecuteAsync(http);
     }
 }

@@ -1,5 +1,5 @@
+using Identity.Server.Hosting;
 using Microsoft.AspNetCore;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
 using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Validation.OpenIddictValidationEvents;
@@ -23,9 +23,6 @@ internal sealed class WriteProblemDetailsForChallenges : IOpenIddictValidationHa
     public async ValueTask HandleAsync(ProcessChallengeContext context)
     {
         var http = context.Transaction.GetHttpRequest()!.HttpContext;
-        // Made as every other error of the API is (InvalidInput, ExceptionHandling): type, title and traceId for the status.
-        var problem = http.RequestServices.GetRequiredService<ProblemDetailsFactory>()
-            .CreateProblemDetails(http, http.Response.StatusCode, detail: context.Transaction.Response?.ErrorDescription);
-        await http.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.CancellationToken);
+        await ApiProblems.WriteAsync(http, http.Response.StatusCode, context.Transaction.Response?.ErrorDescription);
     }
 }

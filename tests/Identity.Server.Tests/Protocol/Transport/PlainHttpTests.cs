@@ -72,6 +72,7 @@ public sealed class PlainHttpTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("HTTPS is required.", await response.Content.ReadAsStringAsync());
+        if (mediaType == "application/problem+json") await Hosting.ErrorFormatTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, path);
     }
 
     [Fact]
