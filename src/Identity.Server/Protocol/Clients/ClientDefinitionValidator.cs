@@ -18,13 +18,11 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
         var known = StandardScopes.All.Concat(scopes.Value.Select(s => s.Name)).ToHashSet(StringComparer.Ordinal);
         var failures = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        // The list is bound from the section's children in order and numbered afresh: a client declared as
-        // Identity__Clients__6__* alone is clients[0], and its messages must name the 6 the operator wrote.
+        var keys = Hosting.ListKeys.Of(configuration, "Identity:Clients", clients.Count);
         var declared = configuration.GetSection("Identity:Clients").GetChildren().ToList();
-        var keys = declared.Select(c => c.Path).ToList();
         // The binder drops a list element with a value it cannot convert (RequireConsent=yes) without a word: the client
         // would be missing, or keep its old secret. Bound alone, the element says which value it is.
-        if (keys.Count != clients.Count)
+        if (declared.Count != clients.Count)
             foreach (var section in declared)
             {
                 try
@@ -39,7 +37,7 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
         for (var i = 0; i < clients.Count; i++)
         {
             var client = clients[i];
-            var key = keys.Count == clients.Count ? keys[i] : $"Identity:Clients:{i}";
+            var key = keys[i];
             void Fail(string field, string message) => failures.Add($"{key}:{field}: {message}");
 
             if (string.IsNullOrWhiteSpace(client.ClientId) || client.ClientId.Length > 100 || client.ClientId.Any(char.IsWhiteSpace))

@@ -32,13 +32,12 @@ internal sealed class ScopeDefinitionValidator(IConfiguration configuration) : I
     public ValidateOptionsResult Validate(string? name, List<ScopeDefinition> scopes)
     {
         var failures = new List<string>();
-        // As with clients: the list is numbered afresh, so Identity__Scopes__3__* alone is scopes[0]; name the 3 written.
-        var keys = configuration.GetSection(SectionName).GetChildren().Select(c => c.Path).ToList();
+        var keys = Hosting.ListKeys.Of(configuration, SectionName, scopes.Count);
         var firstKeyOf = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < scopes.Count; i++)
         {
             var scope = scopes[i];
-            var key = keys.Count == scopes.Count ? keys[i] : $"{SectionName}:{i}";
+            var key = keys[i];
             if (!IsScopeToken(scope.Name))
             {
                 failures.Add($"{key}:Name must be a scope name: printable ASCII without spaces, '\"' or '\\' (RFC 6749 §3.3).");
