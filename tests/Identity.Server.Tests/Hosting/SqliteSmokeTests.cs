@@ -88,4 +88,23 @@ public sealed class SqliteSmokeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, concurrent[0].RefreshToken!)).Status);
         Assert.Equal("invalid_grant", (await protocol.PasswordGrantAsync(client, user with { Password = "wrong" })).Error);
     }
+
+    [Fact]
+    public async Task EmbeddedSqlite_ARemoveClientVerbRunBesideTheServer_TakesEffectAtOnce()
+    {
+        // SQLite has no change notices between processes, so the server keeps no copy of a client that the verb's process
+        // could leave stale: the removed client went on authenticating, and its token writes failed with a 500.
+        var machine = await new TestData(server).ClientAsync(grants: ["client_credentials"], allowIntrospection: true);
+        var protocol = new ProtocolClient(server.CreateClient());
+        var issued = await protocol.ClientCredentialsAsync(machine, TestData.ApiScope);
+        Assert.Equal(HttpStatusCode.OK, issued.Status);
+
+        var (exitCode, output) = await ServerVerb.RunAsync("Sqlite", $"Data Source={Path.Combine(directory.FullName, "identity.db")}",
+            "remove-client", machine.ClientId);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await protocol.IntrospectAsync(machine, issued.AccessToken!)).Status);
+        var refused = await protocol.ClientCredentialsAsync(machine, TestData.ApiScope);
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (refused.Status, refused.Error));
+    }
 }

@@ -35,7 +35,7 @@ internal sealed class DeferTokenRows(TokenWrites writes) : IOpenIddictServerHand
 /// nothing, and issues nothing.
 /// </summary>
 internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, TokenRowWriter writer, RefreshSuccessors successors,
-    UntrackedRows untracked, IOptions<DatabaseOptions> database)
+    UntrackedRows untracked, ApplicationSnapshots snapshots, IOptions<DatabaseOptions> database)
     : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -55,10 +55,38 @@ internal sealed class WriteTokenRows(TokenWrites writes, ServerDbContext db, Tok
         if (redemption is null && rows.Count == 0 && !db.ChangeTracker.HasChanges()) return;
         // Only new token rows, and no transaction of the request's own to write them in: the group writer's.
         // Anything else (SQLite, other pending changes whose order EF must keep) goes through SaveChanges.
-        var written = database.Value.Provider == DatabaseProvider.Postgres && db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges()
-            ? await writer.WriteAsync(rows, db, redemption)
-            : await SaveAsync(rows, redemption, context.CancellationToken);
+        bool written;
+        try
+        {
+            written = database.Value.Provider == DatabaseProvider.Postgres && db.Database.CurrentTransaction is null && !db.ChangeTracker.HasChanges()
+                ? await writer.WriteAsync(rows, db, redemption)
+                : await SaveAsync(rows, redemption, context.CancellationToken);
+        }
+        catch (Exception failure) when (ForeignKeyViolation.Is(failure))
+        {
+            if (failure is DbUpdateException refused) RefusedRows.Forget(refused);
+            await RejectVanishedAsync(context);
+            return;
+        }
         if (!written) await successors.ReplayAsync(context, redemption!.TokenId);
+    }
+
+    /// <summary>
+    /// The client or the authorization the rows refer to was deleted while the request ran (or, for a client, before this
+    /// node's cached copy expired): nothing was written, so nothing may be issued. The client's own error when it is gone.
+    /// </summary>
+    private async Task RejectVanishedAsync(ProcessSignInContext context)
+    {
+        var clientId = context.Request.ClientId;
+        snapshots.Evict(clientId);
+        var clientGone = clientId is null || !await db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>().AsNoTracking()
+            .AnyAsync(a => a.ClientId == clientId, context.CancellationToken);
+        if (clientGone)
+            context.Reject(context.EndpointType == OpenIddictServerEndpointType.Authorization ? Errors.UnauthorizedClient : Errors.InvalidClient,
+                "The client application no longer exists.");
+        else
+            context.Reject(context.EndpointType == OpenIddictServerEndpointType.Token ? Errors.InvalidGrant : Errors.InvalidRequest,
+                "The authorization was revoked while the request was processed.");
     }
 
     /// <summary>The same writes through EF, in one transaction when a refresh token is redeemed with them.</summary>

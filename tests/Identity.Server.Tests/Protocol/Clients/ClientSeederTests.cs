@@ -158,6 +158,33 @@ public sealed class ClientSeederTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AClientDeletedByHandWhileCached_IsRefusedAsUnknown_WithoutFailing()
+    {
+        // The node's cached copy still authenticates it (a change made by hand is seen within 5 minutes); the token's row
+        // then refers to a client that is gone. That was a 500, with the database's foreign-key error in the log.
+        var data = new TestData(server);
+        var client = await data.ClientAsync(grants: ["client_credentials"]);
+        var protocol = new ProtocolClient(server.HttpsClient());
+        Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(client)).Status);
+        await using (var connection = new Npgsql.NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var delete = new Npgsql.NpgsqlCommand("""
+                DELETE FROM "OpenIddictTokens" WHERE "ApplicationId" = (SELECT "Id" FROM "OpenIddictApplications" WHERE "ClientId" = @id);
+                DELETE FROM "OpenIddictApplications" WHERE "ClientId" = @id
+                """, connection);
+            delete.Parameters.AddWithValue("id", client.ClientId);
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        var refused = await protocol.ClientCredentialsAsync(client);
+        var again = await protocol.ClientCredentialsAsync(client);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (refused.Status, refused.Error));
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (again.Status, again.Error));
+    }
+
+    [Fact]
     public async Task RemoveClientVerb_WaitsForRowsAnotherTransactionHolds_PastTheStatementTimeout()
     {
         // Requests' statements time out after seconds; a client's removal deletes all of its tokens, and must not be cut
@@ -195,21 +222,8 @@ public sealed class ClientSeederTests(ServerFixture server)
 
     private Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunOnAsync(server.ConnectionString, args);
 
-    private async Task<(int ExitCode, string Output)> RunOnAsync(string connectionString, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["Database__Provider"] = "Postgres";
-        start.Environment["ConnectionStrings__Identity"] = connectionString;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await errors);
-    }
+    private static Task<(int ExitCode, string Output)> RunOnAsync(string connectionString, params string[] args) =>
+        ServerVerb.RunAsync("Postgres", connectionString, args);
 
     /// <summary>The remove-client verb, which is a process of its own: one scope, one call.</summary>
     private async Task<string?> RemoveAsync(string clientId, string? stillDeclared = null)
