@@ -47,7 +47,7 @@ internal sealed class ApplicationManager(
     {
         // Ours first: the base logs every URI it does not know as invalid, and this one is not. The code redemption
         // still compares its redirect_uri with the one the authorization request used, port included.
-        if (LoopbackRedirectUri.HasLoopbackPort(uri)
+        if (LoopbackRedirectUri.IsLoopbackIpLiteral(uri)
             && (await GetRedirectUrisAsync(application, cancellationToken)).Any(registered => LoopbackRedirectUri.IsPortVariant(registered, uri)))
             return true;
         return await base.ValidateRedirectUriAsync(application, uri, cancellationToken);

@@ -20,9 +20,8 @@ internal static class LoopbackRedirectUri
         Split(registered) is ({ } origin, { } rest) && Split(presented) is ({ } otherOrigin, { } otherRest)
         && string.Equals(origin, otherOrigin, StringComparison.Ordinal) && string.Equals(rest, otherRest, StringComparison.Ordinal);
 
-    /// <summary>Whether <paramref name="presented"/> names a loopback IP literal with a port, the only case <see cref="IsPortVariant"/> can widen.</summary>
-    public static bool HasLoopbackPort(string presented) =>
-        Array.Exists(Origins, o => presented.StartsWith(o + ":", StringComparison.Ordinal));
+    /// <summary>Whether <paramref name="presented"/> names a loopback IP literal, with a port or without: the only case <see cref="IsPortVariant"/> can widen.</summary>
+    public static bool IsLoopbackIpLiteral(string presented) => Split(presented).Origin is not null;
 
     /// <summary>The origin without its port and what follows the authority, or nulls when the URI is not a loopback IP literal.</summary>
     private static (string? Origin, string? AfterAuthority) Split(string uri)

@@ -60,6 +60,24 @@ public sealed class LoopbackRedirectUriTests(ServerFixture server)
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1/cb")]
+    [InlineData("http://127.0.0.1:51234/cb")]
+    [InlineData("http://[::1]/cb")]
+    public async Task LoopbackIpRedirectUri_RegisteredWithAPort_TakesAnyOther_OrNone(string redirectUri)
+    {
+        // "Any port" includes the scheme's default: an app whose registration names the port it used to listen on may
+        // now be given 80 by the operating system, and write the URI without it.
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], isPublic: true, requireConsent: false,
+            redirectUris: ["http://127.0.0.1:8080/cb", "http://[::1]:8080/cb"]), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+        var verifier = CodeFlow.NewVerifier();
+
+        var code = CodeIn(await browser.GetAsync(AuthorizeUrl(client, redirectUri, verifier)), redirectUri);
+
+        Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(client, code, redirectUri, verifier)).Status);
+    }
+
+    [Theory]
     [InlineData("http://127.0.0.1:51234/cb/")]
     [InlineData("http://127.0.0.1:51234/CB")]
     [InlineData("http://127.0.0.1:51234/cb?x=1")]
