@@ -48,9 +48,10 @@ internal static class InvalidInput
 
     // System.Text.Json's text names our CLR types ("Duplicate property 'email' encountered during deserialization of
     // type '…RegisterRequest'", "could not be converted to System.String", or to '…RegisterRequest' when the body is an
-    // array or a string): clients need the rule, not our class names.
+    // array or a string): clients need the rule, not our class names. Text that is not Unicode never gets this far
+    // (RejectRepeatedOrInvalidJson), so a member that could not be converted had another type than string.
     private static string Reword(string path, string message) =>
         message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "This member appears more than once; send it once."
-        : message.StartsWith("The JSON value could not be converted to", StringComparison.Ordinal) ? (path == "$" ? ObjectRequired : "Expected a string of valid UTF-8.")
+        : message.StartsWith("The JSON value could not be converted to", StringComparison.Ordinal) ? (path == "$" ? ObjectRequired : "Expected a string.")
         : message;
 }

@@ -16,6 +16,7 @@ internal sealed class RejectRepeatedOrInvalidJson : IAsyncResourceFilter
 {
     private const string Repeated = "This member appears more than once; send it once.";
     private const string NotUtf8 = "Expected a string of valid UTF-8.";
+    private const string NotUnicode = "Expected a string of valid Unicode text; this one has a lone surrogate escape.";
 
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
@@ -57,20 +58,34 @@ internal sealed class RejectRepeatedOrInvalidJson : IAsyncResourceFilter
                         break;
                     case JsonTokenType.PropertyName:
                         if (!reader.ValueIsEscaped && !Utf8.IsValid(reader.ValueSpan)) return (at, NotUtf8);
-                        var name = reader.GetString()!;
+                        if (Unescaped(ref reader) is not { } name) return (at, NotUnicode);
                         if (members.Count == 1) at = "$." + name;
                         if (!members.Peek().Add(name)) return (at, Repeated);
                         break;
                     case JsonTokenType.String:
                         if (!reader.ValueIsEscaped && !Utf8.IsValid(reader.ValueSpan)) return (at, NotUtf8);
+                        if (reader.ValueIsEscaped && Unescaped(ref reader) is null) return (at, NotUnicode);
                         break;
                 }
             }
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        catch (JsonException)
         {
-            // Malformed, or a name that does not unescape (a lone surrogate): the formatter's own error says where.
+            // Malformed: the formatter's own error says where.
         }
         return null;
+    }
+
+    /// <summary>The string unescaped, or null when an escape is a lone surrogate (<c>"\ud800"</c>), which no text holds.</summary>
+    private static string? Unescaped(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 }

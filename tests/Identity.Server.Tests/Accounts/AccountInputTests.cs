@@ -91,13 +91,18 @@ public sealed class AccountInputTests(ServerFixture server)
     }
 
     [Theory]
-    [InlineData("number", "Expected a string")]
-    [InlineData("invalid UTF-8", "Expected a string")]
-    [InlineData("object", "Expected a string")]
+    [InlineData("number", "Expected a string.")]
+    [InlineData("invalid UTF-8", "Expected a string of valid UTF-8.")]
+    [InlineData("lone surrogate", "Expected a string of valid Unicode text")]
+    [InlineData("object", "Expected a string.")]
     public async Task Register_WithAnUnreadableMember_Is400NamingItInWordsOfTheApi_AndCreatesNothing(string kind, string message)
     {
         var email = AccountApi.NewEmail();
-        var value = kind switch { "number" => "5"u8.ToArray(), "object" => "{}"u8.ToArray(), _ => [(byte)'"', 0xFF, 0xFE, (byte)'"'] };
+        var value = kind switch
+        {
+            "number" => "5"u8.ToArray(), "object" => "{}"u8.ToArray(), "lone surrogate" => "\"a\\ud800b\""u8.ToArray(),
+            _ => [(byte)'"', 0xFF, 0xFE, (byte)'"'],
+        };
         var body = Encoding.UTF8.GetBytes($$"""{"email":"{{email}}","password":"{{TestData.DefaultPassword}}","firstName":""").Concat(value).Concat("}"u8.ToArray()).ToArray();
         var content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
 
