@@ -41,9 +41,17 @@ catch (Exception refusal) when (StartUpRefusal.EndsTheProcess(refusal))
     Environment.ExitCode = StartUpRefusal.Report(refusal, builder.Environment);
     return;
 }
-if (await DatabaseCommands.TryRunAsync(app, args)) return;
-await app.MigrateOnStartupAsync();
-await app.PrepareProtocolAsync();
+try
+{
+    if (await DatabaseCommands.TryRunAsync(app, args)) return;
+    await app.MigrateOnStartupAsync();
+    await app.PrepareProtocolAsync();
+}
+catch (Exception failure) when (StartUpRefusal.IsTheProcess)
+{
+    Environment.ExitCode = await StartUpRefusal.ReportFailureAsync(failure, app);
+    return;
+}
 
 app.UseHeadAsGet();
 app.UseRouting(); // after HEAD became GET: routes match on the method

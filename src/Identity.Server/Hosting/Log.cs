@@ -10,4 +10,11 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9003, Level = LogLevel.Critical, Message = "Start-up refused: {Reason}")]
     public static partial void StartUpRefused(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 9004, Level = LogLevel.Critical,
+        Message = "Start-up failed: the database did not answer ({ExceptionType}: {Reason}). Start the server again once it does.")]
+    public static partial void StartUpFailedOnTheDatabase(this ILogger logger, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 9005, Level = LogLevel.Critical, Message = "Start-up failed: {Reason}")]
+    public static partial void StartUpFailed(this ILogger logger, Exception exception, string reason);
 }

@@ -19,8 +19,10 @@ internal static class StartUpRefusal
     /// cannot use (a certificate that does not open); nothing has run yet that could fail in another way. A host that
     /// runs Program's entry point itself (the tests' WebApplicationFactory) gets the exception, as from any entry point.
     /// </summary>
-    public static bool EndsTheProcess(Exception exception) =>
-        Assembly.GetEntryAssembly() == typeof(StartUpRefusal).Assembly && IsRefusal(exception);
+    public static bool EndsTheProcess(Exception exception) => IsTheProcess && IsRefusal(exception);
+
+    /// <summary>Whether this server is the process, rather than hosted by another entry point (the tests' WebApplicationFactory).</summary>
+    public static bool IsTheProcess => Assembly.GetEntryAssembly() == typeof(StartUpRefusal).Assembly;
 
     private static bool IsRefusal(Exception exception) => exception switch
     {
@@ -36,6 +38,23 @@ internal static class StartUpRefusal
             var logger = logging.CreateLogger(typeof(StartUpRefusal).FullName!);
             foreach (var reason in ReasonsOf(refusal).Distinct()) logger.StartUpRefused(reason);
         } // disposing the factory flushes the console
+        return ExitCode;
+    }
+
+    /// <summary>
+    /// A failure after the host was built and before it serves (migrating, seeding, reading the key ring, a verb's work):
+    /// logged once through the server's own logging, and exit code 1, where it was an abort with a plain-text stack
+    /// trace. A database that does not answer is the operator's to bring up, and its stack trace says nothing more; any
+    /// other failure (a key ring the configured certificate cannot decrypt) keeps its exception for diagnosis.
+    /// </summary>
+    public static async Task<int> ReportFailureAsync(Exception failure, WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StartUpRefusal).FullName!);
+        if (DatabaseFaults.IsUnavailable(failure))
+            logger.StartUpFailedOnTheDatabase(failure.GetBaseException().GetType().Name, failure.GetBaseException().Message);
+        else
+            logger.StartUpFailed(failure, failure.GetBaseException().Message);
+        await app.DisposeAsync(); // flushes the console
         return ExitCode;
     }
 

@@ -26,7 +26,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Password grant for user {UserId}: {Outcome}.")]
     public static partial void PasswordSignInRefused(this ILogger logger, string userId, string outcome);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Database migrations are pending; clients and keys will be prepared once they are applied.")]
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "The database is not migrated or does not answer yet; clients and keys will be prepared once it is and does.")]
     public static partial void ProtocolStartupDeferred(this ILogger logger);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Not listening for client changes made on other nodes ({Reason}); clients are read from the database until the connection is back.")]

@@ -218,7 +218,15 @@ internal static class ProtocolRegistration
     /// </summary>
     public static async Task PrepareProtocolAsync(this WebApplication app)
     {
-        if (await ProtocolStartup.TryPrepareAsync(app.Services, CancellationToken.None)) return;
+        try
+        {
+            if (await ProtocolStartup.TryPrepareAsync(app.Services, CancellationToken.None)) return;
+        }
+        catch (Exception exception) when (Hosting.DatabaseFaults.IsUnavailable(exception))
+        {
+            // Database:MigrateOnStartup=false and no database yet: serve health (not ready) and try again, as for a
+            // database whose migrations are still to come.
+        }
         app.Logger.ProtocolStartupDeferred();
         _ = Task.Run(async () =>
         {

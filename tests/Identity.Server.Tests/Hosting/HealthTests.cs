@@ -71,6 +71,19 @@ public sealed class HealthTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task ANodeLeftToTheMigrateVerb_StartsBeforeItsDatabaseAnswers_NotReady()
+    {
+        // With Database:MigrateOnStartup=false a node waits for the migrations (above); one whose database is not up yet
+        // has nothing else to wait for. Its start-up threw, and the process ended.
+        await using var early = ConfiguredServer.OnPostgres("Host=127.0.0.1;Port=1;Username=identity;Password=unused;Database=identity;Timeout=2",
+            new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" });
+        var http = early.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
     public async Task Ready_WithAnEmailUnsentPastTheThreshold_ReportsDegraded_StillOk()
     {
         await WithUnsentEmailAsync(age: TimeSpan.FromMinutes(20), async () =>

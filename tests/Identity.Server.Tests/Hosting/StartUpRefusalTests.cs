@@ -39,6 +39,22 @@ public sealed class StartUpRefusalTests : IDisposable
         Assert.Empty(work.GetFiles()); // refused before the database: no identity.db
     }
 
+    [Fact]
+    public async Task ADatabaseThatDoesNotAnswerAtStartUp_ExitsWithOneLogLine_NotAnAbort()
+    {
+        // Migrating at start-up needs the database; the orchestrator starts the process again. This was an unhandled
+        // exception too, after the host was built: exit 134 and a plain-text stack trace.
+        var (exitCode, output, errors) = await RunAsync("Database__Provider=Postgres", "Identity__Issuer=https://id.example.test/",
+            "ConnectionStrings__Identity=Host=127.0.0.1;Port=1;Username=identity;Password=unused;Database=identity;Timeout=3");
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}\n{output}{errors}");
+        Assert.DoesNotContain("Unhandled exception", output + errors);
+        Assert.DoesNotContain("   at ", output + errors);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var line in lines) JsonDocument.Parse(line);
+        Assert.Single(lines, l => l.Contains("Start-up failed: the database did not answer"));
+    }
+
     private async Task<(int ExitCode, string Output, string Errors)> RunAsync(params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = work.FullName, RedirectStandardOutput = true, RedirectStandardError = true };
