@@ -83,7 +83,8 @@ internal static class TelemetryRegistration
 
     public static void MapTelemetry(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<TelemetryExporters>().Prometheus) app.MapPrometheusScrapingEndpoint(ScrapePath);
+        if (app.Services.GetRequiredService<TelemetryExporters>().Prometheus)
+            app.MapPrometheusScrapingEndpoint(ScrapePath).WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
     }
 
     /// <summary>Probes and scrapes every few seconds would drown the traces worth reading.</summary>

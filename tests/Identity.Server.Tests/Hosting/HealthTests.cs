@@ -20,6 +20,22 @@ public sealed class HealthTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/metrics")]
+    public async Task HealthAndMetrics_TakeGetAndHead_AndRefuseOtherMethods(string path)
+    {
+        var http = server.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, path))).StatusCode);
+        foreach (var method in new[] { HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch })
+        {
+            var response = await http.SendAsync(new HttpRequestMessage(method, path));
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            Assert.Contains("GET", response.Content.Headers.Allow);
+        }
+    }
+
     [Fact]
     public async Task Ready_OnMigratedPostgres_AnswersOk_WithTheKeysLoaded()
     {
