@@ -77,9 +77,14 @@ internal sealed class DatabaseHealthCheck(IServiceScopeFactory scopes) : IHealth
         {
             await using var scope = scopes.CreateAsyncScope();
             var pending = await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct);
-            return pending.Count == 0
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy($"{pending.Count} migration(s) not applied.");
+            if (pending.Count > 0) return HealthCheckResult.Unhealthy($"{pending.Count} migration(s) not applied.");
+            // A standby not promoted yet (or default_transaction_read_only) answers reads, and every token request's write
+            // would be a 503: the node must not take traffic from the load balancer.
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            if (db.Database.IsNpgsql()
+                && await db.Database.SqlQueryRaw<string>("SELECT current_setting('transaction_read_only') AS \"Value\"").SingleAsync(ct) == "on")
+                return HealthCheckResult.Unhealthy("The database refuses writes (read-only).");
+            return HealthCheckResult.Healthy();
         }
         catch (Exception exception) when (DatabaseFaults.IsUnavailable(exception) || exception is System.Data.Common.DbException)
         {

@@ -87,6 +87,37 @@ public sealed class HealthTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Ready_OnADatabaseThatRefusesWrites_Answers503()
+    {
+        // A standby not promoted yet answers every read: the node looked ready, and answered every token request 503.
+        var name = await server.Postgres.CreateDatabaseAsync("readonly");
+        try
+        {
+            await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(name));
+            var http = node.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+            await using (var admin = new Npgsql.NpgsqlConnection(server.Postgres.AdminConnectionString))
+            {
+                await admin.OpenAsync();
+                await using var readOnly = new Npgsql.NpgsqlCommand($"ALTER DATABASE \"{name}\" SET default_transaction_read_only = on", admin);
+                await readOnly.ExecuteNonQueryAsync();
+            }
+            Npgsql.NpgsqlConnection.ClearAllPools(); // as after a failover: new connections
+
+            var ready = await http.GetAsync("/health/ready");
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var database = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("database");
+            Assert.Equal("The database refuses writes (read-only).", database.GetProperty("description").GetString());
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await server.Postgres.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
     public async Task ANodeLeftToTheMigrateVerb_StartsBeforeItsDatabaseAnswers_NotReady()
     {
         // With Database:MigrateOnStartup=false a node waits for the migrations (above); one whose database is not up yet
