@@ -144,6 +144,7 @@ internal static class ServerPipeline
         .AddEventHandler(WriteFormPostResponse.Descriptor)
         // Userinfo
         .AddEventHandler(AcceptPostWithoutBody.Descriptor)
+        .AddEventHandler(RejectTokenInUrl.Descriptor)
         .AddEventHandler(RejectTokenInHeaderAndBody.Descriptor)
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ExtractAccessToken<ExtractUserInfoRequestContext>.Descriptor)
         .AddEventHandler(ReadBearerToken.Descriptor)

@@ -128,6 +128,22 @@ public sealed class UserInfoTests(ServerFixture server)
         Assert.Contains("invalid_request", response.Headers.WwwAuthenticate.ToString());
     }
 
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    public async Task TokenInTheUrl_IsInvalidRequest_AndReadsNothing(string method)
+    {
+        // RFC 6750 §2.3 SHOULD NOT, RFC 9700 §4.3.2: a URL with a token ends up in logs. A GET got the person's claims.
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
+
+        var response = await protocol.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/connect/userinfo?access_token=" + token));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("error=\"invalid_request\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.DoesNotContain(user.Id, await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task WithoutOpenIdScope_Is403InsufficientScope()
     {
