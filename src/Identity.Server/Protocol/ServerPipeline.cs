@@ -9,6 +9,7 @@ using Identity.Server.Protocol.Keys;
 using Identity.Server.Protocol.Metrics;
 using Identity.Server.Protocol.Protection;
 using Identity.Server.Protocol.Revocation;
+using Identity.Server.Protocol.Resources;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Protocol.Storage;
 using Identity.Server.Protocol.Token;
@@ -58,6 +59,14 @@ internal static class ServerPipeline
         .AddEventHandler(RefuseMalformedResourcesAsInvalidTarget<ValidateAuthorizationRequestContext>.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateResourceParameter.Descriptor)
         .AddEventHandler(RefuseMalformedResourcesAsInvalidTarget<ValidateTokenRequestContext>.Descriptor)
+        .RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidatePushedResourceParameter.Descriptor)
+        .AddEventHandler(RefuseMalformedResourcesAsInvalidTarget<ValidatePushedAuthorizationRequestContext>.Descriptor)
+        .RemoveEventHandler(RejectResourcesOutsideTheScopes<ValidateAuthorizationRequestContext>.BuiltIn)
+        .RemoveEventHandler(RejectResourcesOutsideTheScopes<ValidateAuthorizationRequestContext>.BuiltInPermissions)
+        .AddEventHandler(RejectResourcesOutsideTheScopes<ValidateAuthorizationRequestContext>.Descriptor)
+        .RemoveEventHandler(RejectResourcesOutsideTheScopes<ValidatePushedAuthorizationRequestContext>.BuiltIn)
+        .RemoveEventHandler(RejectResourcesOutsideTheScopes<ValidatePushedAuthorizationRequestContext>.BuiltInPermissions)
+        .AddEventHandler(RejectResourcesOutsideTheScopes<ValidatePushedAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(AcceptUserCodesInAnyCase.Descriptor)
         .AddEventHandler(RejectMalformedProofKeys<ValidateAuthorizationRequestContext>.Descriptor)
         .AddEventHandler(RejectMalformedProofKeys<ValidatePushedAuthorizationRequestContext>.Descriptor)
@@ -118,6 +127,7 @@ internal static class ServerPipeline
         .AddEventHandler(RejectDeviceCodesOfOtherClients.Descriptor)
         .AddEventHandler(SlowDownEagerPolling.Descriptor)
         // Sign-in: redemption, lifetimes, the rows, the response
+        .AddEventHandler(NarrowAudiencesToRequestedResources.Descriptor)
         .AddEventHandler(DeferTokenRows.Descriptor)
         .RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
         .AddEventHandler(RedeemOrReplayRefreshToken.Descriptor)

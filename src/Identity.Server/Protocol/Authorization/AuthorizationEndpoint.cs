@@ -1,3 +1,4 @@
+using Identity.Server.Protocol.Resources;
 using Microsoft.AspNetCore;
 using Identity.Server.Accounts;
 using Identity.Server.Protocol.Identities;
@@ -89,7 +90,15 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
         var roles = granted.Contains(StandardScopes.Roles) ? await users.GetRolesAsync(user) : [];
         var principal = Principals.ForUser(user, [.. roles], granted, authenticatedAt.Value, session.Principal!.FindFirst("sid")?.Value ?? Sessions.NewId());
         principal.SetScopes(scopes);
-        principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
+        // RFC 8707 §2.1: the resources asked for (each one of the scopes', RejectResourcesOutsideTheScopes) are what the code's tokens are for.
+        var audiences = catalog.AudiencesOf(granted, issuer.Value);
+        if (request.GetResources() is { Length: > 0 } asked)
+        {
+            if (RequestedResources.Resolve(asked, audiences) is not { } narrowed)
+                return OAuthResults.Reject(new OAuthError(Errors.InvalidTarget, RequestedResources.NotReached(RequestedResources.Outside(asked, audiences)!)));
+            audiences = narrowed;
+        }
+        principal.SetResources(audiences);
         return OAuthResults.SignIn(principal);
     }
 

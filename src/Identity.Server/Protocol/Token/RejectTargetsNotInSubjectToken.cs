@@ -7,9 +7,9 @@ namespace Identity.Server.Protocol.Token;
 
 /// <summary>
 /// The <c>audience</c> and <c>resource</c> parameters of a token request (RFC 8693 §2.1, RFC 8707 §2) may name only
-/// what the presented subject token is already for — a token exchange narrows, it never reaches a new audience — and
-/// only a token exchange presents one: anything else is <c>invalid_target</c> (RFC 8693 §2.2.2; the other grants
-/// take their audiences from their scopes). In place of OpenIddict's ValidateAudiences and ValidateResources (a
+/// what the presented subject token is already for — a token exchange narrows, it never reaches a new audience. The
+/// other grants take their audiences from their scopes, narrowed by <c>resource</c> (<see cref="Resources.NarrowAudiencesToRequestedResources"/>);
+/// <c>audience</c>, RFC 8693's alone, is <c>invalid_request</c> there. In place of OpenIddict's ValidateAudiences and ValidateResources (a
 /// global list, compared as strings: a resource <c>https://api.example</c> could never match, as OpenIddict keeps it as
 /// <c>https://api.example/</c>) and of its ValidateAudiencePermissions and ValidateResourcePermissions, which want
 /// per-client aud:/rsrc: permissions SPEC §5 has no setting for, and answer invalid_request.
@@ -25,6 +25,9 @@ internal sealed class RejectTargetsNotInSubjectToken : IOpenIddictServerHandler<
 
     public ValueTask HandleAsync(ValidateTokenRequestContext context)
     {
+        // RFC 8707's resource narrows the other grants' tokens once their audiences are known
+        // (NarrowAudiencesToRequestedResources); their audience parameter OpenIddict refuses (ValidateAudienceParameter).
+        if (!context.Request.IsTokenExchangeGrantType()) return ValueTask.CompletedTask;
         var reachable = context.SubjectTokenPrincipal?.GetAudiences() ?? [];
         if (Requested(context.Request).FirstOrDefault(target => Resolve(target, reachable) is null) is { } target)
             context.Reject(Errors.InvalidTarget, $"The token cannot be issued for '{(target.Length <= 60 ? target : target[..60] + "...")}'.");

@@ -7,7 +7,7 @@ namespace Identity.Server.Protocol.Transport;
 /// <summary>
 /// RFC 8707 §2: a <c>resource</c> that is not an absolute URI, or has a fragment, is <c>invalid_target</c> ("The requested
 /// resource is invalid, missing, unknown, or malformed"); OpenIddict's ValidateResourceParameter, which this replaces at
-/// the authorization and token endpoints, answers <c>invalid_request</c>. The same checks, the same place.
+/// the authorization, pushed authorization and token endpoints, answers <c>invalid_request</c>. The same checks, the same place.
 /// </summary>
 internal sealed class RefuseMalformedResourcesAsInvalidTarget<TContext> : IOpenIddictServerHandler<TContext>
     where TContext : OpenIddictServerEvents.BaseValidatingContext
@@ -17,7 +17,9 @@ internal sealed class RefuseMalformedResourcesAsInvalidTarget<TContext> : IOpenI
             .UseSingletonHandler<RefuseMalformedResourcesAsInvalidTarget<TContext>>()
             .SetOrder(typeof(TContext) == typeof(OpenIddictServerEvents.ValidateTokenRequestContext)
                 ? OpenIddictServerHandlers.Exchange.ValidateResourceParameter.Descriptor.Order
-                : OpenIddictServerHandlers.Authentication.ValidateResourceParameter.Descriptor.Order)
+                : typeof(TContext) == typeof(OpenIddictServerEvents.ValidatePushedAuthorizationRequestContext)
+                    ? OpenIddictServerHandlers.Authentication.ValidatePushedResourceParameter.Descriptor.Order
+                    : OpenIddictServerHandlers.Authentication.ValidateResourceParameter.Descriptor.Order)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
