@@ -194,7 +194,8 @@ internal static class ProtocolRegistration
         return builder;
     }
 
-    public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) => app.UseMiddleware<ProtocolGuards>();
+    public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) =>
+        app.UseMiddleware<ProtocolGuards>().UseMiddleware<RefuseUnsupportedMethods>();
 
     /// <summary>Refuses text that is not UTF-8 before anything reads it (Utf8Guard); after CORS, so that a browser can read the refusal.</summary>
     public static IApplicationBuilder UseUtf8Guard(this IApplicationBuilder app) => app.UseMiddleware<Utf8Guard>();

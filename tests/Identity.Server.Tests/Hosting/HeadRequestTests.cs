@@ -64,11 +64,12 @@ public sealed class HeadRequestTests(ServerFixture server)
     [InlineData("/connect/token")]
     [InlineData("/connect/revoke")]
     [InlineData("/connect/par")]
-    public async Task HeadOnAPostOnlyEndpoint_IsStillRefusedByOpenIddict(string path)
+    public async Task HeadOnAPostOnlyEndpoint_IsStillRefused(string path)
     {
         var head = await SendAsync(HttpMethod.Head, path, null);
 
-        Assert.Equal(HttpStatusCode.BadRequest, head.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, head.StatusCode);
+        Assert.Equal(["POST"], head.Content.Headers.Allow);
     }
 
     private async Task<string> AccessTokenAsync()

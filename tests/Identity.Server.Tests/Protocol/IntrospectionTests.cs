@@ -52,7 +52,7 @@ public sealed class IntrospectionTests(ServerFixture server)
 
         foreach (var result in new[] { viaQuery, viaBasic })
         {
-            Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, result.Status);
             Assert.Equal("invalid_request", result.Error);
             Assert.False(result.Json.TryGetProperty("active", out _));
         }
