@@ -7,8 +7,12 @@ public sealed class AccountsOptions
 
     /// <summary>Default true: unconfirmed users cannot get tokens.</summary>
     public bool RequireConfirmedEmail { get; set; } = true;
-    /// <summary>Roles a registration may ask for. Default ["user"].</summary>
-    public string[] SelfServiceRoles { get; set; } = ["user"];
+    /// <summary>
+    /// Roles a registration may ask for; the first is given when it asks for none. Default ["user"], from
+    /// <see cref="Hosting.DefaultSettings"/>: an initialised array would be kept by the binder, which appends the
+    /// configured roles to it, so that ["customer"] read as ["user", "customer"].
+    /// </summary>
+    public string[] SelfServiceRoles { get; set; } = [];
     /// <summary>Default 24 hours.</summary>
     public TimeSpan EmailConfirmationLinkLifetime { get; set; } = TimeSpan.FromHours(24);
     /// <summary>Default 1 hour.</summary>
@@ -39,11 +43,21 @@ public sealed class LockoutPolicyOptions
     public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(15);
 }
 
-internal sealed class AccountsOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<AccountsOptions>
+internal sealed class AccountsOptionsValidator(IConfiguration configuration) : Microsoft.Extensions.Options.IValidateOptions<AccountsOptions>
 {
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, AccountsOptions options)
     {
         var failures = new List<string>();
+        // A blank role passed and made registrations asking for it a 500; a role is a name, as ASP.NET Core Identity stores it.
+        var roleKeys = Hosting.ListKeys.Of(configuration, $"{AccountsOptions.SectionName}:{nameof(AccountsOptions.SelfServiceRoles)}", options.SelfServiceRoles.Length);
+        for (var i = 0; i < options.SelfServiceRoles.Length; i++)
+        {
+            var role = options.SelfServiceRoles[i];
+            if (string.IsNullOrWhiteSpace(role) || role.Trim() != role || role.Length > 256 || role.Any(char.IsControl))
+                failures.Add($"{roleKeys[i]} must be a role name: not blank, at most 256 characters, without surrounding spaces or control characters.");
+            else if (options.SelfServiceRoles.Take(i).Contains(role, StringComparer.OrdinalIgnoreCase))
+                failures.Add($"{roleKeys[i]} repeats the role '{role}'.");
+        }
         if (options.Password.MinimumLength is < 1 or > 64) failures.Add("Accounts:Password:MinimumLength must be between 1 and 64.");
         if (options.Password.MaximumLength < 64) failures.Add("Accounts:Password:MaximumLength must be at least 64 (OWASP ASVS 5 §6.2).");
         if (options.Password.HashIterations < 10_000) failures.Add("Accounts:Password:HashIterations must be at least 10000.");

@@ -44,6 +44,8 @@ internal static class DefaultSettings
         ["Database:Provider"] = "Sqlite",
         // Relative to the working directory (SQLite's rule): `dotnet run --project src/Identity.Server` puts it in the project folder.
         ["ConnectionStrings:Identity"] = Persistence.DatabaseOptions.DefaultConnectionString,
+        // Here, not in AccountsOptions: configured roles replace it (Accounts:SelfServiceRoles:0=customer leaves "user" out).
+        ["Accounts:SelfServiceRoles:0"] = "user",
     };
 
     /// <summary>SPEC §5: plain HTTP on localhost, and a public client for a local SPA.</summary>

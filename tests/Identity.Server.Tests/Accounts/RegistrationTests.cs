@@ -77,6 +77,31 @@ public sealed class RegistrationTests(ServerFixture server)
         Assert.Equal(0, await data.DbAsync(db => db.Users.CountAsync(u => u.Email == email)));
     }
 
+    [Fact]
+    public async Task ConfiguredSelfServiceRoles_ReplaceTheDefault()
+    {
+        // The binder appended configured roles to an initialised ["user"]: "user" stayed self-service, and was given.
+        var name = await server.Postgres.CreateDatabaseAsync("roles");
+        try
+        {
+            await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(name),
+                new Dictionary<string, string?> { ["Accounts:SelfServiceRoles:0"] = "customer" });
+            var other = new AccountApi(node.CreateClient(), server.Mail);
+
+            var (asUser, refusal) = await other.RegisterAsync(AccountApi.NewEmail(), role: "user");
+            var (plain, profile) = await other.RegisterAsync(AccountApi.NewEmail());
+
+            Assert.Equal(HttpStatusCode.BadRequest, asUser.StatusCode);
+            Assert.Equal("Registration may ask only for: customer.", refusal.GetProperty("errors").GetProperty("role")[0].GetString());
+            Assert.Equal(HttpStatusCode.Created, plain.StatusCode);
+            Assert.Equal(["customer"], profile.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        }
+        finally
+        {
+            await server.Postgres.DropDatabaseAsync(name);
+        }
+    }
+
     [Theory]
     [InlineData("short7!", "password")]
     [InlineData("password1", "password")]

@@ -24,6 +24,10 @@ public sealed class ConfigurationTests
     [InlineData("Identity:Issuer", "https://id.example.test/base/")]
     [InlineData("Identity:RequireHttps", "perhaps")]
     [InlineData("Accounts:Password:MinimumLength", "0")]
+    // A blank role started, and a registration asking for it was a 500 (a14 audit).
+    [InlineData("Accounts:SelfServiceRoles:0", " ")]
+    [InlineData("Accounts:SelfServiceRoles:0", "")]
+    [InlineData("Accounts:SelfServiceRoles:0", " customer")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     [InlineData("Jobs:Prune:Interval", "-00:00:01")]
     [InlineData("Jobs:Prune:RetentionAge", "-1.00:00:00")]
