@@ -29,7 +29,10 @@ internal static class ForwardedHeadersSetup
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(networks[i], out var parsed)
                     ? parsed
                     : throw new InvalidOperationException($"ForwardedHeaders:KnownNetworks:{i}: '{networks[i]}' is not a CIDR network."));
-        });
+        })
+        // Read at start-up, so that a list it cannot read is a start-up refusal (exit 1, one log line), not an abort
+        // when the pipeline is built, after the migrations and key ring already ran.
+        .ValidateOnStart();
         return builder;
     }
 

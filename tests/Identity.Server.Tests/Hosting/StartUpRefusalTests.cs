@@ -25,6 +25,9 @@ public sealed class StartUpRefusalTests : IDisposable
     // The provider's own words named no key.
     [InlineData("Database__Provider=Postgres", "ConnectionStrings:Identity", "", "")]
     [InlineData("ConnectionStrings__Identity=Foo=bar", "ConnectionStrings:Identity", "", "")]
+    // Read when the pipeline was built: an abort, after the migrations and the key ring had run.
+    [InlineData("ForwardedHeaders__KnownProxies__0=not-an-ip", "ForwardedHeaders:KnownProxies:0", "", "")]
+    [InlineData("ForwardedHeaders__KnownNetworks__0=10.0.0.0/99", "ForwardedHeaders:KnownNetworks:0", "", "")]
     public async Task RefusedConfiguration_ExitsWithItsReasons_AsLogLines(string setting, string key, string other, string otherKey)
     {
         var (exitCode, output, errors) = await RunAsync(setting, other);
