@@ -28,10 +28,12 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, second.RefreshToken!)).Status);
     }
 
-    [Fact]
-    public async Task RetryInsideTheLeeway_ReturnsTheVerySameSuccessor()
+    [Theory]
+    [InlineData("jwt")]
+    [InlineData("reference")]
+    public async Task RetryInsideTheLeeway_ReturnsTheVerySameSuccessor(string format)
     {
-        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var (client, user) = (await data.ClientAsync(format: format), await data.UserAsync());
         var first = await protocol.PasswordGrantAsync(client, user);
 
         var second = await protocol.RefreshAsync(client, first.RefreshToken!);
@@ -41,6 +43,23 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         Assert.Equal(second.RefreshToken, retry.RefreshToken);
         Assert.Equal(second.AccessToken, retry.AccessToken);
         Assert.Equal(second.IdToken, retry.IdToken);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, second.RefreshToken!)).Status);
+    }
+
+    [Theory]
+    [InlineData("jwt")]
+    [InlineData("reference")]
+    public async Task RetryInsideTheLeeway_AfterTheSuccessorsAccessTokenWasRevoked_IsInvalidGrant(string format)
+    {
+        // The retry was answered 200 with the very access token revocation had killed (audit a13 F3).
+        var (client, user) = (await data.ClientAsync(format: format), await data.UserAsync());
+        var first = await protocol.PasswordGrantAsync(client, user);
+        var second = await protocol.RefreshAsync(client, first.RefreshToken!);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.RevokeAsync(client, second.AccessToken!)).Status);
+
+        var retry = await protocol.RefreshAsync(client, first.RefreshToken!);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "invalid_grant"), (retry.Status, retry.Error));
         Assert.Equal(HttpStatusCode.OK, (await protocol.RefreshAsync(client, second.RefreshToken!)).Status);
     }
 
