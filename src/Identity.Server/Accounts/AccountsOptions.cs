@@ -62,6 +62,8 @@ internal sealed class AccountsOptionsValidator(IConfiguration configuration) : M
         if (options.Password.MaximumLength < 64) failures.Add("Accounts:Password:MaximumLength must be at least 64 (OWASP ASVS 5 §6.2).");
         if (options.Password.HashIterations < 10_000) failures.Add("Accounts:Password:HashIterations must be at least 10000.");
         if (options.Lockout.MaxFailedAttempts < 1) failures.Add("Accounts:Lockout:MaxFailedAttempts must be at least 1.");
+        // As for the other rate limits: below 1 it silently became 1 an hour.
+        if (options.EmailsPerAddressPerHour < 1) failures.Add("Accounts:EmailsPerAddressPerHour must be at least 1.");
         // Bounds against slips, and against lockout ends and link expiries out of DateTimeOffset's range. A link is a
         // credential in a mailbox: a confirmation link for a month at most, a reset link, which takes over the
         // account, for a day (OWASP Forgot Password Cheat Sheet: reset tokens expire after a short time). A lockout

@@ -48,25 +48,29 @@ internal static class DefaultSettings
         ["Accounts:SelfServiceRoles:0"] = "user",
     };
 
-    /// <summary>SPEC §5: plain HTTP on localhost, and a public client for a local SPA.</summary>
+    /// <summary>
+    /// SPEC §5: plain HTTP on localhost, and a public client for a local SPA. The client is keyed by name, not by index 0:
+    /// configuration merges lists entry by entry, so an operator's first client, declared at index 0, took every setting
+    /// it did not name from the SPA's (its redirect URI, the code grant, RequireConsent=false), and the SPA was gone.
+    /// </summary>
     private static readonly Dictionary<string, string?> Development = new()
     {
         ["Identity:Issuer"] = "http://localhost:5000/",
         ["Identity:RequireHttps"] = "false",
-        ["Identity:Clients:0:ClientId"] = "spa",
-        ["Identity:Clients:0:DisplayName"] = "Development SPA",
-        ["Identity:Clients:0:Type"] = "public",
-        ["Identity:Clients:0:AllowedGrantTypes:0"] = "password",
-        ["Identity:Clients:0:AllowedGrantTypes:1"] = "refresh_token",
-        ["Identity:Clients:0:AllowedGrantTypes:2"] = "authorization_code",
-        ["Identity:Clients:0:AllowedScopes:0"] = "openid",
-        ["Identity:Clients:0:AllowedScopes:1"] = "profile",
-        ["Identity:Clients:0:AllowedScopes:2"] = "email",
-        ["Identity:Clients:0:AllowedScopes:3"] = "offline_access",
-        ["Identity:Clients:0:AllowedScopes:4"] = "roles",
-        ["Identity:Clients:0:RedirectUris:0"] = "http://localhost:5173/callback",
-        ["Identity:Clients:0:PostLogoutRedirectUris:0"] = "http://localhost:5173/",
-        ["Identity:Clients:0:AllowedCorsOrigins:0"] = "http://localhost:5173",
-        ["Identity:Clients:0:RequireConsent"] = "false",
+        ["Identity:Clients:spa:ClientId"] = "spa",
+        ["Identity:Clients:spa:DisplayName"] = "Development SPA",
+        ["Identity:Clients:spa:Type"] = "public",
+        ["Identity:Clients:spa:AllowedGrantTypes:0"] = "password",
+        ["Identity:Clients:spa:AllowedGrantTypes:1"] = "refresh_token",
+        ["Identity:Clients:spa:AllowedGrantTypes:2"] = "authorization_code",
+        ["Identity:Clients:spa:AllowedScopes:0"] = "openid",
+        ["Identity:Clients:spa:AllowedScopes:1"] = "profile",
+        ["Identity:Clients:spa:AllowedScopes:2"] = "email",
+        ["Identity:Clients:spa:AllowedScopes:3"] = "offline_access",
+        ["Identity:Clients:spa:AllowedScopes:4"] = "roles",
+        ["Identity:Clients:spa:RedirectUris:0"] = "http://localhost:5173/callback",
+        ["Identity:Clients:spa:PostLogoutRedirectUris:0"] = "http://localhost:5173/",
+        ["Identity:Clients:spa:AllowedCorsOrigins:0"] = "http://localhost:5173",
+        ["Identity:Clients:spa:RequireConsent"] = "false",
     };
 }

@@ -28,6 +28,7 @@ public sealed class ConfigurationTests
     [InlineData("Accounts:SelfServiceRoles:0", " ")]
     [InlineData("Accounts:SelfServiceRoles:0", "")]
     [InlineData("Accounts:SelfServiceRoles:0", " customer")]
+    [InlineData("Accounts:EmailsPerAddressPerHour", "0")]
     [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address")]
     [InlineData("Jobs:Prune:Interval", "-00:00:01")]
     [InlineData("Jobs:Prune:RetentionAge", "-1.00:00:00")]
