@@ -52,13 +52,10 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
         // The audience: the targets asked for, each a resource of the scopes kept; else the subject's own, as far as they reach.
         var granted = scopes.ToHashSet(StringComparer.Ordinal);
         var reach = catalog.AudiencesOf(granted, issuer.Value);
-        var targets = new List<string>();
-        foreach (var target in RejectTargetsNotInSubjectToken.Requested(request))
-        {
-            if (RejectTargetsNotInSubjectToken.Resolve(target, reach) is not { } audience)
-                return new OAuthError(Errors.InvalidTarget, "The requested audience is not one of the requested scopes' resources.") { Detail = target };
-            if (!targets.Contains(audience)) targets.Add(audience);
-        }
+        var requested = RejectTargetsNotInSubjectToken.Requested(request).ToList();
+        if (Resources.RequestedResources.Resolve(requested, reach) is not { } targets)
+            return new OAuthError(Errors.InvalidTarget, "The requested audience is not one of the requested scopes' resources.")
+                { Detail = Resources.RequestedResources.Outside(requested, reach) };
         var audiences = targets.Count > 0 ? targets : reach.Intersect(subject.GetAudiences(), StringComparer.Ordinal).ToList();
         if (audiences.Count == 0) return new OAuthError(Errors.InvalidTarget, "The subject token is for none of these scopes' resources.");
 
