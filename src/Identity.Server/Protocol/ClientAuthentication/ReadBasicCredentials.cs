@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using Microsoft.AspNetCore;
 using Microsoft.Net.Http.Headers;
@@ -13,7 +14,9 @@ namespace Identity.Server.Protocol.ClientAuthentication;
 /// ExtractBasicAuthenticationCredentials, which differs from it twice. A Basic header it cannot read was answered
 /// 400 invalid_request; it is an attempt to authenticate through the Authorization header, which §5.2 answers with
 /// 401 invalid_client (SPEC §2). And a client_id in the body naming another client than the header was silently
-/// overwritten by the header's; naming two clients in one request is now 400 invalid_request.
+/// overwritten by the header's; naming two clients in one request is now 400 invalid_request. So is a body that
+/// repeats one of the parameters this handler reads and writes: RejectRepeatedParameters runs after it, and saw only
+/// the header's single value written over <c>client_id=a&amp;client_id=b</c>, which OpenIddict reads as absent.
 /// </summary>
 internal sealed class ReadBasicCredentials<TContext> : IOpenIddictServerHandler<TContext> where TContext : BaseValidatingContext
 {
@@ -33,6 +36,13 @@ internal sealed class ReadBasicCredentials<TContext> : IOpenIddictServerHandler<
         if (header is null || !header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return default;
         var request = context.Transaction.Request!;
 
+        // RFC 6749 §3.2: parameters "MUST NOT be included more than once", in the words of RejectRepeatedParameters.
+        foreach (var name in (ReadOnlySpan<string>)[Parameters.ClientId, Parameters.ClientSecret, Parameters.ClientAssertion])
+        {
+            if (request.GetParameter(name)?.GetRawValue() is not ImmutableArray<string?> { Length: > 1 }) continue;
+            context.Reject(Errors.InvalidRequest, $"The '{name}' parameter is repeated.");
+            return default;
+        }
         // §2.3: one authentication method per request.
         if (!string.IsNullOrEmpty(request.ClientSecret) || !string.IsNullOrEmpty(request.ClientAssertion))
         {

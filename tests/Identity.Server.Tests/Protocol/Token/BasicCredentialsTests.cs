@@ -70,6 +70,46 @@ public sealed class BasicCredentialsTests(ServerFixture server)
         Assert.Empty(await data.TokensAsync(other.ClientId));
     }
 
+    public static TheoryData<string, string, bool> RepeatedBesideBasic => new()
+    {
+        // endpoint, repeated parameter, whether the header's client comes first
+        { "/connect/token", "client_id", true },
+        { "/connect/token", "client_id", false },
+        { "/connect/token", "client_secret", true },
+        { "/connect/par", "client_id", true },
+        { "/connect/par", "client_id", false },
+        { "/connect/introspect", "client_id", true },
+        { "/connect/revoke", "client_id", true },
+        { "/connect/device", "client_id", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(RepeatedBesideBasic))]
+    public async Task ARepeatedCredentialParameter_BesideBasic_IsInvalidRequest_AndIssuesNothing(string endpoint, string name, bool headersFirst)
+    {
+        // SPEC §6, RFC 6749 §3.2. The header's credentials were written over the repeated body value, so the repeat went unseen.
+        const string redirectUri = "https://app.example.test/callback";
+        var client = await data.ClientAsync(grants: ["client_credentials", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"],
+            redirectUris: [redirectUri], allowIntrospection: true);
+        var other = await data.ClientAsync(grants: ["client_credentials"]);
+        (string, string?) Own() => (name, name == "client_id" ? client.ClientId : client.Secret);
+        (string, string?) Foreign() => (name, name == "client_id" ? other.ClientId : other.Secret);
+        var form = ProtocolClient.Form(("grant_type", "client_credentials"), ("response_type", "code"), ("redirect_uri", redirectUri),
+            ("scope", "openid"), ("code_challenge", CodeFlow.Challenge(CodeFlow.NewVerifier())), ("code_challenge_method", "S256"), ("token", "x"),
+            headersFirst ? Own() : Foreign(), headersFirst ? Foreign() : Own());
+
+        var result = await protocol.TokenAsync(client, form, endpoint);
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("invalid_request", result.Error);
+        Assert.Equal($"The '{name}' parameter is repeated.", result.ErrorDescription);
+        Assert.Null(result.AccessToken);
+        Assert.Null(result.Field("request_uri"));
+        Assert.Null(result.Field("device_code"));
+        Assert.Empty(await data.TokensAsync(client.ClientId));
+        Assert.Empty(await data.TokensAsync(other.ClientId));
+    }
+
     [Fact]
     public async Task ABodyNamingTheSameClient_IsAccepted()
     {
