@@ -74,6 +74,7 @@ internal static class AccountsRegistration
             .AddMvcOptions(mvc =>
             {
                 mvc.Filters.Add<RejectRepeatedOrInvalidJson>();
+                mvc.Filters.Add<RejectRepeatedQueryParameters>();
                 foreach (var json in mvc.InputFormatters.OfType<SystemTextJsonInputFormatter>())
                     foreach (var encoding in json.SupportedEncodings.Where(e => e.CodePage != Encoding.UTF8.CodePage).ToList())
                         json.SupportedEncodings.Remove(encoding);

@@ -34,6 +34,37 @@ public sealed class EmailConfirmationTests(ServerFixture server)
         Assert.Equal("The address this link confirms is already confirmed.", again.GetProperty("errors").GetProperty("token")[0].GetString());
     }
 
+    [Theory]
+    [InlineData("userId", true)]
+    [InlineData("userId", false)]
+    [InlineData("token", true)]
+    [InlineData("token", false)]
+    [InlineData("USERID", true)]
+    public async Task ARepeatedParameter_Is400NamingIt_AndConfirmsNothing(string repeated, bool genuineFirst)
+    {
+        // SPEC §6. Binding took the first value, so a genuine link with a second userId or token appended still confirmed.
+        var email = AccountApi.NewEmail();
+        await api.RegisterAsync(email);
+        var link = await api.LinkAsync(email, "/account/confirm-email");
+        var genuine = repeated.Equals("userId", StringComparison.OrdinalIgnoreCase) ? link.UserId : Uri.EscapeDataString(link.Token);
+        var values = genuineFirst ? new[] { genuine, "other" } : ["other", genuine];
+        var query = repeated.Equals("userId", StringComparison.OrdinalIgnoreCase)
+            ? $"userId={values[0]}&{repeated}={values[1]}&token={Uri.EscapeDataString(link.Token)}"
+            : $"userId={link.UserId}&token={values[0]}&{repeated}={values[1]}";
+
+        var (response, json) = await api.SendAsync(HttpMethod.Get, $"/api/account/confirm-email?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = json.GetProperty("errors");
+        Assert.Equal(["This parameter appears more than once; send it once."],
+            errors.GetProperty(repeated.Equals("userId", StringComparison.OrdinalIgnoreCase) ? "userId" : "token").EnumerateArray().Select(e => e.GetString()));
+        await using var scope = server.Services.CreateAsyncScope();
+        Assert.False((await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByIdAsync(link.UserId))!.EmailConfirmed);
+        // The link was not used up: sent alone, it still confirms.
+        Assert.Equal(HttpStatusCode.OK, (await ConfirmAsync(link)).Response.StatusCode);
+    }
+
     [Fact]
     public async Task WrongToken_Is400()
     {
