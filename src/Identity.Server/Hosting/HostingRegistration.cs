@@ -31,7 +31,11 @@ internal static class HostingRegistration
         // A year, this host only: subdomains may be other teams' sites, and preloading is the operator's decision.
         builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(365));
         builder.Services.AddProblemDetails();
-        builder.Services.AddRazorPages().AddMvcOptions(mvc => mvc.Filters.Add<Pages.ShowExpiredForms>());
+        builder.Services.AddRazorPages().AddMvcOptions(mvc =>
+        {
+            mvc.Filters.Add<Pages.ShowExpiredForms>();
+            mvc.Filters.Add<Pages.RefuseRepeatedParameters>();
+        });
         // Lax, not the framework's Strict: a Strict cookie stays off a top-level arrival from another site (a client's
         // redirect to the login page, a link in webmail), a new one is issued, and every form open in another tab
         // fails its check. It is still off every cross-site POST, and the token in the form is still checked.
