@@ -116,12 +116,17 @@ public sealed class UserInfoTests(ServerFixture server)
         Assert.Contains("invalid_request", response.Headers.WwwAuthenticate.ToString());
     }
 
-    [Fact]
-    public async Task TokenInHeaderAndBody_IsInvalidRequest()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)] // a repeated parameter read as absent, and the header's token answered 200
+    public async Task TokenInHeaderAndBody_IsInvalidRequest(int inBody)
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         var token = (await protocol.PasswordGrantAsync(client, user, "openid")).AccessToken!;
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo") { Content = new FormUrlEncodedContent([new("access_token", token)]) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/userinfo")
+        {
+            Content = new FormUrlEncodedContent(Enumerable.Repeat(new KeyValuePair<string, string>("access_token", token), inBody)),
+        };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var response = await protocol.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

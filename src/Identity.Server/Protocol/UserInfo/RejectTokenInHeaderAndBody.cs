@@ -24,7 +24,8 @@ internal sealed class RejectTokenInHeaderAndBody : IOpenIddictServerHandler<Extr
     public ValueTask HandleAsync(ExtractUserInfoRequestContext context)
     {
         var header = context.Transaction.GetHttpRequest()!.Headers[HeaderNames.Authorization].ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(context.Request?.AccessToken))
+        // The parameter, not its string: a repeated access_token reads as no string, and the header's token was then used.
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && context.Request?.GetParameter(Parameters.AccessToken) is not null)
             context.Reject(Errors.InvalidRequest, "Send the access token once, in the Authorization header or the form.");
         return ValueTask.CompletedTask;
     }
