@@ -8,6 +8,16 @@ public sealed record AccountError(int Status, IDictionary<string, string[]> Erro
     public static AccountError Field(string field, string message, int status = StatusCodes.Status400BadRequest) =>
         new(status, new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>A 400 naming every field at fault, or null when none is.</summary>
+    public static AccountError? Invalid(IDictionary<string, string[]> errors) =>
+        errors.Count == 0 ? null : new(StatusCodes.Status400BadRequest, errors);
+
+    /// <summary>This error and more fields at fault, in one answer (SPEC §3: the 400 lists the fields).</summary>
+    public AccountError With(IDictionary<string, string[]> more) => more.Count == 0 ? this : this with
+    {
+        Errors = Errors.Concat(more).GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.SelectMany(e => e.Value).ToArray()),
+    };
+
     /// <summary>Identity's error codes, each placed on the field it concerns; duplicates are 409.</summary>
     public static AccountError FromIdentity(IdentityResult result, string passwordField = "password")
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Identity.Server.Accounts.Contracts;
 using Identity.Server.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Formatters;
@@ -48,7 +49,8 @@ internal static class AccountsRegistration
         services.AddSingleton<CommonPasswords>();
         // Instead of Identity's validator, which counts UTF-16 units and knows only composition rules (ASVS 5 §6.2.5
         // asks for none): PasswordPolicy alone decides.
-        services.Replace(ServiceDescriptor.Scoped<IPasswordValidator<ApplicationUser>, PasswordPolicy>());
+        services.AddScoped<PasswordPolicy>();
+        services.Replace(ServiceDescriptor.Scoped<IPasswordValidator<ApplicationUser>>(provider => provider.GetRequiredService<PasswordPolicy>()));
         services.AddSingleton<EmailRateLimiter>();
         services.AddScoped<LockoutCounter>();
         services.AddScoped<NewPasswords>();
@@ -61,6 +63,11 @@ internal static class AccountsRegistration
         services.AddScoped<ChangePasswordHandler>();
         services.AddScoped<PasswordResetHandler>();
         services.AddScoped<ProfileHandler>();
+        // What CheckEveryField asks, by the request's type, when a request's attributes have refused a field.
+        services.AddKeyedScoped<IInputCheck>(typeof(RegisterRequest), (provider, _) => provider.GetRequiredService<RegistrationHandler>());
+        services.AddKeyedScoped<IInputCheck>(typeof(ChangePasswordRequest), (provider, _) => provider.GetRequiredService<ChangePasswordHandler>());
+        services.AddKeyedScoped<IInputCheck>(typeof(ResetPasswordRequest), (provider, _) => provider.GetRequiredService<PasswordResetHandler>());
+        services.AddKeyedScoped<IInputCheck>(typeof(UpdateProfileRequest), (provider, _) => provider.GetRequiredService<ProfileHandler>());
         // Validation errors are keyed by the members as clients send them ("email", not the property's "Email"), as the
         // errors the handlers find are.
         services.AddControllers(mvc => mvc.ModelMetadataDetailsProviders.Add(new SystemTextJsonValidationMetadataProvider()))
@@ -75,6 +82,8 @@ internal static class AccountsRegistration
             {
                 mvc.Filters.Add<RejectRepeatedOrInvalidJson>();
                 mvc.Filters.Add<RejectRepeatedQueryParameters>();
+                // An instance, so that its own order counts (added by type, a filter's order is the collection's 0).
+                mvc.Filters.Add(new CheckEveryField());
                 foreach (var json in mvc.InputFormatters.OfType<SystemTextJsonInputFormatter>())
                     foreach (var encoding in json.SupportedEncodings.Where(e => e.CodePage != Encoding.UTF8.CodePage).ToList())
                         json.SupportedEncodings.Remove(encoding);

@@ -36,6 +36,10 @@ internal sealed class PasswordPolicy(CommonPasswords common, IOptions<AccountsOp
         return errors.Count == 0 ? IdentityResult.Success : IdentityResult.Failed([.. errors]);
     }
 
+    /// <summary>The refusals of a new password, on the field that carried it; empty when the password is acceptable.</summary>
+    public Dictionary<string, string[]> Refusals(string password, string field) =>
+        Validate(password) is { Succeeded: false } refused ? new() { [field] = [.. refused.Errors.Select(e => e.Description)] } : [];
+
     private static IdentityError Error(string code, string description) => new() { Code = code, Description = description };
 }
 

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Identity.Server.Accounts.Contracts;
 using Identity.Server.Email;
 using Identity.Server.Persistence;
@@ -8,15 +9,14 @@ namespace Identity.Server.Accounts;
 
 /// <summary>PUT /api/account/profile. A new email stays pending until the link sent to it is clicked (SPEC §3).</summary>
 internal sealed class ProfileHandler(ServerDbContext db, UserManager<ApplicationUser> users, AccountTokens tokens, AccountEmails emails,
-    EmailOutbox outbox, ProfileReader profiles, TimeProvider time)
+    EmailOutbox outbox, ProfileReader profiles, TimeProvider time) : IInputCheck<UpdateProfileRequest>
 {
     public async Task<(ProfileResponse? Profile, AccountError? Error)> UpdateAsync(string userId, UpdateProfileRequest request, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
         if (user is null) return (null, AccountError.Field("", "The account no longer exists."));
+        if (AccountError.Invalid(Check(request, user)) is { } invalid) return (null, invalid);
         var rename = request.UserName is not null && request.UserName != user.UserName;
-        // A pending address is not the account's yet: confirming it moves a user name that was the old address.
-        if (rename && UserNames.IsAnotherAddress(request.UserName!, user.Email)) return (null, AccountError.Field("userName", UserNames.NotOwnAddressMessage));
         var sameEmail = request.Email is not null && string.Equals(request.Email, user.Email, StringComparison.OrdinalIgnoreCase);
         var newEmail = request.Email is not null && !sameEmail ? request.Email : null;
         // Before the rename, which is saved at once: a refused request changes nothing.
@@ -55,6 +55,20 @@ internal sealed class ProfileHandler(ServerDbContext db, UserManager<Application
             await db.SaveChangesAsync(ct);
         }
         return (await profiles.ReadAsync(user.Id, ct), null);
+    }
+
+    /// <summary>The user name, which needs the account: when the request's attributes refused another field too.</summary>
+    public async Task<Dictionary<string, string[]>> CheckAsync(UpdateProfileRequest request, ClaimsPrincipal caller, IReadOnlySet<string> refused, CancellationToken ct) =>
+        refused.Contains("userName") || request.UserName is null || await users.FindByIdAsync(caller.FindFirst("sub")!.Value) is not { } user ? [] : Check(request, user);
+
+    /// <summary>Every 400 an update can get besides its attributes' (a 409 comes after them).</summary>
+    private static Dictionary<string, string[]> Check(UpdateProfileRequest request, ApplicationUser user)
+    {
+        var errors = new Dictionary<string, string[]>();
+        // A pending address is not the account's yet: confirming it moves a user name that was the old address.
+        if (request.UserName is not null && request.UserName != user.UserName && UserNames.IsAnotherAddress(request.UserName, user.Email))
+            errors["userName"] = [UserNames.NotOwnAddressMessage];
+        return errors;
     }
 
     private static AccountError UserNameTaken() => AccountError.Field("userName", "This user name is taken.", StatusCodes.Status409Conflict);

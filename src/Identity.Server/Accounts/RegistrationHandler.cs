@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Identity.Server.Accounts.Contracts;
 using Identity.Server.Email;
 using Identity.Server.Persistence;
@@ -11,18 +12,15 @@ namespace Identity.Server.Accounts;
 /// Creates the user, their role, the confirmation token and the confirmation email in one transaction: either all of
 /// it exists afterwards or none of it (SPEC §3, §6).
 /// </summary>
-internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords,
-    EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time)
+internal sealed class RegistrationHandler(ServerDbContext db, UserManager<ApplicationUser> users, PasswordHashes passwords, PasswordPolicy policy,
+    EmailOutbox outbox, ProfileReader profiles, IOptions<AccountsOptions> options, TimeProvider time) : IInputCheck<RegisterRequest>
 {
     public async Task<(ProfileResponse? Profile, AccountError? Error)> RegisterAsync(RegisterRequest request, CancellationToken ct)
     {
+        if (AccountError.Invalid(Check(request)) is { } invalid) return (null, invalid);
         var selfService = options.Value.SelfServiceRoles;
-        if (request.Role is not null && !selfService.Contains(request.Role, StringComparer.OrdinalIgnoreCase))
-            return (null, AccountError.Field("role", $"Registration may ask only for: {string.Join(", ", selfService)}."));
         var role = request.Role is null ? selfService.FirstOrDefault() : selfService.First(r => r.Equals(request.Role, StringComparison.OrdinalIgnoreCase));
         var userName = request.UserName ?? request.Email!;
-        if (UserNames.IsAnotherAddress(userName, request.Email))
-            return (null, AccountError.Field("userName", UserNames.NotOwnAddressMessage));
         if (await users.FindByEmailAsync(request.Email!) is not null)
             return (null, AccountError.Field("email", "An account with this email already exists.", StatusCodes.Status409Conflict));
         if (await users.FindByNameAsync(userName) is not null)
@@ -38,10 +36,8 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
             CreatedAt = now,
             UpdatedAt = now,
         };
-        // Checked and hashed before the transaction: waiting for its turn to hash holds no connection.
-        var (hash, refused) = await passwords.HashNewAsync(user, request.Password!, ct);
-        if (hash is null) return (null, AccountError.FromIdentity(refused));
-        user.PasswordHash = hash;
+        // Hashed before the transaction: waiting for its turn to hash holds no connection.
+        user.PasswordHash = await passwords.HashAsync(user, request.Password!, ct);
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -66,4 +62,22 @@ internal sealed class RegistrationHandler(ServerDbContext db, UserManager<Applic
         }
         return (await profiles.ReadAsync(user.Id, ct), null);
     }
+
+    /// <summary>The role, the user name and the password: every 400 a registration can get, answered together.</summary>
+    public Dictionary<string, string[]> Check(RegisterRequest request, IReadOnlySet<string>? refused = null)
+    {
+        refused ??= new HashSet<string>();
+        var errors = new Dictionary<string, string[]>();
+        var selfService = options.Value.SelfServiceRoles;
+        if (!refused.Contains("role") && request.Role is not null && !selfService.Contains(request.Role, StringComparer.OrdinalIgnoreCase))
+            errors["role"] = [$"Registration may ask only for: {string.Join(", ", selfService)}."];
+        if (!refused.Contains("userName") && request.UserName is not null && UserNames.IsAnotherAddress(request.UserName, request.Email))
+            errors["userName"] = [UserNames.NotOwnAddressMessage];
+        if (!refused.Contains("password") && request.Password is not null)
+            foreach (var (field, messages) in policy.Refusals(request.Password, "password")) errors[field] = messages;
+        return errors;
+    }
+
+    Task<Dictionary<string, string[]>> IInputCheck<RegisterRequest>.CheckAsync(RegisterRequest request, ClaimsPrincipal caller, IReadOnlySet<string> refused, CancellationToken ct) =>
+        Task.FromResult(Check(request, refused));
 }

@@ -30,6 +30,10 @@ internal sealed class RegisterModel(RegistrationHandler registration) : PageMode
         if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(request, new(request), invalid, validateAllProperties: true))
         {
             foreach (var result in invalid) Add(result.MemberNames.FirstOrDefault(), result.ErrorMessage ?? "Invalid value.");
+            // And the password rules, so that one answer marks every field at fault (as the API's 400 lists them).
+            var refused = invalid.SelectMany(result => result.MemberNames).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var (field, messages) in registration.Check(request, refused))
+                foreach (var message in messages) Add(field, message);
             Message = PageMessage.Error("Check the fields marked below.");
             return;
         }
