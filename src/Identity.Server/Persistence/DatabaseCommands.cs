@@ -45,8 +45,16 @@ internal static class DatabaseCommands
         var verb = Verb(args);
         await using var scope = app.Services.CreateAsyncScope();
         PersistenceRegistration.LongWork(scope.ServiceProvider.GetRequiredService<ServerDbContext>());
+        var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
         if (verb == "migrate")
-            await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+            await migrator.MigrateAsync(CancellationToken.None);
+        // The other verbs read and delete in our tables: on a database without them (or without the newest) they failed
+        // with "no such table" and a stack trace, logged as a failed start-up, which did not say what to do.
+        else if (await migrator.PendingAsync(CancellationToken.None) is { Count: > 0 } pending)
+        {
+            Console.Error.WriteLine($"The database is not migrated: {pending.Count} migration(s) not applied. Run 'migrate' first.");
+            Environment.ExitCode = 1;
+        }
         else if (verb == RemoveClient)
         {
             if (Operands(args).Skip(1).ToArray() is not [{ } clientId])
