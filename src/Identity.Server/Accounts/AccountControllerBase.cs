@@ -15,6 +15,10 @@ namespace Identity.Server.Accounts;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status400BadRequest, "application/problem+json")]
 [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
+[ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status413PayloadTooLarge, "application/problem+json",
+    Description = "The request body is larger than the server accepts (1 MiB).")]
+[ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status503ServiceUnavailable, "application/problem+json",
+    Description = "The database is unavailable; try again after the Retry-After header's delay (SPEC §6).")]
 internal abstract class AccountControllerBase : ControllerBase
 {
     /// <summary>
@@ -39,6 +43,10 @@ internal abstract class AccountControllerBase : ControllerBase
     protected string? CurrentAuthorization => User.GetAuthorizationId();
 
     protected const string BearerPolicy = BearerPolicies.User;
+
+    protected const string NoToken = "The access token is missing, invalid, expired or revoked; WWW-Authenticate says which (RFC 6750 §3.1).";
+    protected const string NotAnAccountToken =
+        "The access token is not a person's sign-in through a first-party client (a client's own token, or a third-party app's).";
 }
 
 /// <summary>Lets MVC find our controllers although, like every type here, they are internal.</summary>

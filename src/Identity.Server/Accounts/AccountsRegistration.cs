@@ -96,7 +96,12 @@ internal static class AccountsRegistration
                 api.ClientErrorMapping[StatusCodes.Status503ServiceUnavailable] = new() { Link = "https://tools.ietf.org/html/rfc9110#section-15.6.4", Title = "Service Unavailable" };
             });
         // /openapi/v1.json describes the account API; the protocol endpoints are described by discovery and their RFCs.
-        services.AddOpenApi(options => options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
+        services.AddOpenApi(options =>
+        {
+            options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            options.AddDocumentTransformer<BearerSecurityScheme>();
+            options.AddOperationTransformer<BearerSecurityScheme>();
+        });
         return builder;
     }
 

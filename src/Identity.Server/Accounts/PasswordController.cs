@@ -11,7 +11,8 @@ internal sealed class PasswordController : AccountControllerBase
     [HttpPost]
     [Authorize(Policy = BearerPolicy)]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
-    [ProducesResponseType(StatusCodes.Status401Unauthorized)]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status401Unauthorized, "application/problem+json", Description = NoToken)]
+    [ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status403Forbidden, "application/problem+json", Description = NotAnAccountToken)]
     public async Task<IActionResult> ChangeAsync([FromBody] ChangePasswordRequest request, [FromServices] ChangePasswordHandler handler, CancellationToken ct)
     {
         var error = await handler.ChangeAsync(UserId, CurrentAuthorization, request.CurrentPassword!, request.NewPassword!, ct);

@@ -6,12 +6,14 @@ namespace Identity.Server.Accounts;
 
 [Route("api/account/profile")]
 [Authorize(Policy = BearerPolicy)]
-[ProducesResponseType(StatusCodes.Status401Unauthorized)]
+[ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status401Unauthorized, "application/problem+json", Description = NoToken)]
+[ProducesResponseType(typeof(ProblemDetails), StatusCodes.Status403Forbidden, "application/problem+json", Description = NotAnAccountToken)]
 internal sealed class ProfileController : AccountControllerBase
 {
     [HttpGet]
     [Consumes("application/json", IsOptional = true)]
     [ProducesResponseType(typeof(ProfileResponse), StatusCodes.Status200OK)]
+    [ProducesResponseType(typeof(ValidationProblemDetails), StatusCodes.Status404NotFound, "application/problem+json", Description = "The account no longer exists.")]
     public async Task<ActionResult<ProfileResponse>> GetAsync([FromServices] ProfileReader profiles, CancellationToken ct) =>
         await profiles.ReadAsync(UserId, ct) is { } profile ? Ok(profile) : Problem(AccountError.Field("", "The account no longer exists.", StatusCodes.Status404NotFound));
 
