@@ -82,6 +82,7 @@ public sealed class ConfigurationTests
     // RFC 9700 §2.6: with RequireHttps (on outside Development), http only for loopback.
     [InlineData("RedirectUris:0", "http://plain.example.com/cb")]
     [InlineData("PostLogoutRedirectUris:0", "http://plain.example.com/")]
+    [InlineData("AllowedCorsOrigins:0", "http://plain.example.com")]
     // A value the binder cannot convert dropped the whole client without a word (and kept an existing one's old secret).
     [InlineData("RequireConsent", "yes")]
     [InlineData("AccessTokenLifetime", "abc")]

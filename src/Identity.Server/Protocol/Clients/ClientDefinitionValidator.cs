@@ -83,8 +83,14 @@ internal sealed class ClientDefinitionValidator(IOptions<List<ScopeDefinition>> 
                         Fail(field, $"'{uri}' is http on a host that is not loopback; with {ProtocolOptions.SectionName}:RequireHttps use https " +
                             "(http only on 127.0.0.1, [::1] or localhost, for a native app; RFC 9700 §2.6).");
                 }
-            foreach (var origin in client.AllowedCorsOrigins.Where(o => !IsOrigin(o)))
-                Fail("AllowedCorsOrigins", $"'{origin}' must be an origin: scheme://host[:port], no path.");
+            foreach (var origin in client.AllowedCorsOrigins)
+            {
+                if (!IsOrigin(origin)) Fail("AllowedCorsOrigins", $"'{origin}' must be an origin: scheme://host[:port], no path.");
+                // A page served over plain HTTP can be rewritten on the way, and then holds the person's tokens: the same
+                // rule as for its redirect URIs.
+                else if (protocol.Value.RequireHttps && IsPlainHttpOffLoopback(origin))
+                    Fail("AllowedCorsOrigins", $"'{origin}' is http on a host that is not loopback; with {ProtocolOptions.SectionName}:RequireHttps use https.");
+            }
             if (!string.Equals(client.AccessTokenFormat, "jwt", StringComparison.OrdinalIgnoreCase)
                 && !string.Equals(client.AccessTokenFormat, "reference", StringComparison.OrdinalIgnoreCase))
                 Fail("AccessTokenFormat", "must be 'jwt' or 'reference'.");
