@@ -30,6 +30,26 @@ public sealed class EndSessionTests(ServerFixture server)
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1:53111/bye", true)]
+    [InlineData("http://[::1]:53111/bye", true)]
+    [InlineData("http://127.0.0.1:53111/other", false)]
+    public async Task ALoopbackPostLogoutUri_TakesAnyPort_AsItsRedirectUriDoes(string presented, bool returned)
+    {
+        // RFC 8252 §7.3's "any port", for the native app that signs out: its listener has a port of the moment too.
+        var client = await data.ClientAsync(grants: ["authorization_code", "password"], isPublic: true, redirectUris: [Callback],
+            postLogoutRedirectUris: ["http://127.0.0.1/bye", "http://[::1]/bye"]);
+        var idToken = (await protocol.PasswordGrantAsync(client, await data.UserAsync(), scope: "openid")).IdToken!;
+
+        var response = await server.CreateClient().GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            ["client_id"] = client.ClientId, ["id_token_hint"] = idToken, ["post_logout_redirect_uri"] = presented, ["state"] = "s",
+        }));
+
+        if (returned) Assert.Equal($"{presented}?state=s", response.Headers.Location?.OriginalString);
+        else Assert.Equal((HttpStatusCode.BadRequest, null), (response.StatusCode, response.Headers.Location));
+    }
+
+    [Theory]
     [InlineData("altered signature")]
     [InlineData("altered payload")]
     [InlineData("not a token")]

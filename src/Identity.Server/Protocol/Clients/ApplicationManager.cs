@@ -15,9 +15,9 @@ namespace Identity.Server.Protocol.Clients;
 /// every authenticated request) protects low-entropy secrets against guessing; a long machine-generated secret is
 /// already beyond guessing, so the cost would only cap client_credentials and introspection throughput. Shorter
 /// secrets keep OpenIddict's PBKDF2. Second, through <c>ValidateRedirectUriAsync</c>, which the authorization and
-/// pushed authorization endpoints ask: a redirect URI registered on a loopback IP literal accepts any port
-/// (<see cref="LoopbackRedirectUri"/>, RFC 8252 §7.3). OpenIddict's own relaxation needs application type "native",
-/// which we do not set: it also takes localhost, refuses the scheme's default port, and widens post-logout URIs too.
+/// pushed authorization endpoints ask, and <c>ValidatePostLogoutRedirectUriAsync</c>: a redirect URI registered on a
+/// loopback IP literal accepts any port (<see cref="LoopbackRedirectUri"/>, RFC 8252 §7.3). OpenIddict's own relaxation
+/// needs application type "native", which we do not set: it also takes localhost and refuses the scheme's default port.
 /// </summary>
 internal sealed class ApplicationManager(
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication<Guid>> cache,
@@ -51,6 +51,19 @@ internal sealed class ApplicationManager(
             && (await GetRedirectUrisAsync(application, cancellationToken)).Any(registered => LoopbackRedirectUri.IsPortVariant(registered, uri)))
             return true;
         return await base.ValidateRedirectUriAsync(application, uri, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same rule for post-logout redirect URIs: a native app signing out listens on a port of the moment too. Asked
+    /// when the request names its client (client_id); OpenIddict looks a URI alone up by its exact text.
+    /// </summary>
+    public override async ValueTask<bool> ValidatePostLogoutRedirectUriAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, string uri,
+        CancellationToken cancellationToken = default)
+    {
+        if (LoopbackRedirectUri.IsLoopbackIpLiteral(uri)
+            && (await GetPostLogoutRedirectUrisAsync(application, cancellationToken)).Any(registered => LoopbackRedirectUri.IsPortVariant(registered, uri)))
+            return true;
+        return await base.ValidatePostLogoutRedirectUriAsync(application, uri, cancellationToken);
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
