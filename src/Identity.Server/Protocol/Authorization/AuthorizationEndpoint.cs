@@ -75,7 +75,8 @@ internal sealed class AuthorizationEndpoint(SignInPolicy signIn, UserManager<App
             if (PushedRequests.Of(http) is not null && (await http.Request.ReadFormAsync(ct))[Parameters.Scope] != request.Scope)
                 return ErrorPages.Refused("The consent form does not match the request; start again from the application.");
             if (decision != "allow") return OAuthResults.Reject(new OAuthError(Errors.AccessDenied, "The user denied the request."));
-            await consents.GrantAsync(user.Id, request.ClientId!, scopes, ct);
+            if (!await consents.GrantAsync(user.Id, request.ClientId!, scopes, ct))
+                return ErrorPages.Refused("The application no longer exists.");
         }
         else if (await consents.IsRequiredAsync(user.Id, request.ClientId!, scopes, ct) || request.HasPromptValue(PromptValues.Consent))
         {

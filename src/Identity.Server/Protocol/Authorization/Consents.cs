@@ -1,4 +1,7 @@
 using System.Collections.Immutable;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Storage;
+using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -8,7 +11,8 @@ namespace Identity.Server.Protocol.Authorization;
 /// Remembered consent: a permanent OpenIddict authorization of a person for a client, with the scopes granted. Clients
 /// declared with RequireConsent=false (OpenIddict's implicit consent type) never ask.
 /// </summary>
-internal sealed class Consents(IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, TimeProvider time)
+internal sealed class Consents(IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations, TimeProvider time,
+    ApplicationSnapshots snapshots)
 {
     public async Task<bool> IsRequiredAsync(string userId, string clientId, ImmutableArray<string> scopes, CancellationToken ct)
     {
@@ -20,7 +24,8 @@ internal sealed class Consents(IOpenIddictApplicationManager applications, IOpen
         return true;
     }
 
-    public async Task GrantAsync(string userId, string clientId, ImmutableArray<string> scopes, CancellationToken ct)
+    /// <summary>Remembers the consent; false when the client is gone (deleted while this node still had it cached).</summary>
+    public async Task<bool> GrantAsync(string userId, string clientId, ImmutableArray<string> scopes, CancellationToken ct)
     {
         var application = await ApplicationAsync(clientId, ct);
         var descriptor = new OpenIddictAuthorizationDescriptor
@@ -32,7 +37,17 @@ internal sealed class Consents(IOpenIddictApplicationManager applications, IOpen
             CreationDate = time.GetUtcNow(),
         };
         descriptor.Scopes.UnionWith(scopes);
-        await authorizations.CreateAsync(descriptor, ct);
+        try
+        {
+            await authorizations.CreateAsync(descriptor, ct);
+        }
+        catch (DbUpdateException refused) when (ForeignKeyViolation.Is(refused))
+        {
+            RefusedRows.Forget(refused);
+            snapshots.Evict(clientId);
+            return false;
+        }
+        return true;
     }
 
     private async Task<object> ApplicationAsync(string clientId, CancellationToken ct) =>

@@ -1,4 +1,7 @@
 using System.Security.Claims;
+using Identity.Server.Persistence;
+using Identity.Server.Protocol.Storage;
+using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -9,7 +12,8 @@ namespace Identity.Server.Protocol.Authorization;
 /// ending the sign-in (reuse of a rotated refresh token, revocation, a password change) revokes all of them at once.
 /// A remembered consent is a permanent authorization, and is not a session.
 /// </summary>
-internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications)
+internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications,
+    ApplicationSnapshots snapshots)
 {
     /// <summary>A new OIDC session id (<c>sid</c>).</summary>
     public static string NewId() => Guid.NewGuid().ToString("N");
@@ -17,13 +21,25 @@ internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, I
     /// <summary>
     /// Opens the authorization of a password sign-in. OpenIddict opens one by itself only when a refresh token is
     /// issued; a sign-in without offline_access is a session too, and its tokens must be told from a client's own.
+    /// False when the client is gone: deleted by hand while this node still had it cached, or removed meanwhile.
     /// </summary>
-    public async Task OpenAsync(ClaimsPrincipal principal, string clientId, CancellationToken ct)
+    public async Task<bool> OpenAsync(ClaimsPrincipal principal, string clientId, CancellationToken ct)
     {
-        var application = await applications.FindByClientIdAsync(clientId, ct) ?? throw new InvalidOperationException($"Client {clientId} vanished.");
-        var authorization = await authorizations.CreateAsync(principal, principal.GetClaim(Claims.Subject)!,
-            (await applications.GetIdAsync(application, ct))!, AuthorizationTypes.AdHoc, principal.GetScopes(), ct);
+        if (await applications.FindByClientIdAsync(clientId, ct) is not { } application) return false;
+        object authorization;
+        try
+        {
+            authorization = await authorizations.CreateAsync(principal, principal.GetClaim(Claims.Subject)!,
+                (await applications.GetIdAsync(application, ct))!, AuthorizationTypes.AdHoc, principal.GetScopes(), ct);
+        }
+        catch (DbUpdateException refused) when (ForeignKeyViolation.Is(refused))
+        {
+            RefusedRows.Forget(refused);
+            snapshots.Evict(clientId);
+            return false;
+        }
         principal.SetAuthorizationId(await authorizations.GetIdAsync(authorization, ct));
+        return true;
     }
 
     /// <summary>Ends every sign-in of a person (but <paramref name="except"/>): their authorizations and all their tokens.</summary>

@@ -45,7 +45,8 @@ internal sealed class PasswordGrantHandler(SignInPolicy signIn, PasswordGrantRat
         var principal = Principals.ForUser(user!, [.. roles], granted, time.GetUtcNow(), Sessions.NewId());
         principal.SetScopes(scopes);
         principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
-        await sessions.OpenAsync(principal, request.ClientId!, ct);
+        if (!await sessions.OpenAsync(principal, request.ClientId!, ct))
+            return new OAuthError(Errors.InvalidClient, "The client application no longer exists.") { Detail = "client deleted" };
         // A reset or change that stored a new password while this one was being verified ends the sessions it finds,
         // and this one may have opened after it looked. Opened first, then compared: either the reset finds this
         // session, or this sees the reset's new stamp. Before, such a sign-in with the old password kept its tokens.

@@ -166,22 +166,75 @@ public sealed class ClientSeederTests(ServerFixture server)
         var client = await data.ClientAsync(grants: ["client_credentials"]);
         var protocol = new ProtocolClient(server.HttpsClient());
         Assert.Equal(HttpStatusCode.OK, (await protocol.ClientCredentialsAsync(client)).Status);
-        await using (var connection = new Npgsql.NpgsqlConnection(server.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var delete = new Npgsql.NpgsqlCommand("""
-                DELETE FROM "OpenIddictTokens" WHERE "ApplicationId" = (SELECT "Id" FROM "OpenIddictApplications" WHERE "ClientId" = @id);
-                DELETE FROM "OpenIddictApplications" WHERE "ClientId" = @id
-                """, connection);
-            delete.Parameters.AddWithValue("id", client.ClientId);
-            await delete.ExecuteNonQueryAsync();
-        }
+        await DeleteByHandAsync(client.ClientId);
 
         var refused = await protocol.ClientCredentialsAsync(client);
         var again = await protocol.ClientCredentialsAsync(client);
 
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (refused.Status, refused.Error));
         Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (again.Status, again.Error));
+    }
+
+    [Fact]
+    public async Task AClientDeletedByHandWhileCached_IsRefusedAsUnknown_ByThePasswordGrant()
+    {
+        // The password grant opens its session (an authorization row) before any token: that insert failed on the
+        // foreign key, a 500 on every node until the cached copy expired.
+        var data = new TestData(server);
+        var client = await data.ClientAsync(grants: ["password", "refresh_token"]);
+        var user = await data.UserAsync();
+        var protocol = new ProtocolClient(server.HttpsClient());
+        Assert.Equal(HttpStatusCode.OK, (await protocol.PasswordGrantAsync(client, user)).Status);
+        await DeleteByHandAsync(client.ClientId);
+
+        var refused = await protocol.PasswordGrantAsync(client, user);
+        var again = await protocol.PasswordGrantAsync(client, user);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (refused.Status, refused.Error));
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_client"), (again.Status, again.Error));
+        Assert.Empty(await data.TokensAsync(user.Id));
+    }
+
+    [Fact]
+    public async Task AClientDeletedByHandWhileCached_IsRefusedOnTheConsentPage_WithoutFailing()
+    {
+        // The person's "allow" remembers the consent (a permanent authorization row): that insert failed on the foreign key.
+        var data = new TestData(server);
+        const string redirectUri = "https://app.example.test/cb";
+        var client = await data.ClientAsync(grants: ["authorization_code"], redirectUris: [redirectUri], requireConsent: true);
+        var browser = await CodeFlow.SignedInAsync(server, await data.UserAsync());
+        var toConsent = await browser.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+        {
+            ["response_type"] = "code", ["client_id"] = client.ClientId, ["redirect_uri"] = redirectUri, ["scope"] = "openid", ["state"] = "s",
+            ["code_challenge"] = CodeFlow.Challenge(CodeFlow.NewVerifier()), ["code_challenge_method"] = "S256",
+        }));
+        Assert.StartsWith("/connect/consent", toConsent.Headers.Location!.ToString());
+        var page = await browser.GetStringAsync(toConsent.Headers.Location);
+        var returnUrl = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("https://localhost"), toConsent.Headers.Location).Query)["returnUrl"].ToString();
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri("https://localhost"), returnUrl).Query)
+            .ToDictionary(p => p.Key, p => p.Value.ToString());
+        form["consent_decision"] = "allow";
+        form["__RequestVerificationToken"] = CodeFlow.Antiforgery(page);
+        await DeleteByHandAsync(client.ClientId);
+
+        var answer = await browser.PostAsync("/connect/authorize", new FormUrlEncodedContent(form));
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("The application no longer exists.", await answer.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>What an operator deleting a client in the database does: its tokens and authorizations first, for the foreign keys.</summary>
+    private async Task DeleteByHandAsync(string clientId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var delete = new Npgsql.NpgsqlCommand("""
+            DELETE FROM "OpenIddictTokens" WHERE "ApplicationId" = (SELECT "Id" FROM "OpenIddictApplications" WHERE "ClientId" = @id);
+            DELETE FROM "OpenIddictAuthorizations" WHERE "ApplicationId" = (SELECT "Id" FROM "OpenIddictApplications" WHERE "ClientId" = @id);
+            DELETE FROM "OpenIddictApplications" WHERE "ClientId" = @id
+            """, connection);
+        delete.Parameters.AddWithValue("id", clientId);
+        await delete.ExecuteNonQueryAsync();
     }
 
     [Fact]
