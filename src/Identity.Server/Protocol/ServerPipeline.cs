@@ -140,6 +140,7 @@ internal static class ServerPipeline
         .AddEventHandler(WriteTokenRows.Descriptor)
         .AddEventHandler(StateLifetimeAsIssued.Descriptor)
         .AddEventHandler(AttachPollingInterval.Descriptor)
+        .AddEventHandler(AdvertiseVerificationUnderTheIssuer.Descriptor)
         .AddEventHandler(ReportRejectedExchangeTokensAsInvalidRequest.Descriptor)
         // What goes into a token
         .AddEventHandler(SelectKeys.Descriptor)

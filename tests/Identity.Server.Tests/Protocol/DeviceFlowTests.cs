@@ -39,6 +39,23 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task VerificationUris_AreUnderTheConfiguredIssuer_WhateverTheHostHeaderSays()
+    {
+        // The device shows the person where to enter the code: a forged Host, or a node's own address behind a proxy, was echoed there.
+        var client = await DeviceClientAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/device")
+        {
+            Content = new FormUrlEncodedContent([new("client_id", client.ClientId), new("scope", "openid")]),
+        };
+        request.Headers.Host = "evil.example:8443";
+
+        var started = DeviceAuthorization.From(await device.SendAsync(request));
+
+        Assert.Equal("https://localhost/connect/verify", started.VerificationUri);
+        Assert.StartsWith("https://localhost/connect/verify?user_code=", started.VerificationUriComplete);
+    }
+
+    [Fact]
     public async Task Polling_IsPendingUntilAllowed_TooFastIsSlowDown_ThenTokensOnce()
     {
         var (client, user) = (await DeviceClientAsync(), await data.UserAsync());

@@ -36,5 +36,5 @@ internal sealed class AdvertiseEndpointsUnderTheIssuer(IOptions<ProtocolOptions>
     }
 
     /// <summary>The endpoint's path on the issuer's origin (the issuer has no path of its own: ProtocolRegistration).</summary>
-    private static Uri? Under(Uri issuer, Uri? endpoint) => endpoint is null ? null : new Uri(issuer, endpoint.IsAbsoluteUri ? endpoint.PathAndQuery : endpoint.OriginalString);
+    internal static Uri? Under(Uri issuer, Uri? endpoint) => endpoint is null ? null : new Uri(issuer, endpoint.IsAbsoluteUri ? endpoint.PathAndQuery : endpoint.OriginalString);
 }
