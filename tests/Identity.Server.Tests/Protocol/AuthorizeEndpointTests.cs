@@ -340,6 +340,9 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("script-src 'nonce-", csp);
         Assert.Contains($"<script nonce=\"{csp.Split("'nonce-")[1].Split('\'')[0]}\">", html);
+        // Chromium holds form-action against the redirects after the post too: the client's own 302 from its callback to
+        // another of its origins was blocked, and the person left on a blank page (audit a16a).
+        Assert.DoesNotContain("form-action", csp);
     }
 
     [Fact]

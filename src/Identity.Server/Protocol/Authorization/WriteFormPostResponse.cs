@@ -42,11 +42,12 @@ internal sealed class WriteFormPostResponse : IOpenIddictServerHandler<ApplyAuth
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/html; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        response.Headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'nonce-{nonce}'; form-action {FormAction(context.RedirectUri)}; frame-ancestors 'none'";
+        // No form-action: Chromium applies it to every redirect the form's post leads to, so a client whose callback then
+        // sends the person to another of its origins (a gateway's /signin-oidc to the front end) left them on a blank
+        // page; and a private-use scheme redirect URI has no origin to name. The form's action is the validated
+        // redirect URI, written here and encoded, and no other markup is on the page.
+        response.Headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'nonce-{nonce}'; frame-ancestors 'none'";
         await response.WriteAsync(html, context.CancellationToken);
         context.HandleRequest();
     }
-
-    // The form posts to the client's own origin, and only there.
-    private static string FormAction(string redirectUri) => new Uri(redirectUri).GetLeftPart(UriPartial.Authority);
 }
