@@ -40,6 +40,38 @@ internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigra
         }
     }
 
+    /// <summary>
+    /// Runs a node's start-up writes (seeding) while no other node migrates or seeds: nodes started together find the
+    /// migrations applied at the same moment, and their seeders then raced for the same new rows. The loser's insert was
+    /// refused and absorbed, but EF Core had logged the failed statement as an error. On SQLite there is one node.
+    /// </summary>
+    public async Task OneNodeAtATimeAsync(Func<Task> work, CancellationToken ct)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            await work();
+            return;
+        }
+        // The lock belongs to the session: kept open until it is released, whatever the work does with the context.
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({PostgresLockKey})", ct);
+            try
+            {
+                await work();
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({PostgresLockKey})", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>The migrations this build ships that the database has not applied; all of them on an empty database.</summary>
     public async Task<IReadOnlyList<string>> PendingAsync(CancellationToken ct)
     {

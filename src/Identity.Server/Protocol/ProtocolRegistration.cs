@@ -251,10 +251,14 @@ internal static class ProtocolStartup
     public static async Task<bool> TryPrepareAsync(IServiceProvider services, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
-        if ((await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>().PendingAsync(ct)).Count > 0) return false;
-        await scope.ServiceProvider.GetRequiredService<ScopeSeeder>().SeedAsync(ct);
-        await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(ct);
-        await AccountsRegistration.EnsureSelfServiceRolesAsync(services, ct);
+        var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
+        if ((await migrator.PendingAsync(ct)).Count > 0) return false;
+        await migrator.OneNodeAtATimeAsync(async () =>
+        {
+            await scope.ServiceProvider.GetRequiredService<ScopeSeeder>().SeedAsync(ct);
+            await scope.ServiceProvider.GetRequiredService<ClientSeeder>().SeedAsync(ct);
+            await AccountsRegistration.EnsureSelfServiceRolesAsync(services, ct);
+        }, ct);
         await services.GetRequiredService<KeyRingLoader>().GetAsync(ct);
         return true;
     }

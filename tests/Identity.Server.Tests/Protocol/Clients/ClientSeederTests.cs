@@ -1,5 +1,6 @@
 using System.Net;
 using Identity.Server.Persistence;
+using Identity.Server.Protocol;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Tests.Infrastructure;
@@ -31,6 +32,39 @@ public sealed class ClientSeederTests(ServerFixture server)
 
             Assert.Equal(1, await new TestData(server).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreApplication<Guid>>()
                 .CountAsync(a => a.ClientId == definition.ClientId)));
+        }
+    }
+
+    [Fact]
+    public async Task NodesFindingTheDatabaseMigratedTogether_SeedOneAtATime_AndLogNoFailedStatement()
+    {
+        // Database:MigrateOnStartup=false: nodes poll until an operator's migrate has run, find it at the same moment, and
+        // seed together. Each new scope's insert but one was refused and absorbed, and EF Core logged it as an error.
+        var name = await server.Postgres.CreateDatabaseAsync("seedrace");
+        try
+        {
+            var log = new LogRecorder();
+            await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(name)).WithWebHostBuilder(log.For("node"));
+            node.CreateClient();
+            for (var round = 0; round < 5; round++)
+            {
+                await using (var connection = new Npgsql.NpgsqlConnection(server.Postgres.ConnectionString(name)))
+                {
+                    await connection.OpenAsync();
+                    await using var forget = new Npgsql.NpgsqlCommand("""DELETE FROM "OpenIddictScopes" """, connection);
+                    await forget.ExecuteNonQueryAsync();
+                }
+
+                await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => ProtocolStartup.TryPrepareAsync(node.Services, CancellationToken.None))));
+            }
+
+            var errors = log.Entries.Where(e => e.Level >= LogLevel.Error).ToList();
+            Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Category} {e.EventId}")));
+            Assert.NotEqual(0, await new TestData(node).DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreScope<Guid>>().CountAsync()));
+        }
+        finally
+        {
+            await server.Postgres.DropDatabaseAsync(name);
         }
     }
 
