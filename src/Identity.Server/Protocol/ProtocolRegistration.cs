@@ -195,7 +195,7 @@ internal static class ProtocolRegistration
     }
 
     public static IApplicationBuilder UseProtocolGuards(this IApplicationBuilder app) =>
-        app.UseMiddleware<ProtocolGuards>().UseMiddleware<RefuseUnsupportedMethods>();
+        app.UseMiddleware<ProtocolGuards>().UseMiddleware<RefuseUnsupportedMethods>().UseMiddleware<RefreshKeysWhenDue>();
 
     /// <summary>Refuses text that is not UTF-8 before anything reads it (Utf8Guard); after CORS, so that a browser can read the refusal.</summary>
     public static IApplicationBuilder UseUtf8Guard(this IApplicationBuilder app) => app.UseMiddleware<Utf8Guard>();

@@ -36,7 +36,7 @@ internal static class ServerPipeline
         .AddEventHandler(InferEndpointTypeFromPath.Descriptor)
         .RemoveEventHandler(OpenIddictServerAspNetCoreHandlers.ValidateTransportSecurityRequirement.Descriptor)
         .AddEventHandler(RejectPlainHttp.Descriptor)
-        .AddEventHandler(RefreshKeysWhenDue.Descriptor)
+        .AddEventHandler(RequireLoadedKeys.Descriptor)
         .AddEventHandler(OmitErrorUri<ProcessErrorContext>.Descriptor)
         .AddEventHandler(OmitErrorUri<ProcessChallengeContext>.Descriptor)
         .AddEventHandler(KeepErrorTextsInTheirCharacterSet<ProcessErrorContext>.Descriptor)

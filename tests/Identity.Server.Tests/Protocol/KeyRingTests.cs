@@ -126,7 +126,23 @@ public sealed class KeyRingTests(ServerFixture server)
         Assert.Equal("Degraded", keys.GetProperty("status").GetString());
     }
 
-    private static async Task<List<string>> PublishedKeyIdsAsync(ConfiguredServer host)
+    [Fact]
+    public async Task FirstRequestAfterTheRingIsDue_IsAnsweredWithTheReloadedRing()
+    {
+        // The request that found the ring due reloaded it inside OpenIddict's pipeline, after OpenIddict had taken its
+        // options for that request: it was answered with the old keys, here a JWKS without the successor just published.
+        var database = await server.Postgres.CreateDatabaseAsync("keys_due");
+        var time = new TestTimeProvider();
+        await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database));
+        await using var host = node.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(time)));
+        Assert.Single(await PublishedKeyIdsAsync(host));
+
+        time.Advance(TimeSpan.FromDays(89)); // within SigningKeyPublishAhead (2 days) of the key's retirement (90 days)
+
+        Assert.Equal(2, (await PublishedKeyIdsAsync(host)).Count);
+    }
+
+    private static async Task<List<string>> PublishedKeyIdsAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> host)
     {
         var jwks = System.Text.Json.JsonDocument.Parse(await host.CreateClient().GetStringAsync("/.well-known/jwks")).RootElement;
         return jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!).Order().ToList();

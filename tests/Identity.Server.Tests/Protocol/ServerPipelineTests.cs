@@ -38,7 +38,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         // our handler, the built-in just before it, the built-in just after it (in its event's pipeline)
         { typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ResolveRequestUri), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RejectPlainHttp), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
-        { typeof(RefreshKeysWhenDue), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
+        { typeof(RequireLoadedKeys), typeof(InferEndpointTypeFromPath), typeof(AspNetCoreHandlers.ValidateHostHeader) },
         { typeof(RejectRepeatedParameters<ExtractTokenRequestContext>), typeof(ReadBasicCredentials<ExtractTokenRequestContext>), null },
         { typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), typeof(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>), null },
         { typeof(RedirectPostsWithoutSessionCookieToGet<ExtractAuthorizationRequestContext>), typeof(RejectRepeatedParameters<ExtractAuthorizationRequestContext>), null },

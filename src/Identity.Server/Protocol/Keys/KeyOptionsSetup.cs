@@ -12,7 +12,7 @@ namespace Identity.Server.Protocol.Keys;
 /// Feeds the ring's keys to OpenIddict's server (signing, JWKS, decryption) and validation (the account API) options,
 /// which are rebuilt whenever the ring changes (<see cref="KeyRingChangeTokens"/>). Before the database's keys are
 /// first read — migrations still pending — OpenIddict gets throwaway keys it needs to build its options at all; no
-/// protocol request is served then (<see cref="RefreshKeysWhenDue"/> answers 503), so they never sign anything.
+/// protocol request is served then (<see cref="RequireLoadedKeys"/> answers 503), so they never sign anything.
 /// </summary>
 internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddictServerOptions>, IConfigureOptions<OpenIddictValidationOptions>,
     IPostConfigureOptions<OpenIddictServerOptions>

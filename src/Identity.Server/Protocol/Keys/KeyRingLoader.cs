@@ -30,15 +30,19 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
     private readonly IDataProtector protector = protection.CreateProtector("Identity.Server.ProtocolKeys.v1");
     private readonly SemaphoreSlim reload = new(1, 1);
 
+    /// <summary>Whether the ring must be read again before it answers: something in it is due.</summary>
+    public bool IsStale => ring.Current is not { } set || set.FreshUntil <= time.GetUtcNow();
+
     /// <summary>The current keys, reloaded first when they are due (a key activates or retires, or five minutes passed).</summary>
     public async ValueTask<KeySet> GetAsync(CancellationToken ct)
     {
-        if (ring.Current is { } set && set.FreshUntil > time.GetUtcNow()) return set;
+        if (!IsStale) return ring.Current!;
         await reload.WaitAsync(ct);
         try
         {
+            if (!IsStale) return ring.Current!;
             var now = time.GetUtcNow();
-            if (ring.Current is { } loaded && loaded.FreshUntil > now) return loaded;
+            KeySet set;
             try
             {
                 set = await LoadAsync(now, ct);

@@ -1,27 +1,17 @@
-using Identity.Server.Hosting;
-using OpenIddict.Server;
-using static OpenIddict.Server.OpenIddictServerEvents;
-
 namespace Identity.Server.Protocol.Keys;
 
 /// <summary>
-/// First thing on every protocol request: the ring is reloaded from the database when something in it is due (a key
-/// activates or retires, or the reload interval passed), so a rotation takes effect on every node without a restart.
-/// Until the keys were first read — the database not migrated yet — protocol requests are answered 503.
+/// Reloads the ring when something in it is due (a key activates or retires, the reload interval passed) before
+/// OpenIddict takes its server and validation options for the request: a reload inside OpenIddict's pipeline came too
+/// late for the request that made it, which was answered with the keys known to be stale (a userinfo 401 for a token of
+/// the new key, a JWKS without the key just published, cached for an hour).
+/// Until the keys were first read nothing is reloaded here; protocol requests are answered 503 (<see cref="RequireLoadedKeys"/>).
 /// </summary>
-internal sealed class RefreshKeysWhenDue(KeyRing ring, KeyRingLoader loader) : IOpenIddictServerHandler<ProcessRequestContext>
+internal sealed class RefreshKeysWhenDue(RequestDelegate next, KeyRing ring, KeyRingLoader loader)
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessRequestContext>()
-            .UseSingletonHandler<RefreshKeysWhenDue>()
-            .SetOrder(OpenIddictServerHandlers.InferEndpointType.Descriptor.Order + 100)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
-    public async ValueTask HandleAsync(ProcessRequestContext context)
+    public async Task InvokeAsync(HttpContext http)
     {
-        if (context.EndpointType == OpenIddictServerEndpointType.Unknown) return;
-        if (ring.Current is null) throw new ServiceNotReadyException("The signing keys are not loaded yet: database migrations are pending.");
-        await loader.GetAsync(context.CancellationToken);
+        if (ring.Current is not null && loader.IsStale) await loader.GetAsync(http.RequestAborted);
+        await next(http);
     }
 }
