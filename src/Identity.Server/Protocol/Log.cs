@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Not listening for client changes made on other nodes ({Reason}); clients are read from the database until the connection is back.")]
     public static partial void ApplicationChangesUnheard(this ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "Not listening for keys created on other nodes ({Reason}); the key ring is read every 5 minutes until the connection is back.")]
+    public static partial void KeyChangesUnheard(this ILogger logger, string reason);
+
     [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{Endpoint} request from client {ClientId} refused: {Error} ({Description}).")]
     public static partial void RequestRefused(this ILogger logger, string endpoint, string clientId, string error, string? description);
 

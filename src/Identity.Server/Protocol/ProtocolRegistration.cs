@@ -161,6 +161,7 @@ internal static class ProtocolRegistration
         services.AddSingleton<ApplicationSnapshots>();
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());
+        services.AddSingleton<KeyRingChanges>().AddHostedService(sp => sp.GetRequiredService<KeyRingChanges>());
         services.AddHttpContextAccessor();
         services.AddSingleton<IssuerUri>();
         services.AddSingleton<ScopeCatalog>();

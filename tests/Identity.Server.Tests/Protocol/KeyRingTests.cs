@@ -127,6 +127,30 @@ public sealed class KeyRingTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task KeyCreatedActiveAtOnceOnOneNode_IsKnownToTheOtherNodesAtOnce()
+    {
+        // A node restarted with ES256 creates its ES256 key active at once and signs access tokens with it; another node,
+        // its ring fresh for 5 minutes, answered them userinfo 401 and introspection active:false until its next reload.
+        var database = await server.Postgres.CreateDatabaseAsync("keys_notice");
+        await using var b = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database));
+        var data = new TestData(b);
+        var (client, api, user) = (await data.ClientAsync(scopes: ["openid", "offline_access"]),
+            await data.ClientAsync(grants: ["client_credentials"], scopes: [], allowIntrospection: true), await data.UserAsync());
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(b.Services.GetRequiredService<KeyRingChanges>().IsListening),
+            50, TimeSpan.FromMilliseconds(100)));
+
+        await using var a = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database),
+            new Dictionary<string, string?> { ["Identity:Tokens:SigningAlgorithm"] = "ES256" });
+        var tokens = await new ProtocolClient(a.CreateClient()).PasswordGrantAsync(client, user);
+
+        Assert.Equal("ES256", new JsonWebToken(tokens.AccessToken).Alg);
+        var onB = new ProtocolClient(b.CreateClient());
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await onB.UserInfoAsync(tokens.AccessToken!)).Status);
+        Assert.True((await onB.IntrospectAsync(api, tokens.AccessToken!)).Json.GetProperty("active").GetBoolean());
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await onB.RefreshAsync(client, tokens.RefreshToken!)).Status);
+    }
+
+    [Fact]
     public async Task FirstRequestAfterTheRingIsDue_IsAnsweredWithTheReloadedRing()
     {
         // The request that found the ring due reloaded it inside OpenIddict's pipeline, after OpenIddict had taken its

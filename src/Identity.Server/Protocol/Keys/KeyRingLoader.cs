@@ -15,7 +15,8 @@ namespace Identity.Server.Protocol.Keys;
 /// refresh). Each series rotates on <see cref="TokenOptions.SigningKeyRotation"/>: a successor is created
 /// <see cref="TokenOptions.SigningKeyPublishAhead"/> before it takes over, so every node knows it before any token
 /// uses it, and a retired key stays until what it signed or encrypted has expired. Nodes creating keys at the same
-/// moment queue on a lock and re-check, so they end up with one key set.
+/// moment queue on a lock and re-check, so they end up with one key set. A node that creates keys tells the others in
+/// the same transaction (<see cref="KeyRingChanges"/>), so a key created active at once is known everywhere at once.
 /// </summary>
 internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtectionProvider protection, KeyRing ring, IOptions<TokenOptions> options,
     ServerMetrics metrics, TimeProvider time, ILogger<KeyRingLoader> logger) : IDisposable
@@ -29,11 +30,17 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
     private const long PostgresLockKey = 7_262_013_002;
     private readonly IDataProtector protector = protection.CreateProtector("Identity.Server.ProtocolKeys.v1");
     private readonly SemaphoreSlim reload = new(1, 1);
+    // Counts the notices that another node created keys; a reload started after the latest one has read them.
+    private long notices;
+    private long noticesRead;
 
-    /// <summary>Whether the ring must be read again before it answers: something in it is due.</summary>
-    public bool IsStale => ring.Current is not { } set || set.FreshUntil <= time.GetUtcNow();
+    /// <summary>Whether the ring must be read again before it answers: something in it is due, or another node created keys.</summary>
+    public bool IsStale => ring.Current is not { } set || set.FreshUntil <= time.GetUtcNow() || Interlocked.Read(ref notices) != Interlocked.Read(ref noticesRead);
 
-    /// <summary>The current keys, reloaded first when they are due (a key activates or retires, or five minutes passed).</summary>
+    /// <summary>Another node created keys: the next <see cref="GetAsync"/> reads them, whatever the ring's fresh-until time.</summary>
+    public void MarkStale() => Interlocked.Increment(ref notices);
+
+    /// <summary>The current keys, reloaded first when they are due (a key activates or retires, five minutes passed, or another node created keys).</summary>
     public async ValueTask<KeySet> GetAsync(CancellationToken ct)
     {
         if (!IsStale) return ring.Current!;
@@ -42,6 +49,7 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         {
             if (!IsStale) return ring.Current!;
             var now = time.GetUtcNow();
+            Interlocked.Exchange(ref noticesRead, Interlocked.Read(ref notices));
             KeySet set;
             try
             {
@@ -168,6 +176,8 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         }
         db.ProtocolKeys.AddRange(created);
         await db.SaveChangesAsync(ct);
+        // Delivered at the commit, to every node listening: a key active at once must verify there at once.
+        if (created.Count > 0 && db.Database.IsNpgsql()) await KeyRingChanges.NotifyAsync(db, ct);
         await transaction.CommitAsync(ct);
         foreach (var key in created)
         {
