@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Email {MessageId} dropped: no account awaits the link it asked for.")]
     public static partial void EmailDropped(this ILogger logger, Guid messageId);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Email {MessageId} was {Outcome} after its claim (Jobs:Email:ClaimLease) ran out, and another node has taken it over since; that node's record of it is kept.")]
+    public static partial void EmailClaimLost(this ILogger logger, Guid messageId, string outcome);
 }

@@ -34,16 +34,29 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
         await using var batch = transport.BeginBatch();
         foreach (var message in due)
         {
-            var claimedUntil = now + o.ClaimLease;
+            // The lease counts from this claim, not from the run's start: a run of slow sends (20 messages at up to
+            // the 60 s SendTimeout each) outlasts the lease, and a claim counted from the start would be expired as
+            // it is written, free for another node to send again.
+            var claimedAt = time.GetUtcNow();
+            var claimedUntil = claimedAt + o.ClaimLease;
             var claimed = await db.OutboxMessages
-                .Where(m => m.Id == message.Id && m.SentAt == null && m.FailedAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                .Where(m => m.Id == message.Id && m.SentAt == null && m.FailedAt == null && m.NextAttemptAt <= claimedAt
+                    && (m.ClaimedUntil == null || m.ClaimedUntil < claimedAt))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimedUntil, claimedUntil), ct);
-            if (claimed == 0) continue; // another node has it
+            if (claimed == 0) continue; // another node has it, or tried it since it was read and it waits for its backoff
             var outcome = message.Link is { } link ? await SendLinkAsync(batch, message, link, ct) : await SendAsync(batch, message, ct);
-            if (outcome is null) await DropAsync(message);
-            else await RecordAsync(message, outcome, o);
+            if (outcome is null) await DropAsync(message, claimedUntil);
+            else await RecordAsync(message, claimedUntil, outcome, o);
         }
     }
+
+    /// <summary>
+    /// The message's row while our claim still holds it: its lease is the one we wrote. Once the lease has run out
+    /// another node may have claimed the message (it wrote its own lease) and be sending it; what we learnt then must not
+    /// overwrite its record, least of all clear its claim and so free the message for a third node.
+    /// </summary>
+    private IQueryable<OutboxMessage> Claimed(OutboxMessage message, DateTimeOffset claimedUntil) =>
+        db.OutboxMessages.Where(m => m.Id == message.Id && m.ClaimedUntil == claimedUntil);
 
     /// <summary>
     /// Writes the link's message and sends it as the row: its id and date (one Message-Id on every attempt), the
@@ -75,10 +88,10 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
     }
 
     /// <summary>No account awaits the link (an unknown address, an address already confirmed): nothing is sent or kept.</summary>
-    private async Task DropAsync(OutboxMessage message)
+    private async Task DropAsync(OutboxMessage message, DateTimeOffset claimedUntil)
     {
-        await db.OutboxMessages.Where(m => m.Id == message.Id).ExecuteDeleteAsync(CancellationToken.None);
-        logger.EmailDropped(message.Id);
+        if (await Claimed(message, claimedUntil).ExecuteDeleteAsync(CancellationToken.None) == 0) logger.EmailClaimLost(message.Id, "dropped");
+        else logger.EmailDropped(message.Id);
     }
 
     private static async Task<DeliveryOutcome> SendAsync(IEmailBatch batch, OutboxMessage message, CancellationToken ct)
@@ -100,35 +113,36 @@ internal sealed class DispatchEmailOutboxJob(ServerDbContext db, IEmailTransport
     /// with (sent, or refused for good) loses its bodies: they may hold a link's one-time token, which must not wait in
     /// the database (and its backups) for the prune's retention age.
     /// </summary>
-    private async Task RecordAsync(OutboxMessage message, DeliveryOutcome outcome, EmailJobOptions o)
+    private async Task RecordAsync(OutboxMessage message, DateTimeOffset claimedUntil, DeliveryOutcome outcome, EmailJobOptions o)
     {
         var attempts = message.Attempts + 1;
         var at = time.GetUtcNow();
         var error = outcome.Reason is { Length: > 500 } reason ? reason[..500] : outcome.Reason;
-        var row = db.OutboxMessages.Where(m => m.Id == message.Id);
+        var row = Claimed(message, claimedUntil);
         switch (outcome.Status)
         {
             case DeliveryStatus.Sent:
-                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, at).SetProperty(m => m.Attempts, attempts)
+                if (await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.SentAt, at).SetProperty(m => m.Attempts, attempts)
                     .SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null).SetProperty(m => m.TextBody, (string?)null)
-                    .SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None);
+                    .SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None) == 0) break;
                 logger.EmailSent(message.Id);
                 metrics.EmailSent();
-                break;
+                return;
             case DeliveryStatus.Rejected:
-                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.FailedAt, at).SetProperty(m => m.Attempts, attempts)
+                if (await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.FailedAt, at).SetProperty(m => m.Attempts, attempts)
                     .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null)
-                    .SetProperty(m => m.TextBody, (string?)null).SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None);
+                    .SetProperty(m => m.TextBody, (string?)null).SetProperty(m => m.HtmlBody, (string?)null), CancellationToken.None) == 0) break;
                 logger.EmailRejected(message.Id, attempts, error!);
                 metrics.EmailFailedPermanently();
-                break;
+                return;
             default:
                 var backoff = TimeSpan.FromTicks(Math.Min(o.MaxBackoff.Ticks, o.FirstBackoff.Ticks * (1L << Math.Min(attempts - 1, 20))));
                 var next = at + backoff;
-                await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, attempts).SetProperty(m => m.NextAttemptAt, next)
-                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None);
+                if (await row.ExecuteUpdateAsync(s => s.SetProperty(m => m.Attempts, attempts).SetProperty(m => m.NextAttemptAt, next)
+                    .SetProperty(m => m.LastError, error).SetProperty(m => m.ClaimedUntil, (DateTimeOffset?)null), CancellationToken.None) == 0) break;
                 logger.EmailFailed(message.Id, attempts, next, error!);
-                break;
+                return;
         }
+        logger.EmailClaimLost(message.Id, outcome.Status.ToString().ToLowerInvariant());
     }
 }

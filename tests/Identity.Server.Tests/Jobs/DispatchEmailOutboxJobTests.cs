@@ -154,6 +154,78 @@ public sealed class DispatchEmailOutboxJobTests(ServerFixture server)
         Assert.Contains(texts, text => text!.Contains("it works once, for 45 minutes."));
     }
 
+    [Fact]
+    public async Task SlowRun_EachClaimsLeaseCountsFromItsOwnClaim_SoAnotherNodeDoesNotSendTheLastMessageAgain()
+    {
+        // SPEC §6: sent once with any number of nodes. Three sends of 70 s (under the 60 s SendTimeout each plus
+        // connecting) outlast the 2-minute lease; the third message is claimed 140 s into the run. Another node runs
+        // while it is being sent, as after Quartz recovered a node it took for dead.
+        await using var host = await HostAsync();
+        var ids = await EnqueueAsync(host, 3);
+        var time = Clock();
+        var sends = new List<(string Node, Guid Id)>();
+        var leases = new List<(DateTimeOffset? ClaimedUntil, DateTimeOffset SendingAt)>();
+        var other = new ScriptedTransport(message => { sends.Add(("b", message.Id)); return Task.FromResult(DeliveryOutcome.Sent); });
+        var slow = new ScriptedTransport(async message =>
+        {
+            sends.Add(("a", message.Id));
+            leases.Add((await ClaimedUntilAsync(host, message.Id), time.GetUtcNow()));
+            time.Advance(TimeSpan.FromSeconds(70));
+            if (sends.Count == 3) await DispatchAsync(host, other, time);
+            return DeliveryOutcome.Sent;
+        });
+
+        await DispatchAsync(host, slow, time);
+
+        Assert.Equal(ids.Order(), sends.Select(s => s.Id).Order());
+        Assert.All(sends, s => Assert.Equal("a", s.Node));
+        Assert.All(leases, lease => Assert.Equal(lease.SendingAt + TimeSpan.FromMinutes(2), lease.ClaimedUntil));
+        var rows = await new TestData(host).DbAsync(db => db.OutboxMessages.AsNoTracking().Where(m => ids.Contains(m.Id)).ToListAsync());
+        Assert.All(rows, row => Assert.Equal(1, row.Attempts));
+        Assert.All(rows, row => Assert.NotNull(row.SentAt));
+    }
+
+    [Fact]
+    public async Task OutcomeAfterTheLeaseRanOut_DoesNotOverwriteTheNodeThatTookTheMessageOver()
+    {
+        // One send outlasts the lease (a stalled node) and then fails; meanwhile another node has claimed the message
+        // and is sending it. The late failure must not clear that node's claim: a third node would send it again.
+        await using var host = await HostAsync();
+        var id = (await EnqueueAsync(host, 1)).Single();
+        var time = Clock();
+        var sends = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var (bSending, aRecorded) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Task? b = null;
+        var nodeB = new ScriptedTransport(async _ =>
+        {
+            sends.Enqueue("b");
+            bSending.SetResult();
+            await aRecorded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return DeliveryOutcome.Sent;
+        });
+        var nodeA = new ScriptedTransport(async _ =>
+        {
+            sends.Enqueue("a");
+            time.Advance(TimeSpan.FromMinutes(3)); // past the 2-minute lease
+            b = Task.Run(() => DispatchAsync(host, nodeB, time));
+            await bSending.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return DeliveryOutcome.Deferred("421 timed out");
+        });
+
+        await DispatchAsync(host, nodeA, time);
+        time.Advance(TimeSpan.FromSeconds(30)); // past the failed attempt's backoff, well within node B's lease
+        await DispatchAsync(host, new ScriptedTransport(_ => { sends.Enqueue("c"); return Task.FromResult(DeliveryOutcome.Sent); }), time);
+        aRecorded.SetResult();
+        await b!;
+
+        Assert.Equal(["a", "b"], sends.ToArray());
+        var row = await new TestData(host).DbAsync(db => db.OutboxMessages.AsNoTracking().SingleAsync(m => m.Id == id));
+        Assert.NotNull(row.SentAt);
+        Assert.Null(row.ClaimedUntil);
+        Assert.Null(row.LastError);
+    }
+
     [Theory]
     [InlineData("1.00:00:00", "24 hours")]
     [InlineData("01:00:00", "1 hour")]
@@ -195,5 +267,44 @@ public sealed class DispatchEmailOutboxJobTests(ServerFixture server)
     {
         await using var scope = host.Services.CreateAsyncScope();
         await ActivatorUtilities.CreateInstance<DispatchEmailOutboxJob>(scope.ServiceProvider).RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>One node's run, with its own transport, on a clock the test moves.</summary>
+    private static async Task DispatchAsync(WebApplicationFactory<Program> host, IEmailTransport transport, TimeProvider time)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        await ActivatorUtilities.CreateInstance<DispatchEmailOutboxJob>(scope.ServiceProvider, transport, time).RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// A clock that starts after the messages were queued, on a whole second: PostgreSQL keeps microseconds, so that
+    /// an instant read back equals the one the job computed.
+    /// </summary>
+    private static TestTimeProvider Clock()
+    {
+        var start = DateTimeOffset.UtcNow.AddSeconds(2);
+        return new TestTimeProvider(new DateTimeOffset(start.UtcTicks - start.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero));
+    }
+
+    private static async Task<Guid[]> EnqueueAsync(WebApplicationFactory<Program> host, int count)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Identity.Server.Persistence.ServerDbContext>();
+        for (var i = 0; i < count; i++)
+            scope.ServiceProvider.GetRequiredService<EmailOutbox>().Enqueue(new EmailMessage(AccountApi.NewEmail(), "Hello", "text", "<p>html</p>"));
+        var ids = db.ChangeTracker.Entries<OutboxMessage>().Select(e => e.Entity.Id).ToArray();
+        await db.SaveChangesAsync();
+        return ids;
+    }
+
+    private static Task<DateTimeOffset?> ClaimedUntilAsync(WebApplicationFactory<Program> host, Guid id) =>
+        new TestData(host).DbAsync(db => db.OutboxMessages.Where(m => m.Id == id).Select(m => m.ClaimedUntil).SingleAsync());
+
+    /// <summary>A mail system that does what the test says with each message.</summary>
+    private sealed class ScriptedTransport(Func<OutboxMessage, Task<DeliveryOutcome>> send) : IEmailTransport, IEmailBatch
+    {
+        public IEmailBatch BeginBatch() => this;
+        public Task<DeliveryOutcome> SendAsync(OutboxMessage message, CancellationToken ct) => send(message);
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
