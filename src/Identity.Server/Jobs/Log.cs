@@ -7,4 +7,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Job scheduler started as instance {InstanceId}.")]
     public static partial void SchedulerStarted(this ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Job scheduler instance {InstanceId} stopped and left the cluster.")]
+    public static partial void SchedulerLeftCluster(this ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Job scheduler instance {InstanceId} stopped but stays listed in the cluster ({Reason}); another node will report it as failed and recover it.")]
+    public static partial void SchedulerStateKept(this ILogger logger, string instanceId, string reason);
 }
