@@ -166,6 +166,25 @@ public sealed class KeyRingTests(ServerFixture server)
         Assert.Equal(2, (await PublishedKeyIdsAsync(host)).Count);
     }
 
+    [Fact]
+    public async Task RequestsThatDoNotUseTheKeys_DoNotWaitForTheirReload()
+    {
+        // A liveness probe, a page or the metrics waiting for a due reload: with the database down, each would wait out
+        // the connection timeout, and an orchestrator restart a node that had only lost its database.
+        var database = await server.Postgres.CreateDatabaseAsync("keys_due_probe");
+        var time = new TestTimeProvider();
+        await using var node = ConfiguredServer.OnPostgres(server.Postgres.ConnectionString(database));
+        await using var host = node.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(time)));
+        Assert.Single(await PublishedKeyIdsAsync(host));
+        time.Advance(TimeSpan.FromDays(89));
+
+        foreach (var path in new[] { "/health/live", "/account/login" })
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await host.CreateClient().GetAsync(path)).StatusCode);
+
+        Assert.True(host.Services.GetRequiredService<KeyRingLoader>().IsStale);
+        Assert.Equal(2, (await PublishedKeyIdsAsync(host)).Count);
+    }
+
     private static async Task<List<string>> PublishedKeyIdsAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> host)
     {
         var jwks = System.Text.Json.JsonDocument.Parse(await host.CreateClient().GetStringAsync("/.well-known/jwks")).RootElement;

@@ -11,7 +11,17 @@ internal sealed class RefreshKeysWhenDue(RequestDelegate next, KeyRing ring, Key
 {
     public async Task InvokeAsync(HttpContext http)
     {
-        if (ring.Current is not null && loader.IsStale) await loader.GetAsync(http.RequestAborted);
+        if (UsesKeys(http.Request.Path) && ring.Current is not null && loader.IsStale) await loader.GetAsync(http.RequestAborted);
         await next(http);
     }
+
+    /// <summary>
+    /// OpenIddict's endpoints, and the account API, whose access tokens OpenIddict's validation reads. Nothing else waits
+    /// on a reload: with the database down a liveness probe would wait out the connection timeout, and the orchestrator
+    /// restart a node that had only lost its database.
+    /// </summary>
+    private static bool UsesKeys(PathString path) =>
+        path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/.well-known", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/api/account", StringComparison.OrdinalIgnoreCase);
 }
