@@ -1,7 +1,6 @@
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Identity.Server.Protocol.Keys;
 
@@ -13,53 +12,26 @@ namespace Identity.Server.Protocol.Keys;
 /// connection of each node's own; while that connection is down, the periodic reload is all there is. SQLite has one node.
 /// </summary>
 internal sealed class KeyRingChanges(KeyRing ring, KeyRingLoader loader, IServiceProvider services, IOptions<DatabaseOptions> database,
-    ILogger<KeyRingChanges> logger) : BackgroundService
+    ILogger<KeyRingChanges> logger) : NotificationListener(services, database)
 {
-    private const string Channel = "identity_keys";
-    private volatile bool listening;
+    private const string NoticeChannel = "identity_keys";
 
-    /// <summary>Whether this node hears the keys other nodes create.</summary>
-    public bool IsListening => listening;
+    protected override string Channel => NoticeChannel;
 
     /// <summary>Sends the notice in <paramref name="db"/>'s transaction: PostgreSQL delivers it when that commits.</summary>
     public static Task NotifyAsync(ServerDbContext db, CancellationToken ct) =>
-        db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{Channel}', '')", ct);
+        db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{NoticeChannel}', '')", ct);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // Marked stale at once, on the connection's thread: a request arriving while the reload runs waits for it.
+    protected override void OnNotice(string payload) => loader.MarkStale();
+
+    // Keys created while this node was not listening are unknown: read the ring again.
+    protected override void OnListening() => loader.MarkStale();
+
+    protected override void OnUnheard(Exception exception) => logger.KeyChangesUnheard(exception.GetType().Name);
+
+    protected override async Task BeforeWaitingAsync(CancellationToken ct)
     {
-        if (database.Value.Provider != DatabaseProvider.Postgres) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
-                // Marked stale at once, on the connection's thread: a request arriving while the reload below runs waits for it.
-                connection.Notification += (_, _) => loader.MarkStale();
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
-                // Keys created while this node was not listening are unknown: read the ring again.
-                loader.MarkStale();
-                listening = true;
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    if (ring.Current is not null && loader.IsStale) await loader.GetAsync(stoppingToken);
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
-            {
-                listening = false;
-                logger.KeyChangesUnheard(exception.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-            finally
-            {
-                listening = false;
-            }
-        }
+        if (ring.Current is not null && loader.IsStale) await loader.GetAsync(ct);
     }
 }

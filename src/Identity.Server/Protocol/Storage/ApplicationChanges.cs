@@ -11,21 +11,18 @@ namespace Identity.Server.Protocol.Storage;
 /// processes (<c>remove-client</c> while the server runs): there nothing is cached, a read costs microseconds.
 /// </summary>
 internal sealed class ApplicationChanges(ApplicationSnapshots snapshots, IServiceProvider services, IOptions<DatabaseOptions> database,
-    ILogger<ApplicationChanges> logger) : BackgroundService
+    ILogger<ApplicationChanges> logger) : NotificationListener(services, database)
 {
-    private const string Channel = "identity_applications";
-    private volatile bool listening;
-
-    private bool IsPostgres => database.Value.Provider == DatabaseProvider.Postgres;
+    protected override string Channel => "identity_applications";
 
     /// <summary>Whether entries may be cached: on PostgreSQL only, while this node hears other nodes' changes.</summary>
-    public bool CanCache => IsPostgres && listening;
+    public bool CanCache => IsPostgres && IsListening;
 
     public async Task PublishAsync(string? clientId, CancellationToken ct)
     {
         snapshots.Evict(clientId);
         if (!IsPostgres) return;
-        await using var connection = new NpgsqlConnection(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
+        await using var connection = NewConnection();
         await connection.OpenAsync(ct);
         await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
         notify.Parameters.AddWithValue("channel", Channel);
@@ -33,37 +30,14 @@ internal sealed class ApplicationChanges(ApplicationSnapshots snapshots, IServic
         await notify.ExecuteNonQueryAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void OnNotice(string payload) => snapshots.Evict(payload.Length == 0 ? null : payload);
+
+    // Whatever changed while this node was not listening is unknown: start from nothing.
+    protected override void OnListening() => snapshots.Evict(null);
+
+    protected override void OnUnheard(Exception exception)
     {
-        if (!IsPostgres) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
-                connection.Notification += (_, e) => snapshots.Evict(e.Payload.Length == 0 ? null : e.Payload);
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
-                // Whatever changed while this node was not listening is unknown: start from nothing.
-                snapshots.Evict(null);
-                listening = true;
-                while (!stoppingToken.IsCancellationRequested) await connection.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
-            {
-                listening = false;
-                snapshots.Evict(null);
-                logger.ApplicationChangesUnheard(exception.GetType().Name);
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-            finally
-            {
-                listening = false;
-            }
-        }
+        snapshots.Evict(null);
+        logger.ApplicationChangesUnheard(exception.GetType().Name);
     }
 }
