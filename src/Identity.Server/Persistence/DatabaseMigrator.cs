@@ -11,51 +11,43 @@ namespace Identity.Server.Persistence;
 /// </summary>
 internal sealed class DatabaseMigrator(ServerDbContext db, ILogger<DatabaseMigrator> logger)
 {
-    // Any fixed number: it names the advisory lock that serialises nodes migrating at the same moment.
+    // Any fixed number: it names the advisory lock that serialises nodes migrating or seeding at the same moment.
     private const long PostgresLockKey = 7_262_013_001;
 
     public async Task MigrateAsync(CancellationToken ct)
     {
         PersistenceRegistration.LongWork(db);
-        await db.Database.OpenConnectionAsync(ct);
-        try
+        await OneNodeAtATimeAsync(async () =>
         {
-            if (db.Database.IsNpgsql())
-                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({PostgresLockKey})", ct);
-            else
-                // WAL lets readers go on while a writer commits: the embedded database serves requests and jobs at once.
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", ct);
+            // WAL lets readers go on while a writer commits: the embedded database serves requests and jobs at once.
+            if (!db.Database.IsNpgsql()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL", ct);
             var pending = await PendingAsync(ct);
             // EF Core's own first look at a new database reads the history table before creating it, and logs the
             // failed read as an error; created first (idempotent), there is nothing to fail.
             await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(ct);
             await db.Database.MigrateAsync(ct);
             foreach (var migration in pending) logger.MigrationApplied(migration);
-        }
-        finally
-        {
-            if (db.Database.IsNpgsql())
-                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({PostgresLockKey})", CancellationToken.None);
-            await db.Database.CloseConnectionAsync();
-        }
+        }, ct);
     }
 
     /// <summary>
-    /// Runs a node's start-up writes (seeding) while no other node migrates or seeds: nodes started together find the
-    /// migrations applied at the same moment, and their seeders then raced for the same new rows. The loser's insert was
-    /// refused and absorbed, but EF Core had logged the failed statement as an error. On SQLite there is one node.
+    /// Runs a node's start-up writes (migrating, seeding) while no other node does, on one connection kept open. On
+    /// PostgreSQL nodes queue on an advisory lock: EF Core's own migration lock let two of four racing nodes apply the
+    /// same migration, and nodes finding the migrations applied at the same moment raced their seeders for the same new
+    /// rows (the loser's insert was absorbed, but EF Core logged the failed statement as an error). SQLite's writers queue
+    /// on the database's write lock.
     /// </summary>
     public async Task OneNodeAtATimeAsync(Func<Task> work, CancellationToken ct)
     {
-        if (!db.Database.IsNpgsql())
-        {
-            await work();
-            return;
-        }
-        // The lock belongs to the session: kept open until it is released, whatever the work does with the context.
+        // The advisory lock belongs to the session: kept open until it is released, whatever the work does with the context.
         await db.Database.OpenConnectionAsync(ct);
         try
         {
+            if (!db.Database.IsNpgsql())
+            {
+                await work();
+                return;
+            }
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({PostgresLockKey})", ct);
             try
             {
