@@ -56,7 +56,7 @@ public sealed class ServerPipelineTests(ServerFixture server)
         { typeof(SendValidationErrorsToTheClient), typeof(Handlers.Authentication.AttachRedirectUri), typeof(Handlers.Authentication.InferResponseMode) },
         { typeof(SendErrorsOfUnknownResponseTypesInTheQuery), typeof(Handlers.Authentication.InferResponseMode), typeof(Handlers.Authentication.AttachResponseState) },
         { typeof(WriteFormPostResponse), typeof(AspNetCoreHandlers.Authentication.ProcessSelfRedirection), typeof(AspNetCoreHandlers.Authentication.ProcessQueryResponse) },
-        { typeof(RevokeAuthorizationOnReuse), typeof(Handlers.Protection.ValidateProofOfPossession), typeof(Handlers.Protection.ValidateTokenEntry) },
+        { typeof(RevokeAuthorizationOnReuse), typeof(Handlers.Protection.ValidatePrincipal), typeof(Handlers.Protection.ValidateExpirationDate) },
         { typeof(RedeemOrReplayRefreshToken), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },
         { typeof(RedeemOtherTokenEntries), typeof(Handlers.ValidateSignInDemand), typeof(Handlers.RestoreInternalClaims) },
         { typeof(CapRefreshTokenLifetime), typeof(Handlers.PrepareRefreshTokenPrincipal), typeof(Handlers.PrepareIdentityTokenPrincipal) },

@@ -147,6 +147,27 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task SecondUse_AfterTheCodeExpired_StillRevokesWhatTheFirstIssued()
+    {
+        // RFC 6749 §4.1.2: a code used more than once SHOULD revoke what it issued, however late the replay. The expiry
+        // check came first: a code replayed after its 5 minutes got invalid_grant and its tokens lived on.
+        var time = new TestTimeProvider();
+        await using var host = server.WithTime(time);
+        var hostData = new TestData(host);
+        var hostProtocol = new ProtocolClient(host.HttpsClient());
+        var (client, user) = (await hostData.ClientAsync(grants: ["authorization_code", "refresh_token"], redirectUris: [RedirectUri], requireConsent: false), await hostData.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(host, client, user);
+        var first = await RedeemAsync(hostProtocol, client, code, verifier);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+
+        time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("invalid_grant", (await RedeemAsync(hostProtocol, client, code, verifier)).Error);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await hostProtocol.UserInfoAsync(first.AccessToken!)).Status);
+        Assert.Equal("invalid_grant", (await hostProtocol.RefreshAsync(client, first.RefreshToken!)).Error);
+    }
+
+    [Fact]
     public async Task PublicClient_RedeemsWithClientIdAndVerifier()
     {
         var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());

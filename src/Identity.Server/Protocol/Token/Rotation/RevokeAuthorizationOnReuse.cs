@@ -21,7 +21,9 @@ internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens,
             .AddFilter<OpenIddictServerHandlerFilters.RequireTokenStorageEnabled>()
             .AddFilter<OpenIddictServerHandlerFilters.RequireTokenIdResolved>()
             .UseScopedHandler<RevokeAuthorizationOnReuse>()
-            .SetOrder(OpenIddictServerHandlers.Protection.ValidateTokenEntry.Descriptor.Order - 500)
+            // Before the expiry check: a redeemed code or refresh token replayed after it expired is still a second use,
+            // and the tokens it issued live on (OpenIddict answers "no longer valid" there and revokes nothing).
+            .SetOrder(OpenIddictServerHandlers.Protection.ValidateExpirationDate.Descriptor.Order - 500)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
