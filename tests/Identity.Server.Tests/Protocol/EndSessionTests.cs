@@ -29,6 +29,20 @@ public sealed class EndSessionTests(ServerFixture server)
         Assert.Equal($"{SignedOut}?state=bye", response.Headers.Location!.ToString());
     }
 
+    [Fact]
+    public async Task NeitherAHintNorAClientId_IsNotReturnedTo()
+    {
+        // RP-Initiated Logout §3: without an id_token_hint, no post-logout redirection unless the OP can otherwise confirm
+        // the target is legitimate; nothing names the client (the OIDF test oidcc-rp-initiated-logout-no-id-token-hint).
+        await data.ClientAsync(grants: ["authorization_code"], isPublic: true, redirectUris: [Callback], postLogoutRedirectUris: [SignedOut]);
+
+        var response = await EndSessionAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("signed out", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:53111/bye", true)]
     [InlineData("http://[::1]:53111/bye", true)]

@@ -38,7 +38,10 @@ internal sealed class EndSessionEndpoint
                 return Results.Redirect(QueryHelpers.AddQueryString(LogoutPage, "returnUrl", ThisRequestAgain(request, hint)));
             await http.SignOutAsync(PeopleSessions.Scheme);
         }
-        return request.PostLogoutRedirectUri is null
+        // RP-Initiated Logout §3: without an id_token_hint "the OP MUST NOT perform post-logout redirection unless the OP
+        // has other means of confirming the legitimacy of the post-logout redirection target". A client_id is such a means
+        // (the URI must be one of that client's); with neither, OpenIddict accepted any client's registered URI.
+        return request.PostLogoutRedirectUri is null || (request.IdTokenHint is null && request.ClientId is null)
             ? ErrorPages.SignedOut()
             : Results.SignOut(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
