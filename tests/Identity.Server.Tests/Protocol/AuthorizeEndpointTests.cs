@@ -112,6 +112,17 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AnUnsupportedResponseMode_IsSentToTheClientInTheQuery()
+    {
+        // RFC 6749 §4.1.2.1: only a bad client or redirect URI is shown to the person; response_mode=foo was shown a page.
+        var client = await ClientAsync();
+        var query = await RedirectQueryAsync(Url(client.ClientId, extra: "&response_mode=foo"));
+        Assert.Equal("invalid_request", query["error"]);
+        Assert.Equal("xyz", query["state"]);
+        Assert.Equal("https://localhost/", query["iss"]);
+    }
+
+    [Fact]
     public async Task ARequestObject_IsRequestNotSupported_SentToTheClient()
     {
         // OIDC Core §6.1, §3.1.2.6: request objects are not supported (discovery says request_parameter_supported=false).

@@ -74,9 +74,15 @@ internal sealed class SendErrorsOfUnknownResponseTypesInTheQuery : IOpenIddictSe
 
     public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
     {
-        if (!string.IsNullOrEmpty(context.RedirectUri) && !string.IsNullOrEmpty(context.Response.Error)
-            && string.IsNullOrEmpty(context.ResponseMode) && string.IsNullOrEmpty(context.Request?.ResponseMode))
+        if (string.IsNullOrEmpty(context.RedirectUri) || string.IsNullOrEmpty(context.Response.Error)) return ValueTask.CompletedTask;
+        if (string.IsNullOrEmpty(context.ResponseMode) && string.IsNullOrEmpty(context.Request?.ResponseMode))
             context.ResponseMode = ResponseModes.Query;
+        // A response_mode this server does not serve (response_mode=foo) is refused like any other bad parameter, to the
+        // client (RFC 6749 §4.1.2.1), by the response type's default mode: nothing could deliver it in the mode asked for,
+        // and the person saw an error page instead.
+        else if (!string.IsNullOrEmpty(context.ResponseMode) && !context.Options.ResponseModes.Contains(context.ResponseMode))
+            context.ResponseMode = context.Request?.HasResponseType(ResponseTypes.Token) is true || context.Request?.HasResponseType(ResponseTypes.IdToken) is true
+                ? ResponseModes.Fragment : ResponseModes.Query;
         return ValueTask.CompletedTask;
     }
 }
