@@ -189,6 +189,19 @@ public sealed class AuthorizeEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AnEmptyMaxAge_IsAsIfOmitted()
+    {
+        // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from the request."
+        var (client, user) = (await data.ClientAsync(grants: ["authorization_code"], redirectUris: [RedirectUri], requireConsent: false), await data.UserAsync());
+        var browser = await CodeFlow.SignedInAsync(server, user);
+
+        var response = await browser.GetAsync(Url(client.ClientId, extra: "&prompt=none&max_age="));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True(QueryHelpers.ParseQuery(response.Headers.Location!.Query).ContainsKey("code"), response.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task AHugeMaxAge_WithASession_IssuesACode()
     {
         // Up to long.MaxValue seconds: the age check must not overflow (it answered 500).

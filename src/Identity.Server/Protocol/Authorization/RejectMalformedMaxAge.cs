@@ -23,7 +23,8 @@ internal sealed class RejectMalformedMaxAge<TContext> : IOpenIddictServerHandler
 
     public ValueTask HandleAsync(TContext context)
     {
-        if ((string?)context.Transaction.Request!.GetParameter(Parameters.MaxAge) is { } value
+        // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from the request."
+        if ((string?)context.Transaction.Request!.GetParameter(Parameters.MaxAge) is { Length: > 0 } value
             && !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             context.Reject(Errors.InvalidRequest, "The max_age parameter must be a whole number of seconds.");
         return default;
