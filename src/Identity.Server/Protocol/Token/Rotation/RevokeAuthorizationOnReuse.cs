@@ -8,10 +8,10 @@ namespace Identity.Server.Protocol.Token.Rotation;
 
 /// <summary>
 /// A redeemed refresh token or code presented again, past the reuse leeway, ends the whole sign-in (SPEC §2, RFC 9700
-/// §4.14.2, RFC 6749 §4.1.2). OpenIddict's ValidateTokenEntry, next, revokes every token of the authorization and
-/// answers invalid_grant; this revokes the authorization itself first, so that a successor minted by a rotation still
-/// in flight is refused too (ValidateAuthorizationEntry). A redeemed refresh token is never active at introspection,
-/// even inside the leeway, which is only for the token endpoint's retries.
+/// §4.14.2, RFC 6749 §4.1.2). OpenIddict's ValidateTokenEntry, after the expiry check, revokes every token of the
+/// authorization and answers invalid_grant; this revokes the authorization itself first, expired token or not, so
+/// that a successor minted by a rotation still in flight is refused too (ValidateAuthorizationEntry). A redeemed refresh
+/// token is never active at introspection, even inside the leeway, which is only for the token endpoint's retries.
 /// </summary>
 internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations,
     ServerMetrics metrics, ILogger<RevokeAuthorizationOnReuse> logger) : IOpenIddictServerHandler<ValidateTokenContext>
