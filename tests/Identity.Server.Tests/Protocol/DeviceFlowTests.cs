@@ -136,6 +136,28 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AllowSubmittedTwiceAtOnce_OneConnects_TheOthersSayAlreadyUsed_NoServerError()
+    {
+        // A double click or two tabs: every submit found the code valid, and the losers of its redemption were 500s
+        // (OpenIddict's rejected sign-in, "The OpenID Connect response was not correctly processed").
+        var (client, user) = (await DeviceClientAsync(), await data.UserAsync());
+        var started = await DeviceFlow.StartAsync(device, client);
+        var person = await CodeFlow.SignedInAsync(server, user);
+        var token = CodeFlow.Antiforgery(await DeviceFlow.OpenAsync(person, started.UserCode));
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => person.PostAsync("/connect/verify",
+            new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["user_code"] = started.UserCode, ["decision"] = "allow", ["__RequestVerificationToken"] = token,
+            })))));
+
+        Assert.All(answers, a => Assert.True((int)a.StatusCode < 500, $"{(int)a.StatusCode}"));
+        Assert.Single(answers, a => a.Headers.Location?.ToString().EndsWith("outcome=allowed") == true);
+        foreach (var refused in answers.Where(a => a.StatusCode == HttpStatusCode.OK))
+            Assert.Contains("already used", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task DeviceCodePolledAfterDenial_IsAccessDenied()
     {
         var (client, user) = (await DeviceClientAsync(), await data.UserAsync());

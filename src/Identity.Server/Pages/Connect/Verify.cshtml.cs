@@ -65,8 +65,8 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
         if (await FindCodeAsync(ct) is not { } code) return Page();
         logger.DeviceAuthorizationDecided(User.FindFirst(Claims.Subject)!.Value, decision == "allow" ? "allowed" : "denied", code.GetPresenters().FirstOrDefault() ?? "");
         if (decision != "allow")
-            return Forbid(new AuthenticationProperties { RedirectUri = Url.Page("/Connect/Verify", new { outcome = Denied }) },
-                OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            return await AnswerAsync(() => HttpContext.ForbidAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
+                new AuthenticationProperties { RedirectUri = Url.Page("/Connect/Verify", new { outcome = Denied }) }), ct);
 
         var user = await signIn.FindUserWhoCanSignInAsync(User.FindFirst(Claims.Subject)!.Value);
         if (user is null)
@@ -81,8 +81,27 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
             User.FindFirst("sid")?.Value ?? Protocol.Authorization.Sessions.NewId());
         principal.SetScopes(scopes);
         principal.SetResources(catalog.AudiencesOf(granted, issuer.Value));
-        return SignIn(principal, new AuthenticationProperties { RedirectUri = Url.Page("/Connect/Verify", new { outcome = Allowed }) },
-            OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return await AnswerAsync(() => HttpContext.SignInAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, principal,
+            new AuthenticationProperties { RedirectUri = Url.Page("/Connect/Verify", new { outcome = Allowed }) }), ct);
+    }
+
+    /// <summary>
+    /// Hands the decision to OpenIddict, which redeems the code and sends the person on. A concurrent submit of the same
+    /// code (a double click, two tabs, two nodes) may have redeemed it since FindCodeAsync found it valid: OpenIddict then
+    /// rejects this one and leaves the answer to the page, which says why, as for a code that was already used.
+    /// </summary>
+    private async Task<IActionResult> AnswerAsync(Func<Task> decide, CancellationToken ct)
+    {
+        try
+        {
+            await decide();
+        }
+        catch (InvalidOperationException) when (!Response.HasStarted && HttpContext.GetOpenIddictServerResponse() is { Error: not null })
+        {
+            Message = PageMessage.Error(await WhyRefusedAsync(UserCodes.Normalize(TypedCode ?? ""), ct));
+            return Page();
+        }
+        return new EmptyResult();
     }
 
     /// <summary>The code OpenIddict validated, or null with the reason shown.</summary>
