@@ -124,6 +124,7 @@ internal static class ServerPipeline
         .AddEventHandler(RejectUnauthorizedExchangeParties.Descriptor)
         // Token validation
         .AddEventHandler(RevokeAuthorizationOnReuse.Descriptor)
+        .AddEventHandler(KeepDeviceCodeWhenUsedUserCodeReturns.Descriptor)
         .AddEventHandler(RejectDeviceCodesOfOtherClients.Descriptor)
         .AddEventHandler(SlowDownEagerPolling.Descriptor)
         // Sign-in: redemption, lifetimes, the rows, the response

@@ -157,6 +157,32 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
             Assert.Contains("already used", await refused.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("reopen")]
+    [InlineData("resubmit")]
+    public async Task UserCodeUsedAgainAfterAllow_DoesNotCostTheDeviceItsTokens(string how)
+    {
+        // The person opens verification_uri_complete a second time (or submits twice) before the device polled: the used
+        // user code was taken for a stolen one and its authorization revoked, device code included.
+        var (client, user) = (await DeviceClientAsync(), await data.UserAsync());
+        var started = await DeviceFlow.StartAsync(device, client);
+        var person = await CodeFlow.SignedInAsync(server, user);
+        var page = await DeviceFlow.OpenAsync(person, started.UserCode);
+        Assert.EndsWith("outcome=allowed", (await DeviceFlow.DecideAsync(person, started.UserCode, allow: true))!.ToString());
+
+        if (how == "reopen")
+            Assert.Contains("already used", await OpenedMessageAsync(person, started.UserCode));
+        else
+            Assert.Contains("already used", await (await person.PostAsync("/connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["user_code"] = started.UserCode, ["decision"] = "allow", ["__RequestVerificationToken"] = CodeFlow.Antiforgery(page),
+            }))).Content.ReadAsStringAsync());
+
+        var poll = await DeviceFlow.PollAsync(device, client, started.DeviceCode);
+        Assert.True(poll.Status == HttpStatusCode.OK, DeviceFlow.Error(poll));
+        Assert.Equal("invalid_grant", DeviceFlow.Error(await DeviceFlow.PollAsync(device, client, started.DeviceCode)));
+    }
+
     [Fact]
     public async Task DeviceCodePolledAfterDenial_IsAccessDenied()
     {
