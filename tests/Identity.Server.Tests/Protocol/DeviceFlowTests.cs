@@ -184,6 +184,31 @@ public sealed partial class DeviceFlowTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AllowAndDenySubmittedAtOnce_OneDecisionWins_AndTheDeviceGetsThatOne()
+    {
+        // Two tabs: Allow in one, Deny in the other. Both were answered as done ("connected" and "denied") while the
+        // device got one of the two, so a person could be told "no access" about a device that had it.
+        for (var round = 0; round < 3; round++)
+        {
+            var (client, user) = (await DeviceClientAsync(), await data.UserAsync());
+            var started = await DeviceFlow.StartAsync(device, client);
+            var person = await CodeFlow.SignedInAsync(server, user);
+            var token = CodeFlow.Antiforgery(await DeviceFlow.OpenAsync(person, started.UserCode));
+
+            var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() => person.PostAsync("/connect/verify",
+                new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["user_code"] = started.UserCode, ["decision"] = i % 2 == 0 ? "allow" : "deny", ["__RequestVerificationToken"] = token,
+                })))));
+
+            var decided = Assert.Single(answers, a => a.Headers.Location is not null).Headers.Location!.ToString();
+            var poll = await DeviceFlow.PollAsync(device, client, started.DeviceCode);
+            if (decided.EndsWith("outcome=allowed")) Assert.Equal(HttpStatusCode.OK, poll.Status);
+            else Assert.Equal("access_denied", poll.Error);
+        }
+    }
+
+    [Fact]
     public async Task DeviceCodePolledAfterDenial_IsAccessDenied()
     {
         var (client, user) = (await DeviceClientAsync(), await data.UserAsync());

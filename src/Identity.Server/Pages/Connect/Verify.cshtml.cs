@@ -65,8 +65,18 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
         if (await FindCodeAsync(ct) is not { } code) return Page();
         logger.DeviceAuthorizationDecided(User.FindFirst(Claims.Subject)!.Value, decision == "allow" ? "allowed" : "denied", code.GetPresenters().FirstOrDefault() ?? "");
         if (decision != "allow")
+        {
+            // Claim the code for the denial first, conditionally (the row's concurrency token): an Allow redeeming it at
+            // the same moment makes one of the two fail, so the person is never told "denied" while the device got in.
+            if (code.GetTokenId() is not { } id || await tokens.FindByIdAsync(id, ct) is not { } row
+                || !await tokens.HasStatusAsync(row, Statuses.Valid, ct) || !await tokens.TryRejectAsync(row, ct))
+            {
+                Message = PageMessage.Error(await WhyRefusedAsync(UserCodes.Normalize(TypedCode ?? ""), ct));
+                return Page();
+            }
             return await AnswerAsync(() => HttpContext.ForbidAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
                 new AuthenticationProperties { RedirectUri = Url.Page("/Connect/Verify", new { outcome = Denied }) }), ct);
+        }
 
         var user = await signIn.FindUserWhoCanSignInAsync(User.FindFirst(Claims.Subject)!.Value);
         if (user is null)
