@@ -71,7 +71,7 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
             if (code.GetTokenId() is not { } id || await tokens.FindByIdAsync(id, ct) is not { } row
                 || !await tokens.HasStatusAsync(row, Statuses.Valid, ct) || !await tokens.TryRejectAsync(row, ct))
             {
-                Message = PageMessage.Error(await WhyRefusedAsync(UserCodes.Normalize(TypedCode ?? ""), ct));
+                await SayWhyRefusedAsync(ct);
                 return Page();
             }
             return await AnswerAsync(() => HttpContext.ForbidAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme,
@@ -108,7 +108,7 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
         }
         catch (InvalidOperationException) when (!Response.HasStarted && HttpContext.GetOpenIddictServerResponse() is { Error: not null })
         {
-            Message = PageMessage.Error(await WhyRefusedAsync(UserCodes.Normalize(TypedCode ?? ""), ct));
+            await SayWhyRefusedAsync(ct);
             return Page();
         }
         return new EmptyResult();
@@ -133,12 +133,16 @@ internal sealed class VerifyModel(IOpenIddictApplicationManager applications, IO
         var result = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         if (result.Principal is { } code && code.HasTokenType(TokenTypeIdentifiers.Private.UserCode)) return code;
         limiter.CountFailure(userId, address);
-        Message = PageMessage.Error(await WhyRefusedAsync(UserCodes.Normalize(TypedCode ?? ""), ct));
+        await SayWhyRefusedAsync(ct);
         return null;
     }
 
-    private async Task<string> WhyRefusedAsync(string normalized, CancellationToken ct)
+    /// <summary>Tells the person why the code they typed is not (or no longer) one to answer.</summary>
+    private async Task SayWhyRefusedAsync(CancellationToken ct) => Message = PageMessage.Error(await WhyRefusedAsync(ct));
+
+    private async Task<string> WhyRefusedAsync(CancellationToken ct)
     {
+        var normalized = UserCodes.Normalize(TypedCode ?? "");
         var token = normalized.Length == UserCodes.Length ? await tokens.FindByReferenceIdAsync(normalized, ct) : null;
         if (token is null || !await tokens.HasTypeAsync(token, TokenTypeIdentifiers.Private.UserCode, ct))
             return "This code is not one we know. Check it against the code on your device and type it again.";
