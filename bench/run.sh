@@ -16,7 +16,24 @@ command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-g
 work=$(mktemp -d /tmp/identity-bench.XXXXXX); chmod 755 "$work"
 export BENCH_DATA=$work/data; mkdir -p "$BENCH_DATA"
 raw=$work/results.jsonl; : > "$raw"
-PGPORT=$((20000 + RANDOM % 10000)); PORT=$((30000 + RANDOM % 10000))
+# A block of $1 consecutive loopback ports that are free now, from a random start in [$2, $2 + 10000): one A/B run
+# failed to start on a random port another process held.
+free_ports() {
+  python3 - "$1" "$2" <<'PY'
+import random, socket, sys
+count, low = int(sys.argv[1]), int(sys.argv[2])
+def free(port):
+    with socket.socket() as s:
+        try: s.bind(('127.0.0.1', port)); return True
+        except OSError: return False
+for _ in range(200):
+    base = random.randrange(low, low + 10000 - count)
+    if all(free(base + i) for i in range(count)): print(base); break
+else: sys.exit('no free block of loopback ports')
+PY
+}
+# The server on PORT, node-oidc-provider on PORT+1 and PORT+2, stock OpenIddict on PORT+3, the SQLite cold start on PORT+4.
+PGPORT=$(free_ports 1 20000); PORT=$(free_ports 5 30000)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 server_pid=""
 cleanup() {
@@ -99,13 +116,13 @@ scenario() { # name script path [per-run preparation]
 fresh_refresh_tokens() { python3 seed.py "$BASE" "$BENCH_DATA" refresh $THREADS $(( $1 * 2 / THREADS )); }
 
 phase "cold start to ready on SQLite"
-cold=$(python3 - "$work/server/Identity.Server.dll" "$work/cold.db" <<'PY'
+cold=$(python3 - "$work/server/Identity.Server.dll" "$work/cold.db" "$((PORT + 4))" <<'PY'
 import os, subprocess, sys, time, urllib.request
-env = dict(os.environ, Database__Provider='Sqlite', ConnectionStrings__Identity=f'Data Source={sys.argv[2]}', ASPNETCORE_URLS='http://127.0.0.1:5999')
+env = dict(os.environ, Database__Provider='Sqlite', ConnectionStrings__Identity=f'Data Source={sys.argv[2]}', ASPNETCORE_URLS=f'http://127.0.0.1:{sys.argv[3]}')
 start = time.monotonic(); p = subprocess.Popen(['dotnet', sys.argv[1]], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 while True:
     try:
-        urllib.request.urlopen('http://127.0.0.1:5999/health/ready', timeout=1); break
+        urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[3]}/health/ready', timeout=1); break
     except Exception: time.sleep(0.01)
 print(round(time.monotonic() - start, 2)); p.terminate(); p.wait()
 PY
