@@ -1,4 +1,6 @@
+using Identity.Server.Accounts;
 using Identity.Server.Persistence;
+using Identity.Server.Protocol.Identities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -7,7 +9,9 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// The token store's two hot lookups (by id: every JWT's entry; by reference id: every refresh token), each one read
-/// of the token joined with its authorization. On PostgreSQL they are statements of ours, read into entities that no
+/// of the token joined with its authorization. On PostgreSQL the person the token was issued to comes in the same
+/// read: refresh and userinfo check them next (<see cref="UserQueries"/>), which was a second round trip; for a
+/// client's own token the join finds nothing. On PostgreSQL they are statements of ours, read into entities that no
 /// context tracks yet (<see cref="TokenRead.Untracked"/>): EF's query pipeline around the same statement cost more
 /// than the statement, even compiled (its shaper is rebuilt on every call). Elsewhere (SQLite) they are EF compiled
 /// queries. Made once per host: a compiled query keeps the executor of the model it first ran on, so one shared by
@@ -64,8 +68,9 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database, Multiplex
                 Subject = reader.TextOrNull(11),
                 Type = reader.TextOrNull(12),
             };
-            const int a = 13;
-            if (reader.IsDBNull(a)) return new TokenRead(token, reader.GuidOrNull(1), null, Untracked: true);
+            const int a = 13, u = a + 9;
+            var user = reader.IsDBNull(u) ? null : UserQueries.Read(reader, u);
+            if (reader.IsDBNull(a)) return new TokenRead(token, reader.GuidOrNull(1), null, Untracked: true, user);
             token.Authorization = new OpenIddictEntityFrameworkCoreAuthorization<Guid>
             {
                 Id = reader.GetGuid(a),
@@ -77,20 +82,26 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database, Multiplex
                 Subject = reader.TextOrNull(a + 7),
                 Type = reader.TextOrNull(a + 8),
             };
-            return new TokenRead(token, reader.GuidOrNull(1), reader.GuidOrNull(a + 1), Untracked: true);
+            return new TokenRead(token, reader.GuidOrNull(1), reader.GuidOrNull(a + 1), Untracked: true, user);
         }, ct);
 
-    /// <summary>The token's columns, then its authorization's (all null without one), in the order read above.</summary>
+    /// <summary>
+    /// The token's columns, then its authorization's, then its person's (each all null without one), in the order read
+    /// above.
+    /// </summary>
     private static string Statement(DbContext db, string keyProperty)
     {
         var token = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreToken<Guid>))!;
         var authorization = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreAuthorization<Guid>))!;
+        var user = db.Model.FindEntityType(typeof(ApplicationUser))!;
         var columns = TokenColumns.Select(c => "t." + StoreNames.Column(token, c))
-            .Concat(AuthorizationColumns.Select(c => "a." + StoreNames.Column(authorization, c)));
+            .Concat(AuthorizationColumns.Select(c => "a." + StoreNames.Column(authorization, c)))
+            .Concat(UserQueries.Columns.Select(c => "u." + StoreNames.Column(user, c)));
         return $"""
             SELECT {string.Join(", ", columns)}
             FROM {StoreNames.Table(token)} AS t
             LEFT JOIN {StoreNames.Table(authorization)} AS a ON a.{StoreNames.Column(authorization, "Id")} = t.{StoreNames.Column(token, "AuthorizationId")}
+            LEFT JOIN {StoreNames.Table(user)} AS u ON u.{StoreNames.Column(user, "Id")} = t.{StoreNames.Column(token, "Subject")}
             WHERE t.{StoreNames.Column(token, keyProperty)} = $1
             """;
     }
@@ -99,6 +110,8 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database, Multiplex
 /// <summary>
 /// A token as read, with the keys of the clients it and its authorization belong to. <see cref="Untracked"/>: no
 /// context tracks the token or its authorization yet, and their application navigations are still to be set; else
-/// the context tracks both, and <see cref="AuthorizationApplicationId"/> is not read.
+/// the context tracks both, and <see cref="AuthorizationApplicationId"/> is not read. <see cref="User"/>: the person
+/// whose id is the token's subject, as read with it (PostgreSQL only).
 /// </summary>
-internal sealed record TokenRead(OpenIddictEntityFrameworkCoreToken<Guid> Token, Guid? ApplicationId, Guid? AuthorizationApplicationId, bool Untracked);
+internal sealed record TokenRead(OpenIddictEntityFrameworkCoreToken<Guid> Token, Guid? ApplicationId, Guid? AuthorizationApplicationId, bool Untracked,
+    ApplicationUser? User = null);

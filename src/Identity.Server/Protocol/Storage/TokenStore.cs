@@ -54,6 +54,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     private async Task<OpenIddictEntityFrameworkCoreToken<Guid>?> ResolveAsync(DbContext db, TokenRead? read, CancellationToken ct)
     {
         if (read is null) return null;
+        if (read.User is { } user) untracked.Add(user);
         var token = read.Token;
         if (!read.Untracked)
         {

@@ -1,3 +1,4 @@
+using Identity.Server.Accounts;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.EntityFrameworkCore.Models;
 
@@ -17,6 +18,7 @@ internal sealed class UntrackedRows
     private readonly Dictionary<Guid, OpenIddictEntityFrameworkCoreToken<Guid>> tokens = [];
     private readonly Dictionary<Guid, OpenIddictEntityFrameworkCoreAuthorization<Guid>> authorizations = [];
     private readonly Dictionary<Guid, OpenIddictEntityFrameworkCoreApplication<Guid>> applications = [];
+    private readonly Dictionary<string, ApplicationUser> users = new(StringComparer.Ordinal);
 
     public OpenIddictEntityFrameworkCoreToken<Guid>? Token(Guid id) => tokens.GetValueOrDefault(id);
 
@@ -28,6 +30,11 @@ internal sealed class UntrackedRows
     }
 
     public OpenIddictEntityFrameworkCoreAuthorization<Guid>? Authorization(Guid id) => authorizations.GetValueOrDefault(id);
+
+    /// <summary>The person read with a token this request (never written through here: the rows are only read).</summary>
+    public ApplicationUser? User(string id) => users.GetValueOrDefault(id);
+
+    public void Add(ApplicationUser user) => users[user.Id] = user;
 
     /// <summary>This request's instance of an authorization: the untracked one, else the one the context tracks, else null.</summary>
     public OpenIddictEntityFrameworkCoreAuthorization<Guid>? KnownAuthorization(DbContext db, Guid id) =>

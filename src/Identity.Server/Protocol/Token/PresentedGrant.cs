@@ -4,6 +4,7 @@ using Identity.Server.Persistence;
 using Identity.Server.Protocol.Authorization;
 using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -18,13 +19,14 @@ namespace Identity.Server.Protocol.Token;
 /// §2) — and signed in afresh from the user store. Scopes, resources, the authorization and a code's nonce come back
 /// from the token (OpenIddict restores its internal claims).
 /// </summary>
-internal sealed class PresentedGrant(SignInPolicy signIn, UserManager<ApplicationUser> users, ServerDbContext db, UserQueries queries)
+internal sealed class PresentedGrant(SignInPolicy signIn, UserManager<ApplicationUser> users, ServerDbContext db, UserQueries queries,
+    UntrackedRows read)
 {
     public async Task<GrantResult> SignInAgainAsync(HttpContext http, string kind)
     {
         var authentication = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         if (authentication.Principal is not { } token) throw new InvalidOperationException($"OpenIddict validated no {kind}.");
-        var user = signIn.CanSignIn(await queries.ById(db, token.GetClaim(Claims.Subject)!, http.RequestAborted));
+        var user = signIn.CanSignIn(await queries.ById(db, read, token.GetClaim(Claims.Subject)!, http.RequestAborted));
         if (user is null) return OAuthError.InvalidGrant($"{kind}: user deleted, locked out or unconfirmed");
 
         var scopes = token.GetScopes().ToHashSet(StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
@@ -14,14 +15,14 @@ namespace Identity.Server.Protocol.UserInfo;
 /// expiry, revocation): the person's claims as they are now, as far as the token's scopes reach. RFC 6750 §3.1: a
 /// token without openid is insufficient_scope (403); one whose person is gone is invalid_token (401).
 /// </summary>
-internal sealed class UserInfoEndpoint(ServerDbContext db, UserQueries users)
+internal sealed class UserInfoEndpoint(ServerDbContext db, UserQueries users, UntrackedRows read)
 {
     public async Task<IResult> HandleAsync(HttpContext http, CancellationToken ct)
     {
         var token = (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal!;
         if (!token.HasScope(StandardScopes.OpenId))
             return OAuthResults.Reject(OAuthError.InsufficientScope("The access token does not grant the openid scope."));
-        var user = token.GetClaim(Claims.Subject) is { } subject ? await users.ById(db, subject, ct) : null;
+        var user = token.GetClaim(Claims.Subject) is { } subject ? await users.ById(db, read, subject, ct) : null;
         if (user is null) return OAuthResults.Challenge(OAuthError.InvalidToken("The user no longer exists."));
 
         var claims = new Dictionary<string, object?> { [Claims.Subject] = user.Id };
