@@ -89,7 +89,7 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database, Multiplex
     /// The token's columns, then its authorization's, then its person's (each all null without one), in the order read
     /// above.
     /// </summary>
-    private static string Statement(DbContext db, string keyProperty)
+    internal static string Statement(DbContext db, string keyProperty)
     {
         var token = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreToken<Guid>))!;
         var authorization = db.Model.FindEntityType(typeof(OpenIddictEntityFrameworkCoreAuthorization<Guid>))!;
