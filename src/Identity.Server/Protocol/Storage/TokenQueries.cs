@@ -9,13 +9,13 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// The token store's two hot lookups (by id: every JWT's entry; by reference id: every refresh token), each one read
-/// of the token joined with its authorization. On PostgreSQL the person the token was issued to comes in the same
-/// read: refresh and userinfo check them next (<see cref="UserQueries"/>), which was a second round trip; for a
-/// client's own token the join finds nothing. On PostgreSQL they are statements of ours, read into entities that no
+/// of the token joined with its authorization. On PostgreSQL they are statements of ours, read into entities that no
 /// context tracks yet (<see cref="TokenRead.Untracked"/>): EF's query pipeline around the same statement cost more
-/// than the statement, even compiled (its shaper is rebuilt on every call). Elsewhere (SQLite) they are EF compiled
-/// queries. Made once per host: a compiled query keeps the executor of the model it first ran on, so one shared by
-/// hosts on different providers (a PostgreSQL and a SQLite host in one test process) would switch between them.
+/// than the statement, even compiled (its shaper is rebuilt on every call); and they also join the person the token
+/// was issued to, whom refresh and userinfo check next (<see cref="UserQueries"/>), which was a second round trip (for
+/// a client's own token the join finds no one). Elsewhere (SQLite) they are EF compiled queries. Made once per host: a
+/// compiled query keeps the executor of the model it first ran on, so one shared by hosts on different providers (a
+/// PostgreSQL and a SQLite host in one test process) would switch between them.
 /// </summary>
 internal sealed class TokenQueries(IOptions<DatabaseOptions> database, MultiplexedReads shared)
 {
