@@ -6,9 +6,9 @@ namespace Identity.Server.Protocol.Storage;
 
 /// <summary>
 /// The token and authorization rows this request read by hand (<see cref="TokenQueries"/>), with the person read
-/// alongside, and the node's copies of clients (<see cref="ApplicationSnapshots"/>), handed out untracked: EF's tracking of a row costs about as much as
-/// reading it, and most requests only read them (client authentication, introspection, userinfo, every access
-/// token's entry check). The stores look here before the context and the database, so a row is one instance per
+/// alongside, and the node's copies of clients (<see cref="ApplicationSnapshots"/>), handed out untracked: EF's
+/// tracking of a row costs about as much as reading it, and most requests only read them (client authentication,
+/// introspection, userinfo, every access token's entry check). The stores look here before the context and the database, so a row is one instance per
 /// request, and make the context track a row only when something is about to write it or a row that refers to it
 /// (<see cref="Track(DbContext, OpenIddictEntityFrameworkCoreToken{Guid})"/>). Navigations stand for the foreign keys
 /// until then: a row's client and authorization are always set when its keys are.

@@ -27,11 +27,7 @@ public sealed class TokenQueriesTests(ServerFixture server)
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using (var generic = new NpgsqlCommand("SET plan_cache_mode = force_generic_plan", connection)) await generic.ExecuteNonQueryAsync();
-        await using (var prepare = new NpgsqlCommand($"PREPARE lookup AS {statement}", connection)) await prepare.ExecuteNonQueryAsync();
-        var plan = new List<string>();
-        await using (var explain = new NpgsqlCommand($"EXPLAIN EXECUTE lookup({value})", connection))
-        await using (var reader = await explain.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        var plan = await QueryPlans.ExplainAsync(connection, statement, value);
 
         var scans = plan.Where(line => line.Contains("Scan on") || line.Contains("Scan using")).ToList();
         Assert.True(scans.Count == 3 && scans.All(line => line.Contains("Index Scan using") || line.Contains("Index Only Scan using")), string.Join("\n", plan));

@@ -42,11 +42,7 @@ public sealed class TokenRowWriterTests(ServerFixture server)
 
         await using var connection = new NpgsqlConnection(TokenRowWriter.ConnectionString(connectionString));
         await connection.OpenAsync();
-        await using (var prepare = new NpgsqlCommand($"PREPARE batch AS {statement}", connection)) await prepare.ExecuteNonQueryAsync();
-        var plan = new List<string>();
-        await using (var explain = new NpgsqlCommand($"EXPLAIN EXECUTE batch({string.Join(", ", Enumerable.Repeat("NULL", 20))})", connection))
-        await using (var reader = await explain.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        var plan = await QueryPlans.ExplainAsync(connection, statement, string.Join(", ", Enumerable.Repeat("NULL", 20)));
 
         // Anything else reads every valid token of the table for every batch, and the table grows until autovacuum
         // first analyzes it.
