@@ -214,6 +214,28 @@ public sealed class UserInfoTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task ClaimsAreThePersonsAsTheyAreNow_NotAsTheyWereWhenTheTokenWasIssued()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user, "openid profile email")).AccessToken!;
+        Assert.Equal("Ada", (await protocol.UserInfoAsync(token)).Json.GetProperty("given_name").GetString());
+        await data.UsersAsync(async users =>
+        {
+            var stored = (await users.FindByIdAsync(user.Id))!;
+            stored.FirstName = "Augusta";
+            Assert.True((await users.UpdateAsync(stored)).Succeeded);
+            Assert.True((await users.SetEmailAsync(stored, $"augusta.{user.Email}")).Succeeded);
+        });
+
+        var now = (await protocol.UserInfoAsync(token)).Json;
+
+        Assert.Equal("Augusta", now.GetProperty("given_name").GetString());
+        Assert.Equal("Augusta Lovelace", now.GetProperty("name").GetString());
+        Assert.Equal($"augusta.{user.Email}", now.GetProperty("email").GetString());
+        Assert.False(now.GetProperty("email_verified").GetBoolean());
+    }
+
+    [Fact]
     public async Task DeletedUser_Is401InvalidToken()
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
