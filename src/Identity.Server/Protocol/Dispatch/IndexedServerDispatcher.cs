@@ -17,7 +17,7 @@ internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonito
         foreach (var slot in slots)
         {
             if (!await IsActiveAsync(slot, context)) continue;
-            if (slot.Resolve(provider) is not IOpenIddictServerHandler<TContext> handler)
+            if (slot.Resolve<IOpenIddictServerHandler<TContext>>(provider) is not { } handler)
                 throw new InvalidOperationException($"The handler {((OpenIddictServerHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
             await handler.HandleAsync(context);
             if (context is OpenIddictServerEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictServerEvents.BaseRequestContext { IsRequestSkipped: true }
@@ -30,7 +30,7 @@ internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonito
     {
         foreach (var filterSlot in slot.Filters)
         {
-            if (filterSlot.Resolve(provider) is not IOpenIddictServerHandlerFilter<TContext> filter)
+            if (filterSlot.Resolve<IOpenIddictServerHandlerFilter<TContext>>(provider) is not { } filter)
                 throw new InvalidOperationException($"The filter {filterSlot.Type} is not registered.");
             if (!await filter.IsActiveAsync(context)) return false;
         }

@@ -17,7 +17,7 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
         foreach (var slot in slots)
         {
             if (!await IsActiveAsync(slot, context)) continue;
-            if (slot.Resolve(provider) is not IOpenIddictValidationHandler<TContext> handler)
+            if (slot.Resolve<IOpenIddictValidationHandler<TContext>>(provider) is not { } handler)
                 throw new InvalidOperationException($"The handler {((OpenIddictValidationHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
             await handler.HandleAsync(context);
             if (context is OpenIddictValidationEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictValidationEvents.BaseRequestContext { IsRequestSkipped: true }
@@ -30,7 +30,7 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
     {
         foreach (var filterSlot in slot.Filters)
         {
-            if (filterSlot.Resolve(provider) is not IOpenIddictValidationHandlerFilter<TContext> filter)
+            if (filterSlot.Resolve<IOpenIddictValidationHandlerFilter<TContext>>(provider) is not { } filter)
                 throw new InvalidOperationException($"The filter {filterSlot.Type} is not registered.");
             if (!await filter.IsActiveAsync(context)) return false;
         }
