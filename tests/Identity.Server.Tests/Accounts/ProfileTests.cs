@@ -49,6 +49,21 @@ public sealed class ProfileTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task AReferenceAccessToken_OpensTheProfile()
+    {
+        // The API reads the opaque token's sealed payload from its row, with the keys the server seals with.
+        var data = new TestData(server);
+        var (client, user) = (await data.ClientAsync(format: "reference"), await data.UserAsync());
+        var token = (await protocol.PasswordGrantAsync(client, user)).AccessToken!;
+        Assert.Equal(0, token.Count(c => c == '.'));
+
+        var (response, json) = await api.SendAsync(HttpMethod.Get, "/api/account/profile", accessToken: token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(user.Id, json.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task ClientCredentialsToken_IsNotAUser()
     {
         // No API scope, so the token's aud is this server: it is refused for whom it stands for, not where it goes.

@@ -25,7 +25,7 @@ public sealed class KeyRingTests(ServerFixture server)
         await Task.WhenAll(Task.Run(() => a.Server), Task.Run(() => b.Server));
 
         var keys = await new TestData(a).DbAsync(db => db.ProtocolKeys.AsNoTracking().ToListAsync());
-        // One per series: ES256 for access tokens, RS256 for id_tokens, AES key wrap for refresh tokens and codes.
+        // One per series: ES256 for access tokens, RS256 for id_tokens, the AES key the seals' keys derive from.
         Assert.Equal(["A256KW", "ES256", "RS256"], keys.Select(k => k.Algorithm).Order());
         var fromA = await PublishedKeyIdsAsync(a);
         Assert.Equal(fromA, await PublishedKeyIdsAsync(b));
@@ -59,19 +59,17 @@ public sealed class KeyRingTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task RefreshToken_IsSealedAndSignedWithTheHmacKeyDerivedFromTheSeal_NotAnRsaKey()
+    public async Task RefreshToken_IsSealedDirectly_AndSignedWithTheHmacKeyDerivedFromTheSeal_NotAnRsaKey()
     {
         var data = new TestData(server);
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         Assert.NotNull((await new ProtocolClient(server.CreateClient()).PasswordGrantAsync(client, user)).RefreshToken);
-        // The client holds a reference; the sealed token is the row's payload.
-        var refreshToken = await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
-            .Where(t => t.Subject == user.Id && t.Type == OpenIddictConstants.TokenTypeIdentifiers.RefreshToken).Select(t => t.Payload).SingleAsync());
+        var refreshToken = await StoredRefreshTokenAsync(data, user);
         var keys = server.Services.GetRequiredService<KeyRing>().Current!;
         var handler = new JsonWebTokenHandler();
         TokenValidationParameters Verifying(IEnumerable<SecurityKey> signing) => new()
         {
-            TokenDecryptionKeys = keys.Encryption.Select(e => e.Key),
+            TokenDecryptionKeys = keys.SealEncryption.Select(e => e.Key),
             IssuerSigningKeys = signing,
             ValidateIssuer = false, ValidateAudience = false, ValidateLifetime = false,
             ValidTypes = ["oi_reft+jwt"],
@@ -81,14 +79,49 @@ public sealed class KeyRingTests(ServerFixture server)
         var withRsaKeysOnly = await handler.ValidateTokenAsync(refreshToken, Verifying(keys.Signing.Select(s => s.Key)));
 
         Assert.True(sealedWithHmac.IsValid, sealedWithHmac.Exception?.Message);
+        var outer = new JsonWebToken(refreshToken);
+        // Encrypted with the derived key itself: no content key of its own to wrap and unwrap.
+        Assert.Equal(("dir", "A256CBC-HS512", keys.ActiveSealEncryption.Key.KeyId), (outer.Alg, outer.Enc, outer.Kid));
+        Assert.Empty(outer.EncryptedKey);
         var inner = (JsonWebToken)sealedWithHmac.SecurityToken;
         Assert.Equal("HS256", inner.InnerToken?.Alg ?? inner.Alg);
         Assert.False(withRsaKeysOnly.IsValid);
-        // The published keys stay public keys only: the derived key never reaches discovery or JWKS.
+        // The published keys stay public keys only: the derived keys never reach discovery or JWKS.
         var jwks = await server.CreateClient().GetStringAsync("/.well-known/jwks");
         Assert.DoesNotContain("\"oct\"", jwks);
         Assert.DoesNotContain(keys.SealSigningKeys[0].KeyId, jwks);
+        Assert.DoesNotContain(keys.ActiveSealEncryption.Key.KeyId, jwks);
     }
+
+    [Fact]
+    public async Task RefreshToken_SealedUnderTheStoredKeyWithAKeyWrap_AsBeforeDirectSealing_StillRedeems()
+    {
+        var data = new TestData(server);
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var protocol = new ProtocolClient(server.CreateClient());
+        var issued = await protocol.PasswordGrantAsync(client, user);
+        var keys = server.Services.GetRequiredService<KeyRing>().Current!;
+        var handler = new JsonWebTokenHandler();
+        var sealedDirectly = new JsonWebToken(await StoredRefreshTokenAsync(data, user));
+        var jws = handler.DecryptToken(sealedDirectly,
+            new TokenValidationParameters { TokenDecryptionKeys = keys.SealEncryption.Select(e => e.Key) });
+        // What a refresh token issued before the change holds: the same JWS, under A256KW with the stored key.
+        var wrapped = handler.EncryptToken(jws, keys.ActiveEncryption);
+        Assert.Equal("A256KW", new JsonWebToken(wrapped).Alg);
+        await data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>()
+            .Where(t => t.Subject == user.Id && t.Type == OpenIddictConstants.TokenTypeIdentifiers.RefreshToken)
+            .ExecuteUpdateAsync(t => t.SetProperty(row => row.Payload, wrapped)));
+
+        var refreshed = await protocol.RefreshAsync(client, issued.RefreshToken!);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, refreshed.Status);
+        Assert.NotNull(refreshed.RefreshToken);
+    }
+
+    private static Task<string?> StoredRefreshTokenAsync(TestData data, TestUser user) =>
+        // The client holds a reference; the sealed token is the row's payload.
+        data.DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
+            .Where(t => t.Subject == user.Id && t.Type == OpenIddictConstants.TokenTypeIdentifiers.RefreshToken).Select(t => t.Payload).SingleAsync());
 
     [Fact]
     public async Task AKeyThisNodeCannotRead_LeavesTheKeysItHasInUse_AndReadinessSaysSo()

@@ -24,7 +24,9 @@ internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddi
     public void Configure(OpenIddictServerOptions options)
     {
         options.SigningCredentials.AddRange(Keys.Signing);
+        // The stored keys only open what they sealed before sealing went direct; SelectKeys seals with the derived ones.
         options.EncryptionCredentials.AddRange(Keys.Encryption);
+        options.EncryptionCredentials.AddRange(Keys.SealEncryption);
     }
 
     /// <summary>
@@ -46,6 +48,7 @@ internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddi
         foreach (var credentials in Keys.Signing) options.Configuration.SigningKeys.Add(credentials.Key);
         options.EncryptionCredentials.Clear();
         options.EncryptionCredentials.AddRange(Keys.Encryption);
+        options.EncryptionCredentials.AddRange(Keys.SealEncryption);
     }
 
     private static KeySet Placeholder()

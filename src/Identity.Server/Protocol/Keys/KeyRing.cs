@@ -24,6 +24,12 @@ internal sealed record KeySet(
 
     /// <summary>Verify what any of <see cref="Encryption"/> sealed.</summary>
     public IReadOnlyList<SecurityKey> SealSigningKeys { get; } = [.. Encryption.Select(e => SealSigningKey.Derive(e).Key)];
+
+    /// <summary>Seals for this server alone (see <see cref="SealEncryptionKey"/>).</summary>
+    public EncryptingCredentials ActiveSealEncryption { get; } = SealEncryptionKey.Derive(ActiveEncryption);
+
+    /// <summary>Open what any of <see cref="Encryption"/>'s derived keys sealed.</summary>
+    public IReadOnlyList<EncryptingCredentials> SealEncryption { get; } = [.. Encryption.Select(SealEncryptionKey.Derive)];
 }
 
 /// <summary>

@@ -29,6 +29,6 @@ internal sealed class ApplyClientAccessTokenFormat(IOpenIddictApplicationManager
         if (!ClientSettings.From(await applications.GetSettingsAsync(application, context.CancellationToken)).UsesReferenceAccessTokens) return;
         context.IsReferenceToken = true;
         context.PersistTokenPayload = true;
-        context.EncryptionCredentials = (ring.Current ?? throw new InvalidOperationException("No keys loaded.")).ActiveEncryption;
+        context.EncryptionCredentials = (ring.Current ?? throw new InvalidOperationException("No keys loaded.")).ActiveSealEncryption;
     }
 }

@@ -10,8 +10,8 @@ namespace Identity.Server.Protocol.Protection;
 /// <summary>
 /// Signs and encrypts with the ring's active keys by token type, whatever order OpenIddict's credential lists end up
 /// in: id_tokens in RS256 (what OIDC clients expect unless they registered otherwise), everything else in the
-/// configured algorithm; what is sealed for this server alone (refresh tokens, codes) encrypted with the active
-/// symmetric key and signed with the HMAC key derived from it (<see cref="SealSigningKey"/>).
+/// configured algorithm; what is sealed for this server alone (refresh tokens, codes) encrypted and signed with the
+/// keys derived from the active symmetric key (<see cref="SealEncryptionKey"/>, <see cref="SealSigningKey"/>).
 /// </summary>
 internal sealed class SelectKeys(KeyRing ring, IOptions<TokenOptions> options) : IOpenIddictServerHandler<GenerateTokenContext>
 {
@@ -27,7 +27,7 @@ internal sealed class SelectKeys(KeyRing ring, IOptions<TokenOptions> options) :
         var keys = ring.Current ?? throw new InvalidOperationException("No keys loaded.");
         if (context.EncryptionCredentials is not null)
         {
-            context.EncryptionCredentials = keys.ActiveEncryption;
+            context.EncryptionCredentials = keys.ActiveSealEncryption;
             context.SigningCredentials = keys.ActiveSealSigning;
             return ValueTask.CompletedTask;
         }
