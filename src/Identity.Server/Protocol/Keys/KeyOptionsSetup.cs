@@ -24,7 +24,7 @@ internal sealed class KeyOptionsSetup(KeyRing ring) : IConfigureOptions<OpenIddi
     public void Configure(OpenIddictServerOptions options)
     {
         options.SigningCredentials.AddRange(Keys.Signing);
-        // The stored keys only open what they sealed before sealing went direct; SelectKeys seals with the derived ones.
+        // The stored keys open what was sealed before sealing went direct; SelectKeys seals with the derived keys.
         options.EncryptionCredentials.AddRange(Keys.Encryption);
         options.EncryptionCredentials.AddRange(Keys.SealEncryption);
     }

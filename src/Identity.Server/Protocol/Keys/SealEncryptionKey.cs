@@ -17,5 +17,6 @@ internal static class SealEncryptionKey
 
     // A256CBC-HS512 takes a 512-bit key: the first half for HMAC-SHA-512, the second for AES-256 (RFC 7518 §5.2.5).
     public static EncryptingCredentials Derive(EncryptingCredentials wrapping) =>
-        new(DerivedKeys.From(wrapping, Info, bytes: 64, ".dir"), JwtConstants.DirectKeyUseAlg, SecurityAlgorithms.Aes256CbcHmacSha512);
+        new(DerivedKeys.From(wrapping, Info, bytes: 64, ".dir"), JwtConstants.DirectKeyUseAlg,
+            SecurityAlgorithms.Aes256CbcHmacSha512);
 }
