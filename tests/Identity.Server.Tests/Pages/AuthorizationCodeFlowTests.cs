@@ -227,6 +227,8 @@ public sealed class AuthorizationCodeFlowTests : IClassFixture<BrowserHost>, IDi
             ("redirect_uri", redirectUri), ("code_verifier", verifier)));
         browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/account/logout").ToString());
         browser.WaitFor(By.Id("sign-out")).Click();
+        // The sign-out POST must finish before the next navigation, or its answer replaces the login page.
+        Assert.Contains("signed out", browser.WaitFor(By.Id("message")).Text);
         browser.Navigate().GoToUrl(AuthorizeUrl(client, AuthorizationCodeGrantTests.NewVerifier()));
         SignIn(user);
         WaitForCallback();
