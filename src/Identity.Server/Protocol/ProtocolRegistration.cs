@@ -8,6 +8,7 @@ using Identity.Server.Protocol.Dispatch;
 using Identity.Server.Protocol.EndSession;
 using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Keys;
+using Identity.Server.Protocol.Protection;
 using Identity.Server.Protocol.Scopes;
 using Identity.Server.Protocol.Storage;
 using Identity.Server.Protocol.Token;
@@ -70,6 +71,7 @@ internal static class ProtocolRegistration
             .Validate(o => o.PerAddressPerMinute >= 1, $"{UserCodeRateLimitOptions.SectionName}:PerAddressPerMinute must be at least 1.")
             .ValidateOnStart();
 
+        PlatformCryptoProviders.Register();
         services.AddOpenIddict()
             .AddCore(core =>
             {
