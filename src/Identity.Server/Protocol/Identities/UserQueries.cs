@@ -32,28 +32,30 @@ internal sealed class UserQueries(IOptions<DatabaseOptions> database, Multiplexe
             : await compiledById(db, id));
 
     /// <summary>The person from <see cref="Columns"/>, read from <paramref name="first"/> on.</summary>
-    internal static ApplicationUser Read(NpgsqlDataReader reader, int first) => new()
+    internal static ApplicationUser Read(NpgsqlDataReader reader, int first)
     {
-        Id = reader.GetString(first),
-        UserName = reader.TextOrNull(first + 1),
-        NormalizedUserName = reader.TextOrNull(first + 2),
-        Email = reader.TextOrNull(first + 3),
-        NormalizedEmail = reader.TextOrNull(first + 4),
-        EmailConfirmed = reader.GetBoolean(first + 5),
-        PasswordHash = reader.TextOrNull(first + 6),
-        SecurityStamp = reader.TextOrNull(first + 7),
-        ConcurrencyStamp = reader.TextOrNull(first + 8),
-        PhoneNumber = reader.TextOrNull(first + 9),
-        PhoneNumberConfirmed = reader.GetBoolean(first + 10),
-        TwoFactorEnabled = reader.GetBoolean(first + 11),
-        LockoutEnd = reader.OffsetOrNull(first + 12),
-        LockoutEnabled = reader.GetBoolean(first + 13),
-        AccessFailedCount = reader.GetInt32(first + 14),
-        FirstName = reader.TextOrNull(first + 15),
-        LastName = reader.TextOrNull(first + 16),
-        CreatedAt = reader.GetFieldValue<DateTimeOffset>(first + 17),
-        UpdatedAt = reader.GetFieldValue<DateTimeOffset>(first + 18),
-    };
+        var user = SingleRowRead.Blank<ApplicationUser>();
+        user.Id = reader.GetString(first);
+        user.UserName = reader.TextOrNull(first + 1);
+        user.NormalizedUserName = reader.TextOrNull(first + 2);
+        user.Email = reader.TextOrNull(first + 3);
+        user.NormalizedEmail = reader.TextOrNull(first + 4);
+        user.EmailConfirmed = reader.GetBoolean(first + 5);
+        user.PasswordHash = reader.TextOrNull(first + 6);
+        user.SecurityStamp = reader.TextOrNull(first + 7);
+        user.ConcurrencyStamp = reader.TextOrNull(first + 8);
+        user.PhoneNumber = reader.TextOrNull(first + 9);
+        user.PhoneNumberConfirmed = reader.GetBoolean(first + 10);
+        user.TwoFactorEnabled = reader.GetBoolean(first + 11);
+        user.LockoutEnd = reader.OffsetOrNull(first + 12);
+        user.LockoutEnabled = reader.GetBoolean(first + 13);
+        user.AccessFailedCount = reader.GetInt32(first + 14);
+        user.FirstName = reader.TextOrNull(first + 15);
+        user.LastName = reader.TextOrNull(first + 16);
+        user.CreatedAt = reader.GetFieldValue<DateTimeOffset>(first + 17);
+        user.UpdatedAt = reader.GetFieldValue<DateTimeOffset>(first + 18);
+        return user;
+    }
 
     private static string Statement(DbContext db)
     {

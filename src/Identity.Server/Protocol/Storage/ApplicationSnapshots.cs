@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Identity.Server.Persistence;
 using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Identity.Server.Protocol.Storage;
@@ -56,24 +57,30 @@ internal sealed class ApplicationSnapshots(TimeProvider time)
     {
         public OpenIddictEntityFrameworkCoreApplication<Guid> Copy() => CopyOf(Application);
 
-        public static OpenIddictEntityFrameworkCoreApplication<Guid> CopyOf(OpenIddictEntityFrameworkCoreApplication<Guid> source) => new()
+        /// <summary>
+        /// Every column, into an entity made without its constructor (<see cref="SingleRowRead.Blank{T}"/>): a copy is
+        /// handed out on every request, and the constructor's random concurrency stamp was a system call each time.
+        /// </summary>
+        public static OpenIddictEntityFrameworkCoreApplication<Guid> CopyOf(OpenIddictEntityFrameworkCoreApplication<Guid> source)
         {
-            Id = source.Id,
-            ApplicationType = source.ApplicationType,
-            ClientId = source.ClientId,
-            ClientSecret = source.ClientSecret,
-            ClientType = source.ClientType,
-            ConcurrencyToken = source.ConcurrencyToken,
-            ConsentType = source.ConsentType,
-            DisplayName = source.DisplayName,
-            DisplayNames = source.DisplayNames,
-            JsonWebKeySet = source.JsonWebKeySet,
-            Permissions = source.Permissions,
-            PostLogoutRedirectUris = source.PostLogoutRedirectUris,
-            Properties = source.Properties,
-            RedirectUris = source.RedirectUris,
-            Requirements = source.Requirements,
-            Settings = source.Settings,
-        };
+            var copy = SingleRowRead.Blank<OpenIddictEntityFrameworkCoreApplication<Guid>>();
+            copy.Id = source.Id;
+            copy.ApplicationType = source.ApplicationType;
+            copy.ClientId = source.ClientId;
+            copy.ClientSecret = source.ClientSecret;
+            copy.ClientType = source.ClientType;
+            copy.ConcurrencyToken = source.ConcurrencyToken;
+            copy.ConsentType = source.ConsentType;
+            copy.DisplayName = source.DisplayName;
+            copy.DisplayNames = source.DisplayNames;
+            copy.JsonWebKeySet = source.JsonWebKeySet;
+            copy.Permissions = source.Permissions;
+            copy.PostLogoutRedirectUris = source.PostLogoutRedirectUris;
+            copy.Properties = source.Properties;
+            copy.RedirectUris = source.RedirectUris;
+            copy.Requirements = source.Requirements;
+            copy.Settings = source.Settings;
+            return copy;
+        }
     }
 }

@@ -54,34 +54,31 @@ internal sealed class TokenQueries(IOptions<DatabaseOptions> database, Multiplex
     private Task<TokenRead?> ReadAsync(DbContext db, string statement, object key, CancellationToken ct) =>
         SingleRowRead.ReadAsync(db, shared, statement, key, reader =>
         {
-            var token = new OpenIddictEntityFrameworkCoreToken<Guid>
-            {
-                Id = reader.GetGuid(0),
-                ConcurrencyToken = reader.TextOrNull(3),
-                CreationDate = reader.TimeOrNull(4),
-                ExpirationDate = reader.TimeOrNull(5),
-                Payload = reader.TextOrNull(6),
-                Properties = reader.TextOrNull(7),
-                RedemptionDate = reader.TimeOrNull(8),
-                ReferenceId = reader.TextOrNull(9),
-                Status = reader.TextOrNull(10),
-                Subject = reader.TextOrNull(11),
-                Type = reader.TextOrNull(12),
-            };
+            var token = SingleRowRead.Blank<OpenIddictEntityFrameworkCoreToken<Guid>>();
+            token.Id = reader.GetGuid(0);
+            token.ConcurrencyToken = reader.TextOrNull(3);
+            token.CreationDate = reader.TimeOrNull(4);
+            token.ExpirationDate = reader.TimeOrNull(5);
+            token.Payload = reader.TextOrNull(6);
+            token.Properties = reader.TextOrNull(7);
+            token.RedemptionDate = reader.TimeOrNull(8);
+            token.ReferenceId = reader.TextOrNull(9);
+            token.Status = reader.TextOrNull(10);
+            token.Subject = reader.TextOrNull(11);
+            token.Type = reader.TextOrNull(12);
             const int a = 13, u = a + 9;
             var user = reader.IsDBNull(u) ? null : UserQueries.Read(reader, u);
             if (reader.IsDBNull(a)) return new TokenRead(token, reader.GuidOrNull(1), null, Untracked: true, user);
-            token.Authorization = new OpenIddictEntityFrameworkCoreAuthorization<Guid>
-            {
-                Id = reader.GetGuid(a),
-                ConcurrencyToken = reader.TextOrNull(a + 2),
-                CreationDate = reader.TimeOrNull(a + 3),
-                Properties = reader.TextOrNull(a + 4),
-                Scopes = reader.TextOrNull(a + 5),
-                Status = reader.TextOrNull(a + 6),
-                Subject = reader.TextOrNull(a + 7),
-                Type = reader.TextOrNull(a + 8),
-            };
+            var authorization = SingleRowRead.Blank<OpenIddictEntityFrameworkCoreAuthorization<Guid>>();
+            authorization.Id = reader.GetGuid(a);
+            authorization.ConcurrencyToken = reader.TextOrNull(a + 2);
+            authorization.CreationDate = reader.TimeOrNull(a + 3);
+            authorization.Properties = reader.TextOrNull(a + 4);
+            authorization.Scopes = reader.TextOrNull(a + 5);
+            authorization.Status = reader.TextOrNull(a + 6);
+            authorization.Subject = reader.TextOrNull(a + 7);
+            authorization.Type = reader.TextOrNull(a + 8);
+            token.Authorization = authorization;
             return new TokenRead(token, reader.GuidOrNull(1), reader.GuidOrNull(a + 1), Untracked: true, user);
         }, ct);
 
