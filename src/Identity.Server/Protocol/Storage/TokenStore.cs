@@ -1,3 +1,4 @@
+using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -115,27 +116,32 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
         await base.SetAuthorizationIdAsync(token, identifier, cancellationToken);
     }
 
+    /// <summary>
+    /// A new token, made without its constructor (<see cref="SingleRowRead.Blank{T}"/>), whose random concurrency stamp
+    /// was a <c>getrandom</c> system call per token: <see cref="CreateAsync"/> stamps it from the identifier it draws.
+    /// </summary>
+    public override ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>> InstantiateAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(SingleRowRead.Blank<OpenIddictEntityFrameworkCoreToken<Guid>>());
+
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
     {
+        // What EF's key generation would have given it on Add: time-ordered, so new rows go to the index's right edge.
+        if (token.Id == Guid.Empty) token.Id = Guid.CreateVersion7();
+        // A concurrency stamp only has to differ from the row's next ones, which UpdateAsync draws at random.
+        token.ConcurrencyToken ??= token.Id.ToString();
         if (!writes.Deferred)
         {
             untracked.Track(await Context.GetDbContextAsync(cancellationToken), token);
             await base.CreateAsync(token, cancellationToken);
             return;
         }
-        // What EF's key generation would have given it on Add: time-ordered, so new rows go to the index's right edge.
-        if (token.Id == Guid.Empty) token.Id = Guid.CreateVersion7();
         writes.Pending.Add(token);
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
     {
-        if (writes.Pending.Contains(token))
-        {
-            // Still to be inserted, with the values it has now; a new concurrency token as the base store would set.
-            token.ConcurrencyToken = Guid.NewGuid().ToString();
-            return;
-        }
+        // Still to be inserted, with the values it has now; nobody can have read its concurrency stamp yet, so it keeps it.
+        if (writes.Pending.Contains(token)) return;
         untracked.Track(await Context.GetDbContextAsync(cancellationToken), token);
         await base.UpdateAsync(token, cancellationToken);
     }

@@ -73,6 +73,9 @@ public sealed class TokenStoreTests(ServerFixture server)
         var stored = await db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking().Include(t => t.Authorization)
             .SingleAsync(t => t.Subject == user.Id && t.Type == TokenRow.RefreshToken);
         var person = await db.Users.AsNoTracking().SingleAsync(u => u.Id == user.Id);
+        // New rows are made without the entity's constructor too, and stamped when written.
+        Assert.All(await db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking().Where(t => t.Subject == user.Id).ToListAsync(),
+            t => Assert.False(string.IsNullOrEmpty(t.ConcurrencyToken)));
 
         var read = await scope.ServiceProvider.GetRequiredService<TokenQueries>().ByReferenceId(db, stored.ReferenceId!, CancellationToken.None);
 
