@@ -51,10 +51,11 @@ internal static class SingleRowRead
     }
 
     /// <summary>
-    /// An entity to fill from a row, made without running its constructor: OpenIddict's token and authorization and
-    /// Identity's user draw random concurrency stamps and ids there (three <c>Guid.NewGuid</c> for a person, each a
-    /// <c>getrandom</c> system call; 3.6 % of an introspection's samples), which the row's values then replace. Every
-    /// column of the row is set by the reader; a collection navigation is left null, for EF to make when it tracks one.
+    /// An entity made without running its constructor, for a caller that sets every column itself (from a row, from a
+    /// cached copy, or a new token stamped when created): OpenIddict's entities and Identity's user draw random
+    /// concurrency stamps and ids there (three <c>Guid.NewGuid</c> for a person, each a <c>getrandom</c> system call;
+    /// 3.6 % of an introspection's samples), which the caller's values then replace. A collection navigation is left
+    /// null, for EF to make when it tracks the entity.
     /// </summary>
     public static T Blank<T>() where T : class => (T)RuntimeHelpers.GetUninitializedObject(typeof(T));
 
