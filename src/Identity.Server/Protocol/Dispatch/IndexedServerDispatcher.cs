@@ -10,6 +10,8 @@ namespace Identity.Server.Protocol.Dispatch;
 internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonitor<OpenIddictServerOptions> options, IServiceProvider provider)
     : IOpenIddictServerDispatcher
 {
+    private readonly RequestServices request = new(index.Activators, provider);
+
     public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : OpenIddictServerEvents.BaseContext
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -17,7 +19,7 @@ internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonito
         foreach (var slot in slots)
         {
             if (!await IsActiveAsync(slot, context)) continue;
-            if (slot.Resolve<IOpenIddictServerHandler<TContext>>(provider) is not { } handler)
+            if (slot.Resolve<IOpenIddictServerHandler<TContext>>(request) is not { } handler)
                 throw new InvalidOperationException($"The handler {((OpenIddictServerHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
             await handler.HandleAsync(context);
             if (context is OpenIddictServerEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictServerEvents.BaseRequestContext { IsRequestSkipped: true }
@@ -30,7 +32,7 @@ internal sealed class IndexedServerDispatcher(HandlerIndex index, IOptionsMonito
     {
         foreach (var filterSlot in slot.Filters)
         {
-            if (filterSlot.Resolve<IOpenIddictServerHandlerFilter<TContext>>(provider) is not { } filter)
+            if (filterSlot.Resolve<IOpenIddictServerHandlerFilter<TContext>>(request) is not { } filter)
                 throw new InvalidOperationException($"The filter {filterSlot.Type} is not registered.");
             if (!await filter.IsActiveAsync(context)) return false;
         }

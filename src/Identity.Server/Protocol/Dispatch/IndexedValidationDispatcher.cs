@@ -10,6 +10,8 @@ namespace Identity.Server.Protocol.Dispatch;
 internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMonitor<OpenIddictValidationOptions> options, IServiceProvider provider)
     : IOpenIddictValidationDispatcher
 {
+    private readonly RequestServices request = new(index.Activators, provider);
+
     public async ValueTask DispatchAsync<TContext>(TContext context) where TContext : OpenIddictValidationEvents.BaseContext
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -17,7 +19,7 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
         foreach (var slot in slots)
         {
             if (!await IsActiveAsync(slot, context)) continue;
-            if (slot.Resolve<IOpenIddictValidationHandler<TContext>>(provider) is not { } handler)
+            if (slot.Resolve<IOpenIddictValidationHandler<TContext>>(request) is not { } handler)
                 throw new InvalidOperationException($"The handler {((OpenIddictValidationHandlerDescriptor)slot.Descriptor).ServiceDescriptor.ServiceType} is not registered.");
             await handler.HandleAsync(context);
             if (context is OpenIddictValidationEvents.BaseRequestContext { IsRequestHandled: true } or OpenIddictValidationEvents.BaseRequestContext { IsRequestSkipped: true }
@@ -30,7 +32,7 @@ internal sealed class IndexedValidationDispatcher(HandlerIndex index, IOptionsMo
     {
         foreach (var filterSlot in slot.Filters)
         {
-            if (filterSlot.Resolve<IOpenIddictValidationHandlerFilter<TContext>>(provider) is not { } filter)
+            if (filterSlot.Resolve<IOpenIddictValidationHandlerFilter<TContext>>(request) is not { } filter)
                 throw new InvalidOperationException($"The filter {filterSlot.Type} is not registered.");
             if (!await filter.IsActiveAsync(context)) return false;
         }

@@ -12,8 +12,8 @@ public sealed class ServiceSlotTests
         var (provider, resolutions) = Provider(s => s.AddSingleton<Handler>());
         var slot = new ServiceSlot(typeof(Handler), ServiceLifetime.Singleton);
 
-        var first = slot.Resolve<IHandler>(provider);
-        var second = slot.Resolve<IHandler>(provider);
+        var first = slot.Resolve<IHandler>(Request(provider));
+        var second = slot.Resolve<IHandler>(Request(provider));
 
         Assert.IsType<Handler>(first);
         Assert.Same(first, second);
@@ -26,8 +26,8 @@ public sealed class ServiceSlotTests
         var (provider, resolutions) = Provider(s => s.AddTransient<Handler>());
         var slot = new ServiceSlot(typeof(Handler), ServiceLifetime.Transient);
 
-        var first = slot.Resolve<IHandler>(provider);
-        var second = slot.Resolve<IHandler>(provider);
+        var first = slot.Resolve<IHandler>(Request(provider));
+        var second = slot.Resolve<IHandler>(Request(provider));
 
         Assert.IsType<Handler>(first);
         Assert.IsType<Handler>(second);
@@ -41,8 +41,8 @@ public sealed class ServiceSlotTests
         var (provider, _) = Provider(s => s.AddSingleton<Handler>());
         var slot = new ServiceSlot(typeof(Handler), ServiceLifetime.Singleton);
 
-        Assert.Null(slot.Resolve<IOtherHandler>(provider));
-        Assert.Null(slot.Resolve<IOtherHandler>(provider));
+        Assert.Null(slot.Resolve<IOtherHandler>(Request(provider)));
+        Assert.Null(slot.Resolve<IOtherHandler>(Request(provider)));
     }
 
     [Fact]
@@ -52,10 +52,12 @@ public sealed class ServiceSlotTests
         var instance = new Handler();
         var slot = new ServiceSlot(typeof(Handler), ServiceLifetime.Singleton, instance);
 
-        Assert.Same(instance, slot.Resolve<IHandler>(provider));
-        Assert.Same(instance, slot.Resolve<IHandler>(provider));
+        Assert.Same(instance, slot.Resolve<IHandler>(Request(provider)));
+        Assert.Same(instance, slot.Resolve<IHandler>(Request(provider)));
         Assert.Equal(0, resolutions());
     }
+
+    private static RequestServices Request(IServiceProvider provider) => new(new ScopedActivators(new ServiceCollection()), provider);
 
     private static (IServiceProvider Provider, Func<int> Resolutions) Provider(Action<IServiceCollection> register)
     {
