@@ -81,8 +81,10 @@ export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$PORT 
 export BENCH_CLIENT_BASIC=$(printf 'bench-cc:bench-secret-bench-secret-bench-secret-0001' | base64 -w0) BENCH_API_BASIC=$(printf 'bench-cc:bench-secret-bench-secret-bench-secret-0001' | base64 -w0)
 BASE=http://127.0.0.1:$PORT
 
+# The runtime settings the container image sets (the Dockerfile's DOTNET_ variables), as the server ships.
+image_runtime_env=$(sed -n 's/^ *\(ENV \)\{0,1\}\(DOTNET_[A-Za-z0-9_]*=[^ ]*\).*/\2/p' ../Dockerfile)
 start_server() { # $1 = RS256 or ES256
-  Identity__Tokens__SigningAlgorithm=$1 dotnet "$work/server/Identity.Server.dll" > "$work/server.log" 2>&1 &
+  env $image_runtime_env Identity__Tokens__SigningAlgorithm=$1 dotnet "$work/server/Identity.Server.dll" > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 300); do curl -fs "$BASE/health/ready" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fs "$BASE/health/ready" >/dev/null 2>&1 || { echo "server did not become ready"; cat "$work/server.log"; exit 1; }

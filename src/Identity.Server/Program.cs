@@ -53,6 +53,7 @@ catch (Exception failure) when (StartUpRefusal.IsTheProcess)
     return;
 }
 
+app.AdviseOnCollectorBudget();
 app.UseHeadAsGet();
 app.UseRouting(); // after HEAD became GET: routes match on the method
 app.UseProtocolRouteNames();

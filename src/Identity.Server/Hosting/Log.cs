@@ -17,4 +17,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9005, Level = LogLevel.Critical, Message = "Start-up failed: {Reason}")]
     public static partial void StartUpFailed(this ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(EventId = 9006, Level = LogLevel.Warning,
+        Message = "The garbage collector's young generation is held to {CeilingMb} MB: this machine shows the runtime no CPU cache sizes. Under load that means dozens of collections a second; set {Variable}={Value} in the server's environment (docs/operations.md, Runtime settings).")]
+    public static partial void CollectorBudgetIsTheFallback(this ILogger logger, long ceilingMb, string variable, string value);
 }
