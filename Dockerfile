@@ -21,7 +21,7 @@ USER app
 # DataProtection__Certificate__Path= (empty) and DataProtection__AllowUnprotectedKeys=true say to store keys in clear.
 # DOTNET_GCgen0size: a 16 MB young generation for the garbage collector, whatever the host shows of its CPU caches.
 # Without it, a VM that hides them (Firecracker does) leaves the budget near 2.5 MB: dozens of gen1 collections a
-# second under load, 6-13 % of the time paused; with it, 2-5 % and the same peak memory (docs/operations.md).
+# second under load, 6-13 % of the time paused; with it, 2-5 %, for 10-20 MB more peak memory (docs/operations.md).
 ENV ASPNETCORE_URLS=http://+:8080 \
     DOTNET_GCgen0size=0x1000000 \
     ASPNETCORE_ENVIRONMENT=Production \

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using System.Reflection;
 
@@ -23,6 +24,7 @@ internal sealed class ScopedActivators
     private readonly Lazy<Dictionary<Type, ServiceDescriptor>> registrations;
     private readonly Lock gate = new();
     private readonly Dictionary<Type, int> indexes = [];
+    private readonly ConcurrentDictionary<Type, Activation?> activations = new();
     private Type[] types = [];
 
     public ScopedActivators(IServiceCollection services)
@@ -34,8 +36,13 @@ internal sealed class ScopedActivators
     /// <summary>The service types given a place in a request's table so far, by place.</summary>
     public Type[] Types => Volatile.Read(ref types);
 
-    /// <summary>How <paramref name="serviceType"/> is made in a request, or null when DI must make it.</summary>
-    public Activation? For(Type serviceType)
+    /// <summary>
+    /// How <paramref name="serviceType"/> is made in a request, or null when DI must make it; compiled once per type,
+    /// however many events list it.
+    /// </summary>
+    public Activation? For(Type serviceType) => activations.GetOrAdd(serviceType, Build);
+
+    private Activation? Build(Type serviceType)
     {
         if (!registrations.Value.TryGetValue(serviceType, out var registration)
             || registration is not { Lifetime: ServiceLifetime.Scoped, ImplementationType: { } implementation }

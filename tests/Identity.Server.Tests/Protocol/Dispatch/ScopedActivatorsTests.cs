@@ -18,6 +18,7 @@ public sealed class ScopedActivatorsTests
         using var root = services.BuildServiceProvider();
         var activation = activators.For(typeof(Handler));
         Assert.NotNull(activation);
+        Assert.Same(activation, activators.For(typeof(Handler)));
 
         using var scope = root.CreateScope();
         var counting = new CountingProvider(scope.ServiceProvider);
