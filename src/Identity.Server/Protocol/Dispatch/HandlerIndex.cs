@@ -16,8 +16,6 @@ internal sealed class HandlerIndex(IServiceCollection services)
     public ScopedActivators Activators { get; } = new(services);
 
     private readonly ConcurrentDictionary<Type, Entry> byContextType = new();
-    private readonly Lazy<Dictionary<Type, ServiceLifetime>> lifetimes = new(() => services.Where(s => !s.IsKeyedService)
-        .GroupBy(s => s.ServiceType).ToDictionary(g => g.Key, g => g.Last().Lifetime));
 
     public HandlerSlot[] For<TDescriptor>(Type contextType, List<TDescriptor> handlers, Func<TDescriptor, Type> contextTypeOf,
         Func<TDescriptor, ServiceDescriptor> serviceOf, Func<TDescriptor, IEnumerable<Type>> filtersOf)
@@ -25,7 +23,7 @@ internal sealed class HandlerIndex(IServiceCollection services)
         if (byContextType.TryGetValue(contextType, out var entry) && ReferenceEquals(entry.Source, handlers)) return entry.Slots;
         var slots = handlers.Where(descriptor => contextTypeOf(descriptor) == contextType)
             .Select(descriptor => new HandlerSlot(descriptor!, serviceOf(descriptor), Activators,
-                filtersOf(descriptor).Select(type => new ServiceSlot(type, lifetimes.Value.GetValueOrDefault(type, ServiceLifetime.Transient),
+                filtersOf(descriptor).Select(type => new ServiceSlot(type, Activators.RegisteredLifetime(type) ?? ServiceLifetime.Transient,
                     activation: Activators.For(type))).ToArray()))
             .ToArray();
         byContextType[contextType] = new Entry(handlers, slots);

@@ -70,9 +70,12 @@ internal sealed class ScopedActivators
         return new Activation(IndexOf(serviceType), create);
     }
 
+    /// <summary>The lifetime of <paramref name="type"/>'s last registration by type, if it has one.</summary>
+    public ServiceLifetime? RegisteredLifetime(Type type) => registrations.Value.TryGetValue(type, out var registration) ? registration.Lifetime : null;
+
     private ServiceLifetime? LifetimeOf(Type type)
     {
-        if (registrations.Value.TryGetValue(type, out var registration)) return registration.Lifetime;
+        if (RegisteredLifetime(type) is { } lifetime) return lifetime;
         return type.IsConstructedGenericType && registrations.Value.TryGetValue(type.GetGenericTypeDefinition(), out var open) ? open.Lifetime : null;
     }
 
