@@ -22,6 +22,9 @@ internal abstract class NotificationListener(IServiceProvider services, IOptions
     /// <summary>A new connection to the database, outside EF Core.</summary>
     protected NpgsqlConnection NewConnection() => new(PersistenceRegistration.Tuned(PersistenceRegistration.ConnectionString(services)));
 
+    /// <summary>The name the listening connection gives PostgreSQL (<c>application_name</c>), if it must be found there.</summary>
+    protected virtual string? ListenerName => null;
+
     /// <summary>A notice, on the connection's thread as it arrives.</summary>
     protected abstract void OnNotice(string payload);
 
@@ -34,6 +37,9 @@ internal abstract class NotificationListener(IServiceProvider services, IOptions
     /// <summary>Before each wait for notices, once listening: the work the notices that woke it ask for.</summary>
     protected virtual Task BeforeWaitingAsync(CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>As <see cref="BeforeWaitingAsync(CancellationToken)"/>, with the listening connection, free to send on.</summary>
+    protected virtual Task BeforeWaitingAsync(NpgsqlConnection connection, CancellationToken ct) => BeforeWaitingAsync(ct);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!IsPostgres) return;
@@ -42,6 +48,9 @@ internal abstract class NotificationListener(IServiceProvider services, IOptions
             try
             {
                 await using var connection = NewConnection();
+                // Unpooled: a pooled connection would outlive the listener, idle under its name, and be waited for.
+                if (ListenerName is { } name)
+                    connection.ConnectionString = new NpgsqlConnectionStringBuilder(connection.ConnectionString) { ApplicationName = name, Pooling = false }.ConnectionString;
                 connection.Notification += (_, e) => OnNotice(e.Payload);
                 await connection.OpenAsync(stoppingToken);
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -49,7 +58,7 @@ internal abstract class NotificationListener(IServiceProvider services, IOptions
                 listening = true;
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    await BeforeWaitingAsync(stoppingToken);
+                    await BeforeWaitingAsync(connection, stoppingToken);
                     await connection.WaitAsync(stoppingToken);
                 }
             }

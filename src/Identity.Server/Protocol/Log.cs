@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Request to {Path} refused: {Description}")]
     public static partial void MalformedTextRefused(this ILogger logger, string path, string description);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "Not listening for token, authorization and person rows changed on other nodes ({Reason}); access tokens' entries are read from the database until the connection is back.")]
+    public static partial void RowChangesUnheard(this ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "A revocation answered without every node confirming it dropped its copies: {Reason}.")]
+    public static partial void RowChangeBarrierSkipped(this ILogger logger, string reason);
 }

@@ -164,6 +164,8 @@ internal static class ProtocolRegistration
         services.AddSingleton<ApplicationChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<ApplicationChanges>());
         services.AddSingleton<KeyRingChanges>().AddHostedService(sp => sp.GetRequiredService<KeyRingChanges>());
+        services.AddSingleton<AccessTokenEntries>();
+        services.AddSingleton<RowChanges>().AddHostedService(sp => sp.GetRequiredService<RowChanges>());
         services.AddHttpContextAccessor();
         services.AddSingleton<IssuerUri>();
         services.AddSingleton<ScopeCatalog>();

@@ -13,7 +13,7 @@ namespace Identity.Server.Protocol.Authorization;
 /// A remembered consent is a permanent authorization, and is not a session.
 /// </summary>
 internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications,
-    ApplicationSnapshots snapshots)
+    ApplicationSnapshots snapshots, RowChanges rows)
 {
     /// <summary>A new OIDC session id (<c>sid</c>).</summary>
     public static string NewId() => Guid.NewGuid().ToString("N");
@@ -53,7 +53,8 @@ internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, I
                 && await authorizations.HasStatusAsync(authorization, Statuses.Valid, ct))
                 open.Add((authorization, id));
         }
-        foreach (var (authorization, id) in open) await EndAsync(authorization, id, ct);
+        foreach (var (authorization, id) in open) await RevokeAsync(authorization, id, ct);
+        await rows.AwaitPeersAsync(ct);
     }
 
     /// <summary>Revokes one sign-in by its authorization's id, if it is there.</summary>
@@ -64,6 +65,13 @@ internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, I
 
     /// <summary>Revokes one sign-in: the authorization first, so that a token minted concurrently dies with it.</summary>
     public async Task EndAsync(object authorization, string id, CancellationToken ct)
+    {
+        await RevokeAsync(authorization, id, ct);
+        // Answered once no node still serves one of its access tokens' entries from memory (AccessTokenEntries).
+        await rows.AwaitPeersAsync(ct);
+    }
+
+    private async Task RevokeAsync(object authorization, string id, CancellationToken ct)
     {
         await authorizations.TryRevokeAsync(authorization, ct);
         await tokens.RevokeByAuthorizationIdAsync(id, ct);

@@ -14,7 +14,7 @@ namespace Identity.Server.Protocol.Revocation;
 /// a revocation that succeeded. Losing that race now counts as done: the token is revoked by the other request, or
 /// redeemed, and its sign-in is ended next.
 /// </summary>
-internal sealed class RevokeTokenEvenWhenRaced(IOpenIddictTokenManager tokens)
+internal sealed class RevokeTokenEvenWhenRaced(IOpenIddictTokenManager tokens, Storage.RowChanges rows)
     : IOpenIddictServerHandler<HandleRevocationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -39,5 +39,7 @@ internal sealed class RevokeTokenEvenWhenRaced(IOpenIddictTokenManager tokens)
             return;
         }
         await tokens.TryRevokeAsync(token, CancellationToken.None);
+        // Answered once no node still serves the token's entry from memory (AccessTokenEntries): revoked at once everywhere.
+        await rows.AwaitPeersAsync(CancellationToken.None);
     }
 }

@@ -20,7 +20,7 @@ namespace Identity.Server.Protocol.Storage;
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, UntrackedRows untracked,
-    ApplicationSnapshots snapshots, ApplicationChanges changes)
+    ApplicationSnapshots snapshots, ApplicationChanges changes, AccessTokenEntries accessTokens)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
         OpenIddictEntityFrameworkCoreAuthorization<Guid>, Guid>(cache, context, options)
 {
@@ -33,7 +33,14 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
             if (token.Id == id) return token;
         if (untracked.Token(id) is { } read) return read;
         if (TrackedEntities.Find<OpenIddictEntityFrameworkCoreToken<Guid>>(db, t => t.Id == id) is { } tracked) return tracked;
-        return await ResolveAsync(db, await queries.ById(db, id, cancellationToken), cancellationToken);
+        // Inside a transaction the copies are neither read nor kept: its own changes are not announced until it
+        // commits, and rows it wrote may never be.
+        var outside = db.Database.CurrentTransaction is null;
+        if (outside && accessTokens.Get(id) is { } kept) return await ResolveAsync(db, kept, cancellationToken);
+        var begun = accessTokens.Begin();
+        var row = await queries.ById(db, id, cancellationToken);
+        if (outside && row is not null) accessTokens.Keep(row, begun);
+        return await ResolveAsync(db, row, cancellationToken);
     }
 
     public override async ValueTask<OpenIddictEntityFrameworkCoreToken<Guid>?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)

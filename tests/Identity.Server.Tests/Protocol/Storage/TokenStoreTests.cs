@@ -64,6 +64,26 @@ public sealed class TokenStoreTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task InsideATransaction_AnAccessTokenIsReadFromTheDatabase_NotFromTheNodesCopy()
+    {
+        // The transaction's own change is announced only when it commits: the node's copy would still say valid.
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        var tokens = await protocol.PasswordGrantAsync(client, user);
+        Assert.Equal(HttpStatusCode.OK, (await protocol.UserInfoAsync(tokens.AccessToken!)).Status);
+        var id = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.AccessToken!).GetClaim("oi_tkn_id").Value;
+        Assert.NotNull(server.Services.GetRequiredService<AccessTokenEntries>().Get(Guid.Parse(id)));
+        await using var scope = server.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE \"OpenIddictTokens\" SET \"Status\" = 'revoked' WHERE \"Id\" = {Guid.Parse(id)}");
+
+        var inside = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().FindByIdAsync(id);
+
+        Assert.Equal(TokenRow.Revoked, Assert.IsType<OpenIddictEntityFrameworkCoreToken<Guid>>(inside).Status);
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
     public async Task ATokenReadByHand_CarriesItsRowAsStored_WithItsAuthorizationAndPerson()
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());

@@ -14,7 +14,7 @@ namespace Identity.Server.Protocol.Token.Rotation;
 /// token is never active at introspection, even inside the leeway, which is only for the token endpoint's retries.
 /// </summary>
 internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens, IOpenIddictAuthorizationManager authorizations,
-    ServerMetrics metrics, ILogger<RevokeAuthorizationOnReuse> logger) : IOpenIddictServerHandler<ValidateTokenContext>
+    ServerMetrics metrics, Storage.RowChanges rows, ILogger<RevokeAuthorizationOnReuse> logger) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
@@ -44,6 +44,7 @@ internal sealed class RevokeAuthorizationOnReuse(IOpenIddictTokenManager tokens,
             && await authorizations.FindByIdAsync(authorizationId, context.CancellationToken) is { } authorization)
         {
             await authorizations.TryRevokeAsync(authorization, context.CancellationToken);
+            await rows.AwaitPeersAsync(context.CancellationToken);
             logger.RedeemedTokenReused(context.Principal!.GetPresenters().FirstOrDefault(), authorizationId);
             if (isRefreshToken) metrics.RefreshTokenReused(); else metrics.AuthorizationRevoked("code_reuse");
         }
