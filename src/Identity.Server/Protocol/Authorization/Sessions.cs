@@ -54,7 +54,7 @@ internal sealed class Sessions(IOpenIddictAuthorizationManager authorizations, I
                 open.Add((authorization, id));
         }
         foreach (var (authorization, id) in open) await RevokeAsync(authorization, id, ct);
-        await rows.AwaitPeersAsync(ct);
+        if (open.Count > 0) await rows.AwaitPeersAsync(ct);
     }
 
     /// <summary>Revokes one sign-in by its authorization's id, if it is there.</summary>

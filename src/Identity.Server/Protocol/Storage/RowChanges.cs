@@ -70,6 +70,11 @@ internal sealed class RowChanges(AccessTokenEntries entries, IServiceProvider se
         {
             logger.RowChangeBarrierSkipped($"{barrier.Missing} node(s) did not answer within {BarrierTimeout.TotalSeconds:0} s");
         }
+        catch (NpgsqlException exception)
+        {
+            // The revocation itself committed, and its triggers' notices are on their way: only the wait is lost.
+            logger.RowChangeBarrierSkipped(exception.GetType().Name);
+        }
         finally
         {
             barriers.TryRemove(id, out _);

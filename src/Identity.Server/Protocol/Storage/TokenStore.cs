@@ -16,7 +16,8 @@ namespace Identity.Server.Protocol.Storage;
 /// commit, per call. And its two hot lookups (by id: every JWT's entry; by reference
 /// id: every refresh token) are one read each (<see cref="TokenQueries"/>), joining the token's authorization but
 /// taking its client from <see cref="ApplicationSnapshots"/> instead of reading it again; on PostgreSQL the rows stay
-/// untracked until something writes them (<see cref="UntrackedRows"/>).
+/// untracked until something writes them (<see cref="UntrackedRows"/>). An access token's entry read by id outside a
+/// transaction is kept on the node (<see cref="AccessTokenEntries"/>) while PostgreSQL's notices of changed rows are heard.
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, UntrackedRows untracked,
