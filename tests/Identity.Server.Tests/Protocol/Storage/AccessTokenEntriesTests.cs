@@ -161,6 +161,33 @@ public sealed class AccessTokenEntriesTests(ServerFixture server)
             (await protocol.UserInfoAsync(tokens.AccessToken!)).Status == HttpStatusCode.Unauthorized, 50, TimeSpan.FromMilliseconds(20)));
     }
 
+    [Fact]
+    public async Task AStoppedNode_LeavesNoListenerBehindForRevocationsToWaitFor()
+    {
+        // Its listening connection, pooled, stayed open under its name after the host stopped: every revocation then
+        // waited 2 s for an answer that could not come.
+        var database = await server.Postgres.CreateDatabaseAsync("row_notices_stop");
+        var connectionString = server.Postgres.ConnectionString(database);
+        await using var a = ConfiguredServer.OnPostgres(connectionString);
+        var b = ConfiguredServer.OnPostgres(connectionString);
+        _ = a.Services;
+        await ListeningAsync(a, b);
+        Assert.Equal(2, await ListenersAsync(connectionString));
+
+        await b.DisposeAsync();
+
+        Assert.True(await Eventually.TrueAsync(async () => await ListenersAsync(connectionString) == 1, 100, TimeSpan.FromMilliseconds(50)));
+    }
+
+    private static async Task<long> ListenersAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'identity-rows %'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private static async Task ListeningAsync(params ConfiguredServer[] nodes)
     {
         foreach (var node in nodes)
