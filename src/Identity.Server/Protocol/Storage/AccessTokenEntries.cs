@@ -30,10 +30,16 @@ internal sealed class AccessTokenEntries(TimeProvider time)
 
     private const int Stripes = 1024;
     private readonly ConcurrentDictionary<Guid, Entry> entries = new();
+    // Writes (keeping, dropping, notices) take the gate, so a notice either precedes a keep (which then sees its
+    // stripe moved) or drops what the keep stored. Reads take nothing.
+    private readonly Lock gate = new();
     private readonly long[] stripes = new long[Stripes];
+    // The authorization and person ids of the kept entries, with how many each: a notice about any other such row
+    // (every row a prune deletes) costs no walk over the entries.
+    private readonly Dictionary<string, int> owners = new(StringComparer.Ordinal);
     private long notices;
 
-    private sealed record Entry(TokenRead Read, string? UserId, DateTimeOffset ExpiresAt);
+    private sealed record Entry(TokenRead Read, string? AuthorizationId, string? UserId, DateTimeOffset ExpiresAt);
 
     /// <summary>Whether entries are kept: set by <see cref="RowChanges"/> while it listens (PostgreSQL only).</summary>
     public bool Enabled { get; private set; }
@@ -49,7 +55,7 @@ internal sealed class AccessTokenEntries(TimeProvider time)
         if (!Enabled || !entries.TryGetValue(id, out var entry)) return null;
         if (entry.ExpiresAt <= time.GetUtcNow())
         {
-            entries.TryRemove(new KeyValuePair<Guid, Entry>(id, entry));
+            lock (gate) if (entries.TryGetValue(id, out var current) && current == entry) Drop(id);
             return null;
         }
         return Copy(entry.Read);
@@ -68,32 +74,60 @@ internal sealed class AccessTokenEntries(TimeProvider time)
             if (tokenExpiry <= now) return;
             if (tokenExpiry < expires) expires = tokenExpiry;
         }
-        if (Moved(token.Id.ToString(), begun) || (token.Authorization is { } a && Moved(a.Id.ToString(), begun))
-            || (read.User is { } u && Moved(u.Id, begun))) return;
-        entries[token.Id] = new Entry(Copy(read), read.User?.Id, expires);
-        // A notice may have come between the check and the store: check again, and drop what may be stale.
-        if (Moved(token.Id.ToString(), begun) || (token.Authorization is { } b && Moved(b.Id.ToString(), begun))
-            || (read.User is { } v && Moved(v.Id, begun))) entries.TryRemove(token.Id, out _);
+        var entry = new Entry(Copy(read), token.Authorization?.Id.ToString(), read.User?.Id, expires);
+        lock (gate)
+        {
+            if (!Enabled || Moved(token.Id.ToString(), begun) || (entry.AuthorizationId is { } a && Moved(a, begun))
+                || (entry.UserId is { } u && Moved(u, begun))) return;
+            Drop(token.Id);
+            entries[token.Id] = entry;
+            Own(entry.AuthorizationId, +1);
+            Own(entry.UserId, +1);
+        }
     }
 
     /// <summary>A token, authorization or person row changed (its id as text): drop every entry it is part of.</summary>
     public void Changed(string key)
     {
-        var count = Interlocked.Increment(ref notices);
-        Volatile.Write(ref stripes[Stripe(key)], count);
-        if (Guid.TryParse(key, out var id) && entries.TryRemove(id, out _)) return;
-        foreach (var (tokenId, entry) in entries)
-            if (entry.UserId == key || entry.Read.Token.Authorization?.Id == id)
-                entries.TryRemove(tokenId, out _);
+        lock (gate)
+        {
+            Volatile.Write(ref stripes[Stripe(key)], Interlocked.Increment(ref notices));
+            if (Guid.TryParse(key, out var id) && Drop(id)) return;
+            if (!owners.ContainsKey(key)) return;
+            foreach (var (tokenId, entry) in entries)
+                if (entry.UserId == key || entry.AuthorizationId == key)
+                    Drop(tokenId);
+        }
     }
 
     /// <summary>Nothing kept is known to be current (listening starts or stops): drop all, and refuse reads begun before.</summary>
     public void Reset(bool enabled)
     {
-        var count = Interlocked.Increment(ref notices);
-        for (var i = 0; i < Stripes; i++) Volatile.Write(ref stripes[i], count);
-        Enabled = enabled;
-        entries.Clear();
+        lock (gate)
+        {
+            var count = Interlocked.Increment(ref notices);
+            for (var i = 0; i < Stripes; i++) Volatile.Write(ref stripes[i], count);
+            Enabled = enabled;
+            entries.Clear();
+            owners.Clear();
+        }
+    }
+
+    // Under the gate.
+    private bool Drop(Guid tokenId)
+    {
+        if (!entries.TryRemove(tokenId, out var entry)) return false;
+        Own(entry.AuthorizationId, -1);
+        Own(entry.UserId, -1);
+        return true;
+    }
+
+    private void Own(string? key, int change)
+    {
+        if (key is null) return;
+        var count = owners.GetValueOrDefault(key) + change;
+        if (count > 0) owners[key] = count;
+        else owners.Remove(key);
     }
 
     private bool Moved(string key, long begun) => Volatile.Read(ref stripes[Stripe(key)]) > begun;

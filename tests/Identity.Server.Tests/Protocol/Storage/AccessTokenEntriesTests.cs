@@ -84,6 +84,25 @@ public sealed class AccessTokenEntriesTests(ServerFixture server)
     }
 
     [Fact]
+    public void TokensOfOneSignIn_AreAllDroppedWithIt_WhicheverWentFirst()
+    {
+        // The entries remember which authorizations and people they hold, to skip notices about any other row.
+        var entries = Enabled();
+        var (first, second) = (Read(), Read());
+        second.Token.Authorization = first.Token.Authorization;
+        entries.Keep(first, entries.Begin());
+        entries.Keep(second, entries.Begin());
+        entries.Keep(first, entries.Begin()); // kept again: still one entry
+
+        entries.Changed(first.Token.Id.ToString());
+        Assert.NotNull(entries.Get(second.Token.Id));
+        entries.Changed(first.Token.Authorization!.Id.ToString());
+
+        Assert.Null(entries.Get(second.Token.Id));
+        Assert.Equal(0, entries.Count);
+    }
+
+    [Fact]
     public void OnlyAccessTokens_WhileListening_UntilTheyExpire_AreKept()
     {
         var time = new TestTimeProvider();
