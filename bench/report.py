@@ -30,12 +30,13 @@ peer_detail = {f'{p} {name}': {'p50_ms': median(runs, 'p50_ms'), 'p99_ms': media
 table, summary = [], {}
 for (name, connections), runs in sorted(scenarios.items()):
     row = {k: median(runs, k) for k in ('rps', 'p50_ms', 'p99_ms', 'cpu_cores')}
+    row['db_cpu_cores'] = median(runs, 'db_cpu_cores') if all('db_cpu_cores' in r for r in runs) else None
     row.update(non2xx=sum(r['non2xx'] + r['socket_errors'] for r in runs), server_peak_rss_mb=max(r['server_peak_rss_mb'] for r in runs),
                connections=connections, runs=len(runs))
     table.append((name, row))
     # latest.json keeps the issue's shape: one entry per scenario, at 32 connections (the reference figures' setting).
     if connections == 32 or name not in summary:
-        summary[name] = {k: row[k] for k in ('rps', 'p50_ms', 'p99_ms', 'non2xx', 'server_peak_rss_mb')}
+        summary[name] = {k: row[k] for k in ('rps', 'p50_ms', 'p99_ms', 'non2xx', 'server_peak_rss_mb', 'cpu_cores', 'db_cpu_cores')}
 
 ceiling_of = {
     'password': ('password_hash_verify_total', 'hash verify, all cores'),
@@ -50,9 +51,9 @@ ratios = {name: {p: round(row['rps'] / peers[p][name], 2) for p in PEERS if peer
 json.dump({'scenarios': summary, 'ceilings': ceilings, 'peer': peer, 'peer_openiddict_stock': peers['stock'], 'ratios': ratios,
            'extra': {**extra, 'peer_detail': peer_detail}}, open(out_json, 'w'), indent=2)
 
-print('| scenario | conns | ours rps | p50 ms | p99 ms | non-2xx | server CPU cores | CPU ms/request | peak RSS MB | ceiling (rps) | ratio to ceiling '
+print('| scenario | conns | ours rps | p50 ms | p99 ms | non-2xx | server CPU cores | CPU ms/request | PostgreSQL CPU cores | peak RSS MB | ceiling (rps) | ratio to ceiling '
       '| node-oidc-provider rps (32 conns) | ratio | stock OpenIddict rps (32 conns) | ratio |')
-print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 for name, row in table:
     key, label = ceiling_of.get(name, (None, ''))
     ceiling = ceilings.get(key)
@@ -63,7 +64,7 @@ for name, row in table:
         peer_cells.append(f'{theirs:,.0f} | {row["rps"] / theirs:.2f}' if theirs else ' | ')
     cpu_ms = row['cpu_cores'] / row['rps'] * 1000 if row['rps'] else 0
     print(f'| {name} | {row["connections"]} | {row["rps"]:,.0f} | {row["p50_ms"]} | {row["p99_ms"]} | {row["non2xx"]} | {row["cpu_cores"]} | '
-          f'{cpu_ms:.3f} | {row["server_peak_rss_mb"]} | {ceiling_cells} | {" | ".join(peer_cells)} |')
+          f'{cpu_ms:.3f} | {"" if row["db_cpu_cores"] is None else row["db_cpu_cores"]} | {row["server_peak_rss_mb"]} | {ceiling_cells} | {" | ".join(peer_cells)} |')
 print()
 for name, value in {**ceilings, **extra}.items():
     print(f'- {name}: {value}')

@@ -94,15 +94,20 @@ start_server() { # $1 = RS256 or ES256
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+# PostgreSQL's CPU: the postmaster and its live processes (the server keeps its connections open through a run).
+pg_ticks() {
+  local main t=0 p; main=$(head -1 "$work/pg/postmaster.pid")
+  for p in $main $(pgrep -P "$main"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"
+}
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
 
 run_wrk() { # scenario connections script url [measure]
-  local scenario=$1 c=$2 script=$3 url=$4 measure=${5:-1} before after line
-  before=$(cpu_ticks)
+  local scenario=$1 c=$2 script=$3 url=$4 measure=${5:-1} before after db_before db_after line
+  before=$(cpu_ticks); db_before=$(pg_ticks)
   line=$(wrk -t$THREADS -c"$c" -d"${DURATION}s" --timeout 30s --latency -s "$script" "$url" | grep '^BENCH ' | cut -c7-)
-  after=$(cpu_ticks)
-  [ "$measure" = 1 ] && python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='run', scenario=sys.argv[2], connections=int(sys.argv[3]), cpu_cores=round((int(sys.argv[5])-int(sys.argv[4]))/100/r['seconds'],2), server_peak_rss_mb=int(sys.argv[6])); print(json.dumps(r))" \
-    "$line" "$scenario" "$c" "$before" "$after" "$(peak_rss_mb)" >> "$raw"
+  after=$(cpu_ticks); db_after=$(pg_ticks)
+  [ "$measure" = 1 ] && python3 -c "import json,sys; r=json.loads(sys.argv[1]); r.update(kind='run', scenario=sys.argv[2], connections=int(sys.argv[3]), cpu_cores=round((int(sys.argv[5])-int(sys.argv[4]))/100/r['seconds'],2), server_peak_rss_mb=int(sys.argv[6]), db_cpu_cores=round((int(sys.argv[8])-int(sys.argv[7]))/100/r['seconds'],2)); print(json.dumps(r))" \
+    "$line" "$scenario" "$c" "$before" "$after" "$(peak_rss_mb)" "$db_before" "$db_after" >> "$raw"
   echo "   $scenario c=$c: $line"
 }
 warm() { wrk -t$THREADS -c"$1" -d"${WARMUP}s" --timeout 30s -s "$2" "$3" >/dev/null; }
