@@ -93,11 +93,12 @@ start_server() { # $1 = RS256 or ES256
   wrk -t$THREADS -c32 -d"${BENCH_START_WARMUP:-20}s" --timeout 30s -s lua/client_credentials.lua "$BASE/connect/token" >/dev/null
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { proc_ticks "$server_pid"; }
 # PostgreSQL's CPU: the postmaster and its live processes (the server keeps its connections open through a run).
 pg_ticks() {
   local main t=0 p; main=$(head -1 "$work/pg/postmaster.pid")
-  for p in $main $(pgrep -P "$main"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"
+  for p in $main $(pgrep -P "$main"); do t=$((t + $(proc_ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"
 }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
 

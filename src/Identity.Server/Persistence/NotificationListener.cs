@@ -34,11 +34,11 @@ internal abstract class NotificationListener(IServiceProvider services, IOptions
     /// <summary>The connection is lost; the next try is in 5 s.</summary>
     protected abstract void OnUnheard(Exception exception);
 
-    /// <summary>Before each wait for notices, once listening: the work the notices that woke it ask for.</summary>
-    protected virtual Task BeforeWaitingAsync(CancellationToken ct) => Task.CompletedTask;
-
-    /// <summary>As <see cref="BeforeWaitingAsync(CancellationToken)"/>, with the listening connection, free to send on.</summary>
-    protected virtual Task BeforeWaitingAsync(NpgsqlConnection connection, CancellationToken ct) => BeforeWaitingAsync(ct);
+    /// <summary>
+    /// Before each wait for notices, once listening: the work the notices that woke it ask for. The listening connection
+    /// is free to send on meanwhile.
+    /// </summary>
+    protected virtual Task BeforeWaitingAsync(NpgsqlConnection connection, CancellationToken ct) => Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,6 +1,7 @@
 using Identity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Identity.Server.Protocol.Keys;
 
@@ -30,7 +31,7 @@ internal sealed class KeyRingChanges(KeyRing ring, KeyRingLoader loader, IServic
 
     protected override void OnUnheard(Exception exception) => logger.KeyChangesUnheard(exception.GetType().Name);
 
-    protected override async Task BeforeWaitingAsync(CancellationToken ct)
+    protected override async Task BeforeWaitingAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         if (ring.Current is not null && loader.IsStale) await loader.GetAsync(ct);
     }
