@@ -19,6 +19,7 @@ internal static class PersistenceRegistration
             builder.Services.AddDbContextPool<ServerDbContext, SqliteServerDbContext>((services, options) => Configure(options, services));
         builder.Services.AddScoped<DatabaseMigrator>();
         builder.Services.AddSingleton<MultiplexedReads>();
+        builder.Services.AddSingleton<RowIds>();
         return builder;
     }
 

@@ -22,7 +22,7 @@ namespace Identity.Server.Protocol.Storage;
 /// those sign-ins. Two uses of one token never share a batch (their two successors would fail it on the successor's
 /// key): the second waits for the next batch and finds the token redeemed.
 /// </summary>
-internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposable
+internal sealed class TokenRowWriter(IServiceProvider services, RowIds ids) : IAsyncDisposable
 {
     private const int MaxRowsPerBatch = 500;
     private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -140,7 +140,7 @@ internal sealed class TokenRowWriter(IServiceProvider services) : IAsyncDisposab
             await using var command = new NpgsqlCommand(statement, connection);
             command.Parameters.Add(Column(redemptions, NpgsqlDbType.Uuid, r => r.TokenId));
             command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.At));
-            command.Parameters.Add(Column(redemptions, NpgsqlDbType.Text, _ => Guid.NewGuid().ToString()));
+            command.Parameters.Add(Column(redemptions, NpgsqlDbType.Text, _ => ids.Next().ToString()));
             command.Parameters.Add(Column(redemptions, NpgsqlDbType.Bytea, r => r.Successor!.Sealed));
             command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.Successor!.CreatedAt));
             command.Parameters.Add(Column(redemptions, NpgsqlDbType.TimestampTz, r => r.Successor!.ExpiresAt));

@@ -21,7 +21,7 @@ namespace Identity.Server.Protocol.Storage;
 /// </summary>
 internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options, TokenWrites writes, TokenQueries queries, UntrackedRows untracked,
-    ApplicationSnapshots snapshots, ApplicationChanges changes, AccessTokenEntries accessTokens)
+    ApplicationSnapshots snapshots, ApplicationChanges changes, AccessTokenEntries accessTokens, RowIds ids)
     : OpenIddictEntityFrameworkCoreTokenStore<OpenIddictEntityFrameworkCoreToken<Guid>, OpenIddictEntityFrameworkCoreApplication<Guid>,
         OpenIddictEntityFrameworkCoreAuthorization<Guid>, Guid>(cache, context, options)
 {
@@ -134,7 +134,7 @@ internal sealed class TokenStore(IMemoryCache cache, IOpenIddictEntityFrameworkC
     public override async ValueTask CreateAsync(OpenIddictEntityFrameworkCoreToken<Guid> token, CancellationToken cancellationToken)
     {
         // What EF's key generation would have given it on Add: time-ordered, so new rows go to the index's right edge.
-        if (token.Id == Guid.Empty) token.Id = Guid.CreateVersion7();
+        if (token.Id == Guid.Empty) token.Id = ids.Next();
         // A concurrency stamp only has to differ from the row's next ones, which UpdateAsync draws at random.
         token.ConcurrencyToken ??= token.Id.ToString();
         if (!writes.Deferred)
