@@ -74,7 +74,10 @@ app.MapControllers();
 app.MapRazorPages();
 app.MapOpenApi();
 
-app.Run();
+// Awaited, not blocked on: after the awaits above, this may be running on whichever thread completed the last of them
+// (with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS, a socket engine's own thread), and blocking it there would stall
+// every socket of that engine for the life of the process.
+await app.RunAsync();
 
 /// <summary>Entry point; public so that tests can host it.</summary>
 public partial class Program;

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Reflection;
 using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
 
@@ -26,25 +24,18 @@ public sealed class StartAnywhereTests : IDisposable
     {
         // A copy of the build output, with a settings file that declares one scope and no Development file at all.
         var app = Directory.CreateDirectory(Path.Combine(work.FullName, "app"));
-        CopyDirectory(BuildOutput(), app.FullName);
+        CopyDirectory(BuiltServer.BuildOutput(), app.FullName);
         File.Delete(Path.Combine(app.FullName, "appsettings.Development.json"));
         File.WriteAllText(Path.Combine(app.FullName, "appsettings.json"), """{ "Identity": { "Scopes": [ { "Name": "from-settings-file" } ] } }""");
         var elsewhere = Directory.CreateDirectory(Path.Combine(work.FullName, "elsewhere"));
         var port = TestHosts.FreePort();
 
-        using var server = Start(Path.Combine(app.FullName, "Identity.Server.dll"), elsewhere.FullName, port);
-        var output = new System.Text.StringBuilder();
-        server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        server.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
-            Assert.True(await Eventually.TrueAsync(async () => await IsReadyAsync(http), 300, TimeSpan.FromMilliseconds(100)),
-                $"the server did not become ready:\n{Output(output)}");
+            await using var server = BuiltServer.Start(Path.Combine(app.FullName, "Identity.Server.dll"), elsewhere.FullName, port);
+            Assert.True(await server.BecomesReadyAsync(), $"the server did not become ready:\n{server.Output}");
 
-            var response = await http.GetAsync("/.well-known/openid-configuration");
+            var response = await server.Http.GetAsync("/.well-known/openid-configuration");
 
             Assert.Equal(HttpStatusCode.OK, response.StatusCode); // over plain HTTP: Identity:RequireHttps=false in Development
             var discovery = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -54,47 +45,9 @@ public sealed class StartAnywhereTests : IDisposable
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
     }
-
-    private static async Task<bool> IsReadyAsync(HttpClient http)
-    {
-        try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
-        catch (HttpRequestException) { return false; }
-        catch (TaskCanceledException) { return false; }
-    }
-
-    /// <summary>The server's own build output for the configuration these tests were built in.</summary>
-    private static string BuildOutput()
-    {
-        var configuration = typeof(StartAnywhereTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        var output = Path.Combine(RepositoryPaths.Root, "src", "Identity.Server", "bin", configuration, "net10.0");
-        Assert.True(File.Exists(Path.Combine(output, "Identity.Server.dll")), $"no build at {output}");
-        return output;
-    }
-
-    private static Process Start(string dll, string workingDirectory, int port)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [dll])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // Only what a new user would have: none of this process's ASP.NET Core or server settings.
-        foreach (var key in start.Environment.Keys.Where(IsServerSetting).ToList()) start.Environment.Remove(key);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        return Process.Start(start)!;
-    }
-
-    private static bool IsServerSetting(string key) =>
-        key.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase) || key.StartsWith("DOTNET_ENVIRONMENT", StringComparison.OrdinalIgnoreCase)
-        || key.Contains("__", StringComparison.Ordinal);
 
     private static void CopyDirectory(string from, string to)
     {
@@ -102,10 +55,5 @@ public sealed class StartAnywhereTests : IDisposable
             Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
         foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
             File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
-    }
-
-    private static string Output(System.Text.StringBuilder output)
-    {
-        lock (output) return output.ToString();
     }
 }
