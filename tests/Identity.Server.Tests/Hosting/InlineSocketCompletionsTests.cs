@@ -8,16 +8,8 @@ namespace Identity.Server.Tests.Hosting;
 /// had the program blocked there to run the host, every socket of that engine would stall for good: PostgreSQL
 /// connections opened on it time out, and the requests that need them fail with 503.
 /// </summary>
-public sealed class InlineSocketCompletionsTests : IDisposable
+public sealed class InlineSocketCompletionsTests
 {
-    private readonly DirectoryInfo work = Directory.CreateTempSubdirectory("identity-inline");
-
-    public void Dispose()
-    {
-        try { work.Delete(recursive: true); }
-        catch (IOException) { }
-    }
-
     [Fact]
     public async Task WithSocketCompletionsInline_RequestsThatWriteToPostgreSQL_AreAnswered()
     {
@@ -26,7 +18,7 @@ public sealed class InlineSocketCompletionsTests : IDisposable
         try
         {
             var dll = Path.Combine(BuiltServer.BuildOutput(), "Identity.Server.dll");
-            await using var server = BuiltServer.Start(dll, work.FullName, TestHosts.FreePort(), new Dictionary<string, string>
+            await using var server = BuiltServer.Start(dll, workingDirectory: null, TestHosts.FreePort(), new Dictionary<string, string>
             {
                 ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
                 ["Database__Provider"] = "Postgres",

@@ -11,11 +11,13 @@ namespace Identity.Server.Tests.Infrastructure;
 public sealed class BuiltServer : IAsyncDisposable
 {
     private readonly Process process;
+    private readonly DirectoryInfo? ownFolder;
     private readonly StringBuilder output = new();
 
-    private BuiltServer(Process process, int port)
+    private BuiltServer(Process process, int port, DirectoryInfo? ownFolder)
     {
         this.process = process;
+        this.ownFolder = ownFolder;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
@@ -40,11 +42,16 @@ public sealed class BuiltServer : IAsyncDisposable
         return folder;
     }
 
-    public static BuiltServer Start(string dll, string workingDirectory, int port, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>
+    /// Starts <paramref name="dll"/> in <paramref name="workingDirectory"/>, or without one: then in a temporary folder of
+    /// its own, deleted when it stops.
+    /// </summary>
+    public static BuiltServer Start(string dll, string? workingDirectory, int port, IReadOnlyDictionary<string, string>? settings = null)
     {
+        var ownFolder = workingDirectory is null ? Directory.CreateTempSubdirectory("identity-built") : null;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", [dll])
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = workingDirectory ?? ownFolder!.FullName,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -53,7 +60,7 @@ public sealed class BuiltServer : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        return new BuiltServer(Process.Start(start)!, port);
+        return new BuiltServer(Process.Start(start)!, port, ownFolder);
     }
 
     /// <summary>True once <c>/health/ready</c> answers 2xx; false if it has not within 30 s.</summary>
@@ -80,6 +87,8 @@ public sealed class BuiltServer : IAsyncDisposable
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         process.Dispose();
+        try { ownFolder?.Delete(recursive: true); }
+        catch (IOException) { } // a file the stopped process still held: the temp folder's cleaner will have it
     }
 
     private static bool IsServerSetting(string key) =>
