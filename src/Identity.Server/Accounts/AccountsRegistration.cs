@@ -55,6 +55,7 @@ internal static class AccountsRegistration
         services.AddScoped<LockoutCounter>();
         services.AddScoped<NewPasswords>();
         services.AddScoped<SignInPolicy>();
+        services.AddSingleton<SignInEligibility>();
         services.AddScoped<AccountTokens>();
         services.AddSingleton<AccountEmails>();
         services.AddScoped<ProfileReader>();

@@ -12,8 +12,6 @@ namespace Identity.Server.Accounts;
 /// </summary>
 internal sealed class LockoutCounter(ServerDbContext db, IOptions<AccountsOptions> options, TimeProvider time)
 {
-    public bool IsLockedOut(ApplicationUser user) => user.LockoutEnabled && user.LockoutEnd is { } end && end > time.GetUtcNow();
-
     /// <summary>
     /// Counts a wrong password, unless the account is locked out already (failures then are not counted, so that they
     /// do not extend it); true when this failure started the lockout. Not cancellable: a guess whose client hung up

@@ -13,7 +13,7 @@ namespace Identity.Server.Accounts;
 /// passwords count towards the sign-in lockout, so that a stolen access token is not an unlimited password oracle.
 /// </summary>
 internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, PasswordHashes passwords, PasswordPolicy policy, NewPasswords newPasswords,
-    LockoutCounter lockouts, AccountTokens tokens, Sessions sessions, ServerMetrics metrics) : IInputCheck<ChangePasswordRequest>
+    LockoutCounter lockouts, SignInEligibility eligibility, AccountTokens tokens, Sessions sessions, ServerMetrics metrics) : IInputCheck<ChangePasswordRequest>
 {
     public async Task<AccountError?> ChangeAsync(string userId, string? currentAuthorization, string current, string next, CancellationToken ct)
     {
@@ -23,7 +23,7 @@ internal sealed class ChangePasswordHandler(UserManager<ApplicationUser> users, 
         var weak = policy.Refusals(next, "newPassword");
         // The bearer token already shows who asks, so unlike a sign-in this may say so before any check: a locked-out
         // account's password is not checked at all.
-        if (lockouts.IsLockedOut(user)) return LockedOut().With(weak);
+        if (eligibility.IsLockedOut(user)) return LockedOut().With(weak);
         // What UserManager.ChangePasswordAsync does, with both hashes in the hashing queue.
         if (await passwords.VerifyAsync(user, current, ct) == PasswordVerificationResult.Failed)
         {

@@ -14,7 +14,7 @@ public enum SignInChannel { PasswordGrant, LoginPage, PasswordChange }
 /// lockout counts and confirmation rules are the same in both (SPEC §2, §3).
 /// </summary>
 internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPassword dummy, PasswordHashingQueue hashing, PasswordHashes passwords, LockoutCounter lockouts,
-    IOptions<AccountsOptions> options, ServerMetrics metrics)
+    SignInEligibility eligibility, IOptions<AccountsOptions> options, ServerMetrics metrics)
 {
     /// <summary>
     /// Checks a user name or email and a password. Unknown users cost the same hash verification as known ones, and
@@ -32,7 +32,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
     private async Task<(SignInOutcome Outcome, ApplicationUser? User)> CheckAsync(string login, string password, SignInChannel channel, CancellationToken ct)
     {
         var user = await FindAsync(login);
-        var lockedOut = user is not null && lockouts.IsLockedOut(user);
+        var lockedOut = user is not null && eligibility.IsLockedOut(user);
         // Known and unknown users, locked out or not, wait in the same queue for the same work.
         var verdict = user is null ? await hashing.RunAsync(() => dummy.Verify(password), ct) : await passwords.VerifyAsync(user, password, ct);
         var correct = verdict != PasswordVerificationResult.Failed;
@@ -58,18 +58,7 @@ internal sealed class SignInPolicy(UserManager<ApplicationUser> users, DummyPass
     }
 
     /// <summary>The user still exists, is not locked out, and is confirmed if required (the authorize endpoint's session).</summary>
-    public async Task<ApplicationUser?> FindUserWhoCanSignInAsync(string userId) => CanSignIn(await users.FindByIdAsync(userId));
-
-    /// <summary>
-    /// The same check on a user already read — by the refresh and code grants, with the presented token in one
-    /// statement, so it is re-checked on every refresh; null if the user may not sign in.
-    /// </summary>
-    public ApplicationUser? CanSignIn(ApplicationUser? user)
-    {
-        if (user is null || lockouts.IsLockedOut(user)) return null;
-        if (options.Value.RequireConfirmedEmail && !user.EmailConfirmed) return null;
-        return user;
-    }
+    public async Task<ApplicationUser?> FindUserWhoCanSignInAsync(string userId) => eligibility.Allows(await users.FindByIdAsync(userId));
 
     private async Task<ApplicationUser?> FindAsync(string login)
     {

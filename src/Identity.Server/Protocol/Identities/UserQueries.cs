@@ -1,6 +1,7 @@
 using Identity.Server.Accounts;
 using Identity.Server.Persistence;
 using Identity.Server.Protocol.Storage;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,12 +25,24 @@ internal sealed class UserQueries(IOptions<DatabaseOptions> database, Multiplexe
     private readonly Func<DbContext, string, Task<ApplicationUser?>> compiledById =
         EF.CompileAsyncQuery((DbContext db, string id) => db.Set<ApplicationUser>().AsNoTracking().FirstOrDefault(u => u.Id == id));
 
+    private readonly Func<DbContext, string, IAsyncEnumerable<string?>> compiledRolesOf =
+        EF.CompileAsyncQuery((DbContext db, string id) => db.Set<IdentityUserRole<string>>().Where(link => link.UserId == id)
+            .Join(db.Set<IdentityRole>(), link => link.RoleId, role => role.Id, (_, role) => role.Name));
+
     private string? statement;
 
     public async Task<ApplicationUser?> ById(DbContext db, UntrackedRows read, string id, CancellationToken ct) =>
         read.User(id) ?? (database.Value.Provider == DatabaseProvider.Postgres
             ? await SingleRowRead.ReadAsync(db, shared, statement ??= Statement(db), id, reader => Read(reader, 0), ct)
             : await compiledById(db, id));
+
+    /// <summary>The names of the person's roles, as <c>UserManager.GetRolesAsync</c> reads them, without building one.</summary>
+    public async Task<List<string>> RolesOf(DbContext db, string userId, CancellationToken ct)
+    {
+        var names = new List<string>();
+        await foreach (var name in compiledRolesOf(db, userId).WithCancellation(ct)) if (name is not null) names.Add(name);
+        return names;
+    }
 
     /// <summary>The person from <see cref="Columns"/>, read from <paramref name="first"/> on.</summary>
     internal static ApplicationUser Read(NpgsqlDataReader reader, int first)

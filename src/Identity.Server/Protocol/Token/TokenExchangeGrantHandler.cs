@@ -25,7 +25,7 @@ namespace Identity.Server.Protocol.Token;
 /// No refresh token: the client exchanges again when it needs to; and the new token expires no later than the subject
 /// token, so that exchanging each result again cannot keep a person's access alive past what their sign-in gave.
 /// </summary>
-internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignInPolicy signIn, UserManager<ApplicationUser> users,
+internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignInEligibility eligibility, UserManager<ApplicationUser> users,
     ScopeCatalog catalog, IssuerUri issuer, IOpenIddictApplicationManager applications, IOptionsMonitor<OpenIddictServerOptions> server, TimeProvider time)
     : ITokenGrantHandler
 {
@@ -95,7 +95,7 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
     {
         var id = subject.GetClaim(Claims.Subject)!;
         if (subject.GetAuthorizationId() is not { } authorization) return Principals.ForClient(id);
-        if (signIn.CanSignIn(await users.FindByIdAsync(id)) is not { } user) return null;
+        if (eligibility.Allows(await users.FindByIdAsync(id)) is not { } user) return null;
         var roles = scopes.Contains(StandardScopes.Roles) ? await users.GetRolesAsync(user) : [];
         var principal = Principals.ForUser(user, [.. roles], scopes, Principals.AuthenticatedAt(subject) ?? DateTimeOffset.FromUnixTimeSeconds(0),
             subject.GetClaim("sid") ?? Authorization.Sessions.NewId());
