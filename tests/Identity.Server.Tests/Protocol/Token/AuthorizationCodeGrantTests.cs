@@ -132,6 +132,30 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task CodeOfAPersonLockedOutSince_IsInvalidGrant()
+    {
+        // The person is checked again when the code is redeemed, as on every refresh (SPEC §2).
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+
+        var result = await RedeemAsync(protocol, client, code, verifier);
+
+        Assert.Equal("invalid_grant", result.Error);
+        Assert.Null(result.AccessToken);
+    }
+
+    [Fact]
+    public async Task CodeOfAPersonDeletedSince_IsInvalidGrant()
+    {
+        var (client, user) = (await CodeClientAsync(), await data.UserAsync());
+        var (code, verifier) = await IssueCodeAsync(server, client, user);
+        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+
+        Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, verifier)).Error);
+    }
+
+    [Fact]
     public async Task ExpiredCode_IsInvalidGrant()
     {
         var time = new TestTimeProvider();
