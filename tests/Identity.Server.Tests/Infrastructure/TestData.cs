@@ -89,6 +89,16 @@ public sealed class TestData(WebApplicationFactory<Program> server)
     public Task<List<TokenRow>> TokensAsync(string subject) => DbAsync(db => db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().AsNoTracking()
         .Where(t => t.Subject == subject).OrderBy(t => t.CreationDate).Select(t => new TokenRow(t.Type!, t.Status!)).ToListAsync());
 
+    /// <summary>Gives <paramref name="user"/> <paramref name="role"/>, making the role first if no test has yet (roles are shared).</summary>
+    public async Task GiveRoleAsync(TestUser user, string role)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded);
+    }
+
     public async Task UsersAsync(Func<UserManager<ApplicationUser>, Task> work)
     {
         await using var scope = server.Services.CreateAsyncScope();

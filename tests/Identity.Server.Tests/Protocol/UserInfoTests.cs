@@ -3,8 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Identity.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Identity.Server.Tests.Protocol;
@@ -24,14 +22,12 @@ public sealed class UserInfoTests(ServerFixture server)
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         await data.UsersAsync(async users =>
         {
-            var roles = server.Services.CreateScope().ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-            if (!await roles.RoleExistsAsync("tester")) await roles.CreateAsync(new IdentityRole("tester"));
             var stored = (await users.FindByIdAsync(user.Id))!;
             // Distinct from the creation time, so that updated_at shows it is read from the right column.
             (stored.CreatedAt, stored.UpdatedAt) = (ProfileCreatedAt, ProfileUpdatedAt);
             Assert.True((await users.UpdateAsync(stored)).Succeeded);
-            await users.AddToRoleAsync(stored, "tester");
         });
+        await data.GiveRoleAsync(user, "tester");
 
         var granted = await protocol.PasswordGrantAsync(client, user, "openid profile email roles");
         Assert.True(granted.Status == HttpStatusCode.OK, granted.Json.ToString());

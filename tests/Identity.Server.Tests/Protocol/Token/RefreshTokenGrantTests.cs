@@ -1,9 +1,7 @@
 using System.Net;
 using Identity.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Identity.Server.Tests.Protocol.Token;
@@ -260,26 +258,15 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
         // A refresh signs the person in afresh from the user store (SPEC §2): a role given since the first grant is in
         // the new ID token, and the one held before stays.
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
-        await GiveRoleAsync(user, "tester");
+        await data.GiveRoleAsync(user, "tester");
         var first = await protocol.PasswordGrantAsync(client, user, "openid roles offline_access");
-        await GiveRoleAsync(user, "auditor");
+        await data.GiveRoleAsync(user, "auditor");
 
         var second = await protocol.RefreshAsync(client, first.RefreshToken!);
 
         Assert.Equal(HttpStatusCode.OK, second.Status);
         Assert.Equal(["tester"], RolesIn(first.IdToken!));
         Assert.Equal(["auditor", "tester"], RolesIn(second.IdToken!).Order());
-    }
-
-    private async Task GiveRoleAsync(TestUser user, string role)
-    {
-        await using (var scope = server.Services.CreateAsyncScope())
-        {
-            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
-            // Roles are shared by the tests of this server; another test may have made this one already.
-            if (!await roles.RoleExistsAsync(role)) await roles.CreateAsync(new IdentityRole(role));
-        }
-        await data.UsersAsync(async users => Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded));
     }
 
     private static IEnumerable<string?> RolesIn(string idToken) =>
