@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Identity.Server.Accounts;
+using Identity.Server.Persistence;
 using Identity.Server.Protocol.Clients;
 using Identity.Server.Protocol.Identities;
 using Identity.Server.Protocol.Scopes;
+using Identity.Server.Protocol.Storage;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -25,8 +26,8 @@ namespace Identity.Server.Protocol.Token;
 /// No refresh token: the client exchanges again when it needs to; and the new token expires no later than the subject
 /// token, so that exchanging each result again cannot keep a person's access alive past what their sign-in gave.
 /// </summary>
-internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignInEligibility eligibility, UserManager<ApplicationUser> users,
-    ScopeCatalog catalog, IssuerUri issuer, IOpenIddictApplicationManager applications, IOptionsMonitor<OpenIddictServerOptions> server, TimeProvider time)
+internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignInEligibility eligibility, ServerDbContext db, UserQueries users,
+    UntrackedRows read, ScopeCatalog catalog, IssuerUri issuer, IOpenIddictApplicationManager applications, IOptionsMonitor<OpenIddictServerOptions> server, TimeProvider time)
     : ITokenGrantHandler
 {
     /// <summary>RFC 8693 §4.1's claim (OpenIddict's Claims.Actor is another, "actor").</summary>
@@ -59,7 +60,7 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
         var audiences = targets.Count > 0 ? targets : reach.Intersect(subject.GetAudiences(), StringComparer.Ordinal).ToList();
         if (audiences.Count == 0) return new OAuthError(Errors.InvalidTarget, "The subject token is for none of these scopes' resources.");
 
-        if (await SubjectAsync(subject, granted) is not { } principal)
+        if (await SubjectAsync(subject, granted, ct) is not { } principal)
             return new OAuthError(Errors.InvalidRequest, "The subject token's user can no longer sign in.") { Detail = "token exchange: user gone, locked out or unconfirmed" };
         principal.SetScopes(scopes);
         principal.SetResources(audiences);
@@ -91,12 +92,12 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
     /// The subject as it is now: a person from the user store (checked again, SPEC §2) in the subject token's sign-in,
     /// or a client acting for itself (a client_credentials token has no sign-in).
     /// </summary>
-    private async Task<ClaimsPrincipal?> SubjectAsync(ClaimsPrincipal subject, IReadOnlySet<string> scopes)
+    private async Task<ClaimsPrincipal?> SubjectAsync(ClaimsPrincipal subject, IReadOnlySet<string> scopes, CancellationToken ct)
     {
         var id = subject.GetClaim(Claims.Subject)!;
         if (subject.GetAuthorizationId() is not { } authorization) return Principals.ForClient(id);
-        if (eligibility.Allows(await users.FindByIdAsync(id)) is not { } user) return null;
-        var roles = scopes.Contains(StandardScopes.Roles) ? await users.GetRolesAsync(user) : [];
+        if (eligibility.Allows(await users.ById(db, read, id, ct)) is not { } user) return null;
+        var roles = scopes.Contains(StandardScopes.Roles) ? await users.RolesOf(db, user.Id, ct) : [];
         var principal = Principals.ForUser(user, [.. roles], scopes, Principals.AuthenticatedAt(subject) ?? DateTimeOffset.FromUnixTimeSeconds(0),
             subject.GetClaim("sid") ?? Authorization.Sessions.NewId());
         principal.SetAuthorizationId(authorization);

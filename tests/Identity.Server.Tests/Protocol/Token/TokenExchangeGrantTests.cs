@@ -271,6 +271,21 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task SubjectTokenOfAPersonLockedOutSince_IsRefused()
+    {
+        // A lockout revokes nothing: the subject token is still valid, and only the person checked again stops it.
+        var (service, app, user) = await PartiesAsync();
+        var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
+        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+
+        var exchanged = await ExchangeAsync(service, subject.AccessToken!);
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("invalid_request", exchanged.Error);
+        Assert.Null(exchanged.AccessToken);
+    }
+
+    [Fact]
     public async Task ExpiredSubjectToken_IsRefused()
     {
         var (service, app, user) = await PartiesAsync();
