@@ -36,6 +36,34 @@ public sealed class PasswordGrantTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task EachClaim_GoesOnlyIntoTheTokensItsScopeAllows()
+    {
+        var (client, user) = (await data.ClientAsync(), await data.UserAsync());
+        await data.GiveRoleAsync(user, "user");
+        string[] personal = ["name", "updated_at", "email", "email_verified", "role"];
+
+        var bare = await protocol.PasswordGrantAsync(client, user, "openid");
+        var (access, id) = (new JsonWebToken(bare.AccessToken), new JsonWebToken(bare.IdToken));
+        Assert.Equal(user.Id, access.Subject);
+        // RFC 7662 "username" comes from the access token, whatever the scope.
+        Assert.True(access.TryGetPayloadValue<string>("preferred_username", out _));
+        Assert.Equal(user.Id, id.Subject);
+        Assert.True(id.TryGetPayloadValue<long>("auth_time", out _) && id.TryGetPayloadValue<string>("sid", out _));
+        foreach (var claim in personal.Append("preferred_username"))
+            Assert.False(id.TryGetPayloadValue<object>(claim, out _), $"{claim} in the id_token without its scope");
+        foreach (var claim in personal)
+            Assert.False(access.TryGetPayloadValue<object>(claim, out _), $"{claim} in the access token");
+
+        var full = await protocol.PasswordGrantAsync(client, user, "openid profile email roles");
+        (access, id) = (new JsonWebToken(full.AccessToken), new JsonWebToken(full.IdToken));
+        foreach (var claim in personal.Append("preferred_username"))
+            Assert.True(id.TryGetPayloadValue<object>(claim, out _), $"{claim} missing from the id_token");
+        foreach (var claim in personal)
+            Assert.False(access.TryGetPayloadValue<object>(claim, out _), $"{claim} in the access token");
+        Assert.True(access.TryGetPayloadValue<string>("sid", out _) && access.TryGetPayloadValue<long>("auth_time", out _));
+    }
+
+    [Fact]
     public async Task WithoutOfflineAccess_NoRefreshToken_AndWithoutOpenId_NoIdToken()
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
