@@ -39,7 +39,7 @@ internal static class Principals
         if (roles.Count > 0) identity.AddClaim(new Claim(Claims.Role, JsonSerializer.Serialize(roles), JsonClaimValueTypes.JsonArray));
         identity.AddClaim(new Claim(Claims.AuthenticationTime, authenticatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer64));
         identity.AddClaim("sid", session);
-        identity.SetDestinations(claim => ClaimDestinations.For(claim, scopes));
+        ClaimDestinations.Apply(identity, scopes);
         return new ClaimsPrincipal(identity);
     }
 
@@ -47,7 +47,7 @@ internal static class Principals
     public static ClaimsPrincipal ForClient(string clientId)
     {
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.AddClaim(new Claim(Claims.Subject, clientId).SetDestinations(Destinations.AccessToken));
+        identity.AddClaim(ClaimDestinations.ToAccessTokenOnly(new Claim(Claims.Subject, clientId)));
         return new ClaimsPrincipal(identity);
     }
 

@@ -116,5 +116,5 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
         return ActClaimOf(act.ToJsonString());
     }
 
-    private static Claim ActClaimOf(string json) => new Claim(ActClaim, json, "JSON").SetDestinations(Destinations.AccessToken);
+    private static Claim ActClaimOf(string json) => ClaimDestinations.ToAccessTokenOnly(new Claim(ActClaim, json, "JSON"));
 }
