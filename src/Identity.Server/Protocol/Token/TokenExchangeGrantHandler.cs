@@ -90,7 +90,9 @@ internal sealed class TokenExchangeGrantHandler(ClientScopes clientScopes, SignI
 
     /// <summary>
     /// The subject as it is now: a person from the user store (checked again, SPEC §2) in the subject token's sign-in,
-    /// or a client acting for itself (a client_credentials token has no sign-in).
+    /// or a client acting for itself (a client_credentials token has no sign-in). On PostgreSQL the person came with the
+    /// subject token's row, as for userinfo: from the database, or from this node's copy of the entry, which a change
+    /// to the person's row drops (AccessTokenEntries).
     /// </summary>
     private async Task<ClaimsPrincipal?> SubjectAsync(ClaimsPrincipal subject, IReadOnlySet<string> scopes, CancellationToken ct)
     {
