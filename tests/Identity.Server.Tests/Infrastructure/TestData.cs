@@ -99,6 +99,14 @@ public sealed class TestData(WebApplicationFactory<Program> server)
         Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded);
     }
 
+    /// <summary>Locks <paramref name="user"/> out for the next hour, as failed sign-ins would.</summary>
+    public Task LockOutAsync(TestUser user) => UsersAsync(async users =>
+        Assert.True((await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1))).Succeeded));
+
+    /// <summary>Deletes <paramref name="user"/> from the user store.</summary>
+    public Task DeleteUserAsync(TestUser user) => UsersAsync(async users =>
+        Assert.True((await users.DeleteAsync((await users.FindByIdAsync(user.Id))!)).Succeeded));
+
     public async Task UsersAsync(Func<UserManager<ApplicationUser>, Task> work)
     {
         await using var scope = server.Services.CreateAsyncScope();

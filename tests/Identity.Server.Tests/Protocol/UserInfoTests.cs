@@ -236,7 +236,7 @@ public sealed class UserInfoTests(ServerFixture server)
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         var token = (await protocol.PasswordGrantAsync(client, user, "openid profile")).AccessToken!;
-        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+        await data.DeleteUserAsync(user);
 
         var result = await protocol.UserInfoAsync(token);
 

@@ -137,7 +137,7 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
         // The person is checked again when the code is redeemed, as on every refresh (SPEC §2).
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         var (code, verifier) = await IssueCodeAsync(server, client, user);
-        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+        await data.LockOutAsync(user);
 
         var result = await RedeemAsync(protocol, client, code, verifier);
 
@@ -150,7 +150,7 @@ public sealed class AuthorizationCodeGrantTests(ServerFixture server)
     {
         var (client, user) = (await CodeClientAsync(), await data.UserAsync());
         var (code, verifier) = await IssueCodeAsync(server, client, user);
-        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+        await data.DeleteUserAsync(user);
 
         Assert.Equal("invalid_grant", (await RedeemAsync(protocol, client, code, verifier)).Error);
     }

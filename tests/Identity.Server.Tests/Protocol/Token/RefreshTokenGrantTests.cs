@@ -158,7 +158,7 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         var first = await protocol.PasswordGrantAsync(client, user);
-        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+        await data.LockOutAsync(user);
 
         Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
     }
@@ -168,7 +168,7 @@ public sealed class RefreshTokenGrantTests(ServerFixture server)
     {
         var (client, user) = (await data.ClientAsync(), await data.UserAsync());
         var first = await protocol.PasswordGrantAsync(client, user);
-        await data.UsersAsync(async users => await users.DeleteAsync((await users.FindByIdAsync(user.Id))!));
+        await data.DeleteUserAsync(user);
 
         Assert.Equal("invalid_grant", (await protocol.RefreshAsync(client, first.RefreshToken!)).Error);
     }

@@ -276,7 +276,7 @@ public sealed class TokenExchangeGrantTests(ServerFixture server)
         // A lockout revokes nothing: the subject token is still valid, and only the person checked again stops it.
         var (service, app, user) = await PartiesAsync();
         var subject = await protocol.PasswordGrantAsync(app, user, scope: $"openid {TestData.ApiScope}");
-        await data.UsersAsync(async users => await users.SetLockoutEndDateAsync((await users.FindByIdAsync(user.Id))!, DateTimeOffset.UtcNow.AddHours(1)));
+        await data.LockOutAsync(user);
 
         var exchanged = await ExchangeAsync(service, subject.AccessToken!);
 
