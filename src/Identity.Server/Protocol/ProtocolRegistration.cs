@@ -16,6 +16,7 @@ using Identity.Server.Protocol.Token.Rotation;
 using Identity.Server.Protocol.Transport;
 using Identity.Server.Protocol.UserInfo;
 using Identity.Server.Protocol.Validation;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -194,6 +195,7 @@ internal static class ProtocolRegistration
         services.AddScoped<UserInfoEndpoint>();
 
         services.AddAuthentication().AddPeopleSessions();
+        services.AddSingleton<IAuthenticationSchemeProvider, ValidationOffServerEndpoints>();
         services.AddAuthorizationBuilder().AddBearerPolicies();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbidWithInsufficientScope>();
         return builder;
