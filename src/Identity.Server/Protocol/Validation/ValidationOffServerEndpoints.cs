@@ -31,7 +31,7 @@ internal sealed class ValidationOffServerEndpoints(IOptions<AuthenticationOption
                 yield return scheme;
     }
 
-    internal static bool OnServerEndpoint(HttpContext context) =>
+    private static bool OnServerEndpoint(HttpContext context) =>
         context.Features.Get<OpenIddictServerAspNetCoreFeature>()?.Transaction?.EndpointType is { } type
         && type != OpenIddictServerEndpointType.Unknown;
 }
