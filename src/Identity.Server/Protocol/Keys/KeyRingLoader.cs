@@ -86,10 +86,17 @@ internal sealed class KeyRingLoader(IServiceScopeFactory scopes, IDataProtection
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
         var rows = await LiveRowsAsync(db, now, ct);
+        // Protecting and unprotecting may read or write Data Protection's key ring, synchronously (IXmlRepository has no
+        // async form). With socket completions inline (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1) a database await
+        // can resume on a socket engine's thread, and a synchronous read of a socket that engine serves then waits for
+        // that very thread until the command times out: start-up failed that way (InlineSocketCompletionsTests). So
+        // each stretch of protection work starts on a thread-pool thread.
+        await Task.Yield();
         if (Series().Any(series => IsDue(rows, series, now)))
         {
             await CreateDueKeysAsync(db, now, ct);
             rows = await LiveRowsAsync(db, now, ct);
+            await Task.Yield();
         }
 
         var changes = rows.SelectMany(r => new[] { r.ActivatesAt, r.RetiresAt - options.Value.SigningKeyPublishAhead, r.ExpiresAt }).Where(t => t > now);
